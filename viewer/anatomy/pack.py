@@ -1,0 +1,119 @@
+"""Load a built mesh pack: manifest, skin and muscle parts, with name lookup."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+from viewer import config
+from viewer.anatomy.build import current_pack
+from viewer.errors import ViewerError
+
+
+@dataclass(frozen=True)
+class Part:
+    id: str
+    name: str
+    base: str
+    side: str
+    fma: str | None
+    region: str
+    aliases: tuple[str, ...]
+    vertex_range: tuple[int, int]
+    face_range: tuple[int, int]
+
+
+def normalize(name: str) -> str:
+    """Loose key for matching part names: 'Gluteus_medius_muscle' ~ 'gluteus medius'."""
+    s = name.lower().replace("_", " ")
+    s = re.sub(r"\bmuscles?\b", " ", s)
+    return re.sub(r"\s+", " ", s).strip()
+
+
+class Pack:
+    """A built pack: arrays are loaded eagerly (fast, ~10 MB), PolyData lazily."""
+
+    def __init__(self, pack_dir: Path):
+        self.dir = Path(pack_dir)
+        self.manifest = json.loads((self.dir / "manifest.json").read_text())
+        with np.load(self.dir / "skin.npz") as z:
+            self.skin_vertices = z["vertices"]
+            self.skin_faces = z["faces"]
+            self.skin_normals = z["normals"]
+        with np.load(self.dir / "muscles.npz") as z:
+            self._mv, self._mf, self._mn = z["vertices"], z["faces"], z["normals"]
+            vc, fc = z["vertex_counts"], z["face_counts"]
+        vo, fo = np.concatenate([[0], np.cumsum(vc)]), np.concatenate([[0], np.cumsum(fc)])
+        self.parts: list[Part] = []
+        for i, e in enumerate(self.manifest["parts"]):
+            self.parts.append(Part(e["id"], e["name"], e["base"], e["side"], e.get("fma"),
+                                   e["region"], tuple(e.get("aliases", [])),
+                                   (int(vo[i]), int(vo[i + 1])), (int(fo[i]), int(fo[i + 1]))))
+        self._by_key: dict[str, list[Part]] = {}
+        for p in self.parts:
+            keys = {p.id.lower(), p.name.lower(), normalize(p.base), *(a.lower() for a in p.aliases)}
+            if p.fma:
+                keys.add(p.fma.lower())
+            for k in keys:
+                self._by_key.setdefault(k, []).append(p)
+
+    @property
+    def key(self) -> str:
+        return self.manifest["key"]
+
+    def find(self, query: str) -> list[Part]:
+        """Parts matching an id, FMA id, name or alias (case-insensitive)."""
+        q = query.strip().lower()
+        return list(self._by_key.get(q) or self._by_key.get(normalize(q)) or [])
+
+    def part(self, part_id: str) -> Part:
+        for p in self.parts:
+            if p.id == part_id:
+                return p
+        raise KeyError(part_id)
+
+    def part_arrays(self, part: Part) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        (v0, v1), (f0, f1) = part.vertex_range, part.face_range
+        return self._mv[v0:v1], self._mf[f0:f1], self._mn[v0:v1]
+
+    def part_trimesh(self, part: Part):
+        import trimesh
+
+        v, f, n = self.part_arrays(part)
+        return trimesh.Trimesh(v, f, vertex_normals=n, process=False)
+
+    def part_polydata(self, part: Part):
+        from viewer.anatomy.meshutil import to_polydata
+
+        v, f, n = self.part_arrays(part)
+        poly = to_polydata(v, f)
+        poly.point_data["Normals"] = n
+        return poly
+
+    @cached_property
+    def skin(self):
+        """The skin as a pyvista.PolyData with outward point normals."""
+        from viewer.anatomy.meshutil import to_polydata
+
+        poly = to_polydata(self.skin_vertices, self.skin_faces)
+        poly.point_data["Normals"] = self.skin_normals
+        return poly
+
+
+def load_pack(meshes: str | Path | None = None) -> Pack:
+    root = config.meshes_dir(meshes)
+    pack = current_pack(root)
+    if pack is None:
+        raise ViewerError("No mesh pack is built yet.", path=root,
+                          fix="run `referral-viewer build --source ../shared/anatomy` (or "
+                              "--source official to download BodyParts3D), or pass --meshes DIR.")
+    try:
+        return Pack(pack)
+    except (OSError, ValueError, KeyError) as exc:
+        raise ViewerError(f"The mesh pack is damaged ({type(exc).__name__}: {exc}).", path=pack,
+                          fix="rebuild it with `referral-viewer build --source ... --force`.") from None

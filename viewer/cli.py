@@ -1,0 +1,122 @@
+"""Command line: the same operations as the window, for scripting and tests."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+from viewer import __version__, config
+from viewer.errors import ViewerError
+
+
+def _progress(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def cmd_build(args) -> int:
+    from viewer.anatomy.build import build_pack
+
+    source = args.source or config.default_source()
+    report = build_pack(source, config.meshes_dir(args.meshes), sha256=args.sha256,
+                        verify=not args.allow_unverified, force=args.force,
+                        progress=None if args.quiet else _progress)
+    m = report.manifest
+    if report.skipped:
+        print(f"Pack is up to date ({report.pack_dir}); nothing to do ({report.seconds:.2f} s).")
+    else:
+        print(f"Built {report.pack_dir} in {report.seconds:.1f} s: skin {m['skin']['vertices']} "
+              f"vertices, {len(m['parts'])} muscles, inside fraction {m['inside_fraction']:.4f}.")
+    return 0
+
+
+def cmd_info(args) -> int:
+    from viewer.anatomy.pack import load_pack
+
+    t = time.perf_counter()
+    pack = load_pack(args.meshes)
+    load_s = time.perf_counter() - t
+    m = pack.manifest
+    v = pack.skin_vertices
+    info = {
+        "pack": str(pack.dir),
+        "key": m["key"],
+        "frame": m["frame"],
+        "skin_vertices": m["skin"]["vertices"],
+        "skin_faces": m["skin"]["faces"],
+        "bounds_mm": {"min": v.min(axis=0).round(1).tolist(), "max": v.max(axis=0).round(1).tolist()},
+        "muscles": [{"id": p.id, "name": p.name, "side": p.side, "fma": p.fma, "region": p.region}
+                    for p in pack.parts],
+        "inside_fraction": m["inside_fraction"],
+        "registration": {k: m["registration"][k] for k in ("scale", "translation_mm")},
+        "excluded_parts": m.get("excluded_parts", []),
+        "source": m["source"],
+        "attribution": m["attribution"],
+        "load_seconds": round(load_s, 4),
+    }
+    if args.json:
+        print(json.dumps(info, indent=2))
+        return 0
+    sides = {}
+    for p in pack.parts:
+        sides[p.side] = sides.get(p.side, 0) + 1
+    print(f"Pack:            {info['pack']}")
+    print(f"Frame:           {m['frame']['name']} ({m['frame']['units']}, up {m['frame']['up']}, "
+          f"anterior {m['frame']['anterior']}, subject's right {m['frame']['subject_right']})")
+    print(f"Skin:            {info['skin_vertices']} vertices, {info['skin_faces']} faces")
+    print(f"Bounds (mm):     {info['bounds_mm']['min']} .. {info['bounds_mm']['max']}")
+    print(f"Muscles:         {len(pack.parts)} ({', '.join(f'{n} {s}' for s, n in sorted(sides.items()))})")
+    print(f"Inside fraction: {info['inside_fraction']:.4f}")
+    print(f"Loaded in:       {load_s * 1000:.0f} ms")
+    print(f"Attribution:     {info['attribution']}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="referral-viewer", description=(
+        "Myofascial trigger points and referred-pain patterns on a 3D body. "
+        "With no command, opens the desktop window."))
+    p.add_argument("--version", action="version", version=f"referral-viewer {__version__}")
+    p.add_argument("--meshes", help="pack directory (default: meshes/ or $REFERRAL_VIEWER_MESHES)")
+    sub = p.add_subparsers(dest="command")
+
+    b = sub.add_parser("build", help="build the mesh pack from an anatomy source")
+    b.add_argument("--source", help="folder like ../shared/anatomy, isa_BP3D_4.0_obj_99.zip, a URL, "
+                                    "or 'official' (default: $REFERRAL_VIEWER_SOURCE)")
+    b.add_argument("--meshes", help="pack directory")
+    b.add_argument("--sha256", help="expected SHA-256 of an archive or download")
+    b.add_argument("--allow-unverified", action="store_true",
+                   help="accept folder files whose checksums differ from the known ones")
+    b.add_argument("--force", action="store_true", help="rebuild even if the pack is up to date")
+    b.add_argument("--quiet", action="store_true")
+    b.set_defaults(func=cmd_build)
+
+    i = sub.add_parser("info", help="summary of the built pack")
+    i.add_argument("--meshes", help="pack directory")
+    i.add_argument("--json", action="store_true")
+    i.set_defaults(func=cmd_info)
+
+    from viewer import cli_referral
+
+    cli_referral.add_commands(sub)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "meshes", None) is None:
+        args.meshes = parser.parse_known_args(argv)[0].meshes
+    if args.command is None:
+        from viewer.gui.app import run
+
+        return run(args)
+    try:
+        return args.func(args)
+    except ViewerError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

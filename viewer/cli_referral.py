@@ -1,0 +1,136 @@
+"""CLI commands of the referral layer: lookup, validate, export."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+from viewer.errors import ViewerError
+
+
+def _model(args, progress=True):
+    from viewer.anatomy.pack import load_pack
+    from viewer.referral.model import load_model
+
+    pack = load_pack(args.meshes)
+    say = (lambda m: print(m, file=sys.stderr, flush=True)) if progress else None
+    model = load_model(pack, user_maps=getattr(args, "maps", None), progress=say)
+    for p in model.problems:
+        print(f"warning: {p}", file=sys.stderr)
+    return model
+
+
+def cmd_lookup(args) -> int:
+    from viewer.referral.lookup import area_from_points, lookup_area, lookup_point
+
+    model = _model(args, progress=not args.json)
+    if args.points:
+        try:
+            pts = json.loads(Path(args.points).read_text())
+        except (OSError, ValueError) as exc:
+            raise ViewerError(f"cannot read the points file ({exc}).", path=args.points,
+                              fix='give a JSON list of [x, y, z] points in mm, e.g. [[-150, 60, 900]].')
+        verts, snap = area_from_points(model, pts, args.radius or 25.0)
+        cands = lookup_area(model, verts)[: args.top]
+        result = {"area_vertices": int(len(verts)), "snap_mm": round(snap, 2),
+                  "candidates": [c.to_json() for c in cands]}
+    elif args.point:
+        t = time.perf_counter()
+        res = lookup_point(model, args.point, args.radius)
+        res.candidates = res.candidates[: args.top]
+        result = res.to_json()
+        result["lookup_ms"] = round((time.perf_counter() - t) * 1000, 3)
+    else:
+        raise ViewerError("lookup needs --point X Y Z or --points FILE.", fix="see referral-viewer lookup --help")
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 0
+    if "region" in result:
+        print(f"{result['region']['label']}  (snapped {result['snap_mm']} mm)")
+    for i, c in enumerate(result["candidates"], 1):
+        mesh = "" if c["has_mesh"] else "  [no mesh in this anatomy pack]"
+        print(f"{i:2d}. {c['name']} ({c['side']})  {c['zone']:<9}  {c['score']:.2f}{mesh}")
+    if not result["candidates"]:
+        print("No published pattern in the maps covers this spot.")
+    return 0
+
+
+def cmd_validate(args) -> int:
+    from viewer.referral.validate import validate
+
+    problems, summary = validate(args.paths or None, meshes=args.meshes, user_maps=args.maps)
+    for p in problems:
+        print(p)
+    print(summary)
+    return 1 if problems else 0
+
+
+def cmd_export(args) -> int:
+    from viewer.render.export import gallery, parse_size, render_pattern
+
+    try:
+        size = parse_size(args.size)
+    except ValueError as exc:
+        raise ViewerError(str(exc), path="--size", fix="use WIDTHxHEIGHT such as 1920x1080") from None
+    model = _model(args)
+    if args.all:
+        def prog(i, n, path):
+            print(f"[{i}/{n}] {path}", file=sys.stderr)
+        sides = ("right", "left") if args.side == "both" else (args.side or "right",)
+        views = (args.view,) if args.view else ("anterior", "posterior", "right")
+        paths = gallery(model, args.all, views=views, size=size, progress=prog, sides=sides)
+        print(f"Wrote {len(paths)} images to {args.all}")
+        return 0
+    if not args.muscle or not args.out:
+        raise ViewerError("export needs --muscle NAME and --out FILE.png (or --all DIR).",
+                          fix="e.g. referral-viewer export --muscle 'gluteus medius' --out gmed.png")
+    found = model.find_muscles(args.muscle)
+    if not found:
+        raise ViewerError(f"no muscle matches {args.muscle!r}.", path="--muscle",
+                          fix="use a name, alias or FMA id; `referral-viewer validate` lists the maps.")
+    if len(found) > 1:
+        names = ", ".join(m.name for m in found[:8])
+        raise ViewerError(f"{args.muscle!r} matches several muscles: {names}.", path="--muscle",
+                          fix="give the full name or FMA id.")
+    pattern = model.pattern(found[0].id, args.side or "right")
+    out = render_pattern(model, pattern, args.out, view=args.view, size=size, transparent=args.transparent,
+                         title=not args.no_title, legend=not args.no_legend,
+                         attribution=not args.no_attribution)
+    print(f"Wrote {out} ({size[0]}x{size[1]})")
+    return 0
+
+
+def add_commands(sub) -> None:
+    lk = sub.add_parser("lookup", help="which muscles can refer pain to this spot or area")
+    lk.add_argument("--point", nargs=3, type=float, metavar=("X", "Y", "Z"),
+                    help="canonical-frame mm (+Z up, -Y anterior, -X subject's right)")
+    lk.add_argument("--points", help="JSON file with a list of [x, y, z] points (a painted area)")
+    lk.add_argument("--radius", type=float, help="mm around the point(s) to include")
+    lk.add_argument("--top", type=int, default=20)
+    lk.add_argument("--json", action="store_true")
+    lk.add_argument("--meshes")
+    lk.add_argument("--maps", help="folder of extra user maps (default $REFERRAL_VIEWER_MAPS)")
+    lk.set_defaults(func=cmd_lookup)
+
+    va = sub.add_parser("validate", help="check referral-map files")
+    va.add_argument("paths", nargs="*", help="map files (default: all built-in and user maps)")
+    va.add_argument("--meshes")
+    va.add_argument("--maps")
+    va.set_defaults(func=cmd_validate)
+
+    ex = sub.add_parser("export", help="render a pattern (or every pattern) to PNG off-screen")
+    ex.add_argument("--muscle")
+    ex.add_argument("--side", choices=["right", "left", "both"])
+    ex.add_argument("--view", choices=["anterior", "posterior", "right", "left", "superior"])
+    ex.add_argument("--out")
+    ex.add_argument("--all", metavar="DIR", help="render a gallery of every muscle into DIR")
+    ex.add_argument("--size", default="1600x1200")
+    ex.add_argument("--transparent", action="store_true")
+    ex.add_argument("--no-title", action="store_true")
+    ex.add_argument("--no-legend", action="store_true")
+    ex.add_argument("--no-attribution", action="store_true")
+    ex.add_argument("--meshes")
+    ex.add_argument("--maps")
+    ex.set_defaults(func=cmd_export)

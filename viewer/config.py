@@ -1,0 +1,50 @@
+"""Where things live: pack directory, referral maps, user maps, sources."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import platformdirs
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+REPO_DIR = PACKAGE_DIR.parent
+ENV_MESHES = "REFERRAL_VIEWER_MESHES"
+ENV_SOURCE = "REFERRAL_VIEWER_SOURCE"
+ENV_MAPS = "REFERRAL_VIEWER_MAPS"
+
+
+def _in_checkout() -> bool:
+    return (REPO_DIR / "pyproject.toml").exists() and (REPO_DIR / "referral_maps").is_dir()
+
+
+def meshes_dir(explicit: str | os.PathLike | None = None) -> Path:
+    """Pack root: --meshes, then $REFERRAL_VIEWER_MESHES, then meshes/ in a checkout."""
+    if explicit:
+        return Path(explicit).expanduser().resolve()
+    if os.environ.get(ENV_MESHES):
+        return Path(os.environ[ENV_MESHES]).expanduser().resolve()
+    if _in_checkout():
+        return REPO_DIR / "meshes"
+    return Path(platformdirs.user_data_dir("referral-viewer")) / "meshes"
+
+
+def builtin_maps_dir() -> Path:
+    return REPO_DIR / "referral_maps"
+
+
+def user_maps_dir(explicit: str | os.PathLike | None = None) -> Path | None:
+    if explicit:
+        return Path(explicit).expanduser().resolve()
+    if os.environ.get(ENV_MAPS):
+        return Path(os.environ[ENV_MAPS]).expanduser().resolve()
+    return None
+
+
+def default_source() -> str | None:
+    return os.environ.get(ENV_SOURCE) or None
+
+
+def state_dir() -> Path:
+    """Autosave and recovery files (per user)."""
+    return Path(platformdirs.user_state_dir("referral-viewer"))

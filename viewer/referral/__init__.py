@@ -1,0 +1,1 @@
+"""Referral layer: maps, skin fields, regions and the reverse lookup (no Qt)."""

@@ -1,0 +1,65 @@
+"""Per-vertex referral fields on the skin, one pair (essential, spillover) per muscle side.
+
+A zone is painted as 1.0 inside its strokes (half the width either side) and
+regions, falling smoothly to 0 over FALLOFF_MM, with distances measured along
+the skin (heat method) so that a zone never jumps to a surface that is close
+in space but far on the body (the other thigh, the trunk beside the arm).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from viewer.referral.geometry import SkinGeometry, falloff
+from viewer.referral.loader import Landmark
+from viewer.referral.points import resolve
+from viewer.referral.regions import Region
+from viewer.referral.schema import MuscleMap, Zone
+
+FALLOFF_MM = 30.0
+FIELDS_VERSION = "1"   # bump when the maths below changes
+
+
+def zone_field(zone: Zone, geo: SkinGeometry, landmarks: dict[str, Landmark],
+               region_labels: np.ndarray, region_index: dict[tuple[str, str], int]) -> np.ndarray:
+    """Right-side field of one zone."""
+    f = np.zeros(geo.n)
+    for stroke in zone.strokes:
+        pts = np.array([resolve(p, landmarks) for p in stroke.points])
+        d = geo.distance(geo.sample_polyline(pts))
+        f = np.maximum(f, falloff(d, stroke.width / 2.0, FALLOFF_MM))
+    for ref in zone.region_refs():
+        mask = np.zeros(geo.n, dtype=bool)
+        for side in ("right", "midline"):
+            k = region_index.get((ref.name, side))
+            if k is not None:
+                mask |= region_labels == k
+        if mask.any():
+            f = np.maximum(f, ref.weight * falloff(geo.distance(np.flatnonzero(mask)), 0.0, FALLOFF_MM))
+    return f
+
+
+def muscle_fields(m: MuscleMap, geo: SkinGeometry, landmarks, region_labels, region_index):
+    """{side: (essential, spillover)} float32 arrays for the right and (mirrored) left side."""
+    ess = np.zeros(geo.n)
+    spill = np.zeros(geo.n)
+    for z in m.zones.essential:
+        ess = np.maximum(ess, zone_field(z, geo, landmarks, region_labels, region_index))
+    for z in m.zones.spillover:
+        spill = np.maximum(spill, zone_field(z, geo, landmarks, region_labels, region_index))
+    mirror = geo.mirror_index
+    if m.bilateral:  # the pattern reaches both sides of the body
+        ess, spill = np.maximum(ess, ess[mirror]), np.maximum(spill, spill[mirror])
+    out = {"right": (ess.astype(np.float32), spill.astype(np.float32))}
+    if m.mirror:
+        out["left"] = (ess[mirror].astype(np.float32), spill[mirror].astype(np.float32))
+    return out
+
+
+def combined(ess: np.ndarray, spill: np.ndarray) -> np.ndarray:
+    """Display value: 1.0 essential, 0.5 spillover, smooth in between."""
+    return np.maximum(ess, 0.5 * spill)
+
+
+def region_lookup(regions: list[Region]) -> dict[tuple[str, str], int]:
+    return {(r.name, r.side): r.index for r in regions}

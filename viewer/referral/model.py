@@ -1,0 +1,174 @@
+"""The referral model: maps + skin fields + regions for one pack, cached on disk."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from viewer import atomic, config
+from viewer.anatomy.pack import Pack, normalize
+from viewer.referral import fields as F
+from viewer.referral.geometry import SkinGeometry
+from viewer.referral.loader import MapSet, Problem, file_digest, load_landmarks, load_maps, load_regions
+from viewer.referral.points import UnknownLandmark, for_side, resolve
+from viewer.referral.regions import Region, parcellate, region_table
+from viewer.referral.schema import MuscleMap
+
+
+@dataclass
+class Pattern:
+    index: int
+    muscle: MuscleMap
+    side: str
+    part_ids: list[str]
+    trigger_points: list[tuple[str, np.ndarray]]   # (label, skin point mm)
+
+    @property
+    def has_mesh(self) -> bool:
+        return bool(self.part_ids)
+
+    @property
+    def title(self) -> str:
+        return f"{self.muscle.name} ({self.side})"
+
+
+@dataclass
+class ReferralModel:
+    pack: Pack
+    maps: MapSet
+    geo: SkinGeometry
+    regions: list[Region]
+    region_labels: np.ndarray          # (V,) int16
+    patterns: list[Pattern]
+    ess: np.ndarray                    # (V, P) float16, essential membership 0..1
+    spill: np.ndarray                  # (V, P) float16, spillover membership 0..1
+    problems: list[Problem] = field(default_factory=list)
+    timings: dict = field(default_factory=dict)
+
+    # -- queries used by the CLI and the GUI ---------------------------------
+    def field(self, pattern: Pattern | int) -> np.ndarray:
+        """Display field (1.0 essential, 0.5 spillover) of a pattern, float32 (V,)."""
+        k = pattern if isinstance(pattern, int) else pattern.index
+        return F.combined(self.ess[:, k].astype(np.float32), self.spill[:, k].astype(np.float32))
+
+    def find_muscles(self, query: str) -> list[MuscleMap]:
+        q = query.strip().lower()
+        nq = normalize(q)
+        exact, partial = [], []
+        for m in self.maps.maps:
+            names = [m.id.lower(), m.name.lower(), *(a.lower() for a in m.aliases), *(x.lower() for x in m.also_fma)]
+            if q in names or nq in (normalize(n) for n in names):
+                exact.append(m)
+            elif any(nq and nq in normalize(n) for n in names):
+                partial.append(m)
+        return exact or partial
+
+    def pattern(self, muscle_id: str, side: str = "right") -> Pattern:
+        for p in self.patterns:
+            if p.muscle.id == muscle_id and p.side == side:
+                return p
+        raise KeyError(f"{muscle_id} ({side})")
+
+    def region_of(self, vertex: int) -> Region:
+        return self.regions[int(self.region_labels[vertex])]
+
+
+def _sha(*parts: str) -> str:
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
+def _part_ids(pack: Pack, m: MuscleMap, side: str) -> list[str]:
+    wanted = {normalize(b) for b in m.mesh_parts}
+    return [p.id for p in pack.parts if p.side == side and normalize(p.base) in wanted]
+
+
+def load_model(pack: Pack, *, user_maps=None, maps: MapSet | None = None, cache_dir: Path | None = None,
+               progress=None) -> ReferralModel:
+    """Maps, regions and fields for this pack; computes what the cache lacks."""
+    say = progress or (lambda msg: None)
+    t0 = time.perf_counter()
+    maps = maps or load_maps(user_maps)
+    lm_path = config.builtin_maps_dir() / "landmarks.yaml"
+    rg_path = config.builtin_maps_dir() / "regions.yaml"
+    landmarks, region_defs = load_landmarks(lm_path), load_regions(rg_path)
+    geo_digest = _sha(pack.key, file_digest(lm_path, rg_path), F.FIELDS_VERSION)
+    geo = SkinGeometry(pack.skin_vertices, pack.skin_faces, pack.skin_normals)
+    regions = region_table(region_defs)
+    problems = list(maps.problems)
+
+    cache_dir = Path(cache_dir or (pack.dir.parent / "cache"))
+    cache_file = cache_dir / f"referral-{pack.key[:12]}.npz"
+    cached = {}
+    if cache_file.exists():
+        try:
+            with np.load(cache_file, allow_pickle=False) as z:
+                cached = {k: z[k] for k in z.files}
+        except (OSError, ValueError):
+            cached = {}
+    timings = {"cache_read_s": round(time.perf_counter() - t0, 3)}
+
+    dirty = False
+    region_key = f"regions-{geo_digest[:16]}"
+    if region_key in cached:
+        region_labels = cached[region_key]
+    else:
+        say("computing skin regions")
+        t = time.perf_counter()
+        region_labels = parcellate(geo, regions, region_defs, landmarks)
+        timings["regions_s"] = round(time.perf_counter() - t, 2)
+        cached = {k: v for k, v in cached.items() if not k.startswith("regions-")}
+        cached[region_key] = region_labels
+        dirty = True
+    region_index = F.region_lookup(regions)
+
+    patterns, ess_cols, spill_cols, used = [], [], [], set()
+    t = time.perf_counter()
+    computed = 0
+    for m in maps.maps:
+        key = _sha(geo_digest, maps.hashes[m.id])[:16]
+        names = {side: (f"ess-{m.id}-{side}-{key}", f"spill-{m.id}-{side}-{key}") for side in ("right", "left")}
+        if names["right"][0] not in cached:
+            try:
+                result = F.muscle_fields(m, geo, landmarks, region_labels, region_index)
+            except (UnknownLandmark, ValueError) as exc:
+                problems.append(Problem(maps.files[m.id], None, "zones", f"{exc}; muscle skipped"))
+                continue
+            computed += 1
+            for side, (e, s) in result.items():
+                cached[names[side][0]], cached[names[side][1]] = e.astype(np.float16), s.astype(np.float16)
+            dirty = True
+        for side in ("right", "left"):
+            ek, sk = names[side]
+            if ek not in cached:
+                continue
+            used |= {ek, sk}
+            tps = []
+            for tp in m.trigger_points:
+                try:
+                    p = for_side(resolve(tp.ref, landmarks), side)
+                except UnknownLandmark as exc:
+                    problems.append(Problem(maps.files[m.id], None, f"trigger_points.{tp.label}", str(exc)))
+                    continue
+                tps.append((tp.label, geo.vertices[geo.snap(p)[0][0]]))
+            patterns.append(Pattern(len(patterns), m, side, _part_ids(pack, m, side), tps))
+            ess_cols.append(cached[ek])
+            spill_cols.append(cached[sk])
+    if computed:
+        timings["fields_s"] = round(time.perf_counter() - t, 2)
+        timings["fields_computed"] = computed
+    if dirty:
+        keep = {k: v for k, v in cached.items() if k in used or k == region_key}
+        buf = io.BytesIO()
+        np.savez(buf, **keep)
+        atomic.write_bytes(cache_file, buf.getvalue())
+    n = geo.n
+    ess = np.column_stack(ess_cols) if ess_cols else np.zeros((n, 0), np.float16)
+    spill = np.column_stack(spill_cols) if spill_cols else np.zeros((n, 0), np.float16)
+    timings["total_s"] = round(time.perf_counter() - t0, 3)
+    return ReferralModel(pack, maps, geo, regions, region_labels, patterns,
+                         np.ascontiguousarray(ess), np.ascontiguousarray(spill), problems, timings)

@@ -1,0 +1,125 @@
+"""The referral-map schema: one YAML file per muscle (see referral_maps/README.md)."""
+
+from __future__ import annotations
+
+from typing import Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+BODY_REGIONS = ("head", "neck", "shoulder", "upper_back", "chest", "abdomen", "low_back",
+                "hip", "thigh", "leg", "arm", "forearm")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class Anchored(_Strict):
+    at: str
+    offset: tuple[float, float, float] = (0.0, 0.0, 0.0)
+
+
+# A point is a landmark name, a landmark plus offset, or a raw canonical [x, y, z].
+PointRef = Union[str, Anchored, tuple[float, float, float]]
+
+
+class TriggerPoint(_Strict):
+    label: str = Field(min_length=1)
+    at: str | None = None
+    offset: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    point: tuple[float, float, float] | None = None
+    description: str = Field(min_length=3)
+    how_to_find: str = ""
+
+    @model_validator(mode="after")
+    def _one_location(self):
+        if (self.at is None) == (self.point is None):
+            raise ValueError("give exactly one of `at` (a landmark) or `point` ([x, y, z] in mm)")
+        return self
+
+    @property
+    def ref(self) -> PointRef:
+        return tuple(self.point) if self.point is not None else Anchored(at=self.at, offset=self.offset)
+
+
+class Stroke(_Strict):
+    points: list[PointRef] = Field(min_length=1)
+    width: float = Field(gt=0, le=400, description="full-strength band width in mm")
+
+
+class RegionRef(_Strict):
+    name: str
+    weight: float = Field(default=1.0, gt=0, le=1)
+
+
+class Zone(_Strict):
+    description: str = Field(min_length=3)
+    from_: list[str] = Field(default_factory=list, alias="from")
+    strokes: list[Stroke] = Field(default_factory=list)
+    regions: list[Union[str, RegionRef]] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _not_empty(self):
+        if not self.strokes and not self.regions:
+            raise ValueError("a zone needs at least one stroke or region")
+        return self
+
+    def region_refs(self) -> list[RegionRef]:
+        return [RegionRef(name=r) if isinstance(r, str) else r for r in self.regions]
+
+
+class Zones(_Strict):
+    essential: list[Zone] = Field(min_length=1)
+    spillover: list[Zone] = Field(default_factory=list)
+
+
+class Treatment(_Strict):
+    self_care: list[str] = Field(default_factory=list)
+    stretch: str = ""
+    clinical: list[str] = Field(default_factory=list)
+
+
+class MuscleMap(_Strict):
+    id: str = Field(pattern=r"^FMA\d+$")
+    name: str = Field(min_length=2)
+    aliases: list[str] = Field(default_factory=list)
+    body_region: Literal[BODY_REGIONS]  # type: ignore[valid-type]
+    mesh_parts: list[str] = Field(default_factory=list)
+    no_mesh: bool = False
+    also_fma: list[str] = Field(default_factory=list)
+    description: str = Field(min_length=20)
+    patient_description: str = ""
+    trigger_points: list[TriggerPoint] = Field(min_length=1)
+    zones: Zones
+    bilateral: bool = False
+    mirror: bool = True
+    symptoms: list[str] = Field(default_factory=list)
+    differentials: list[str] = Field(default_factory=list)
+    perpetuating_factors: list[str] = Field(default_factory=list)
+    treatment: Treatment = Field(default_factory=Treatment)
+    sources: list[str] = Field(min_length=1)
+
+    @field_validator("also_fma")
+    @classmethod
+    def _fma_ids(cls, v):
+        for x in v:
+            if not x.startswith("FMA") or not x[3:].isdigit():
+                raise ValueError(f"{x!r} is not an FMA id like FMA22315")
+        return v
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        labels = [t.label for t in self.trigger_points]
+        if len(set(labels)) != len(labels):
+            raise ValueError("trigger point labels must be unique")
+        for zone in self.zones.essential + self.zones.spillover:
+            unknown = [x for x in zone.from_ if x not in labels]
+            if unknown:
+                raise ValueError(f"zone '{zone.description[:40]}' refers to unknown trigger points {unknown}")
+        if self.no_mesh and self.mesh_parts:
+            raise ValueError("no_mesh is true but mesh_parts is not empty")
+        return self
+
+    @property
+    def has_mesh_parts(self) -> bool:
+        return bool(self.mesh_parts)

@@ -1,0 +1,1 @@
+"""Rendering shared by the window and the off-screen export (pyvista, no Qt)."""

@@ -1,0 +1,196 @@
+"""BodyScene: the skin, muscles, referral overlay and markers on any pyvista
+Plotter (an off-screen one for export, the Qt interactor in the window)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyvista as pv
+
+from viewer.anatomy.meshutil import to_polydata
+from viewer.render import style
+
+
+class BodyScene:
+    def __init__(self, plotter: pv.Plotter, model, *, skin_opacity: float = 0.55,
+                 show_muscles: bool = True):
+        self.plotter = plotter
+        self.model = model
+        self.pack = model.pack
+        self.pattern = None
+        self.drawing = np.zeros(self.pack.skin_vertices.shape[0], dtype=np.float32)
+        self._value = np.zeros_like(self.drawing)
+        self._show_tps = True
+        self._show_other_side = False
+        plotter.set_background(style.BACKGROUND)
+
+        self.skin = to_polydata(self.pack.skin_vertices, self.pack.skin_faces)
+        self.skin.point_data["Normals"] = self.pack.skin_normals
+        self.skin.point_data["rgb"] = style.zone_colors(self._value)
+        self.skin_actor = plotter.add_mesh(self.skin, scalars="rgb", rgb=True, smooth_shading=True,
+                                           opacity=skin_opacity, name="skin", pickable=True,
+                                           specular=0.1)
+        self.muscles = self._merged_muscles()
+        self.muscle_actor = plotter.add_mesh(self.muscles, color=style.MUSCLE_CONTEXT, smooth_shading=True,
+                                             name="muscles", pickable=True, opacity=1.0)
+        self.muscle_actor.SetVisibility(show_muscles)
+        self.highlight_actor = None
+        self.other_highlight_actor = None
+        self.tp_actors = []
+        self.mark_actor = None
+        plotter.enable_depth_peeling(number_of_peels=6)
+        self.set_view("anterior")
+
+    # -- meshes ---------------------------------------------------------------
+    def _merged_muscles(self) -> pv.PolyData:
+        """All muscle parts in one mesh (one actor renders far faster than 121);
+        cell data 'part' keeps which part each triangle belongs to, for picking."""
+        vs, fs, ns, part = [], [], [], []
+        off = 0
+        for i, p in enumerate(self.pack.parts):
+            v, f, n = self.pack.part_arrays(p)
+            vs.append(v)
+            fs.append(f + off)
+            ns.append(n)
+            part.append(np.full(len(f), i, dtype=np.int32))
+            off += len(v)
+        mesh = to_polydata(np.vstack(vs), np.vstack(fs))
+        mesh.point_data["Normals"] = np.vstack(ns)
+        mesh.cell_data["part"] = np.concatenate(part)
+        return mesh
+
+    def part_at_cell(self, cell_id: int):
+        return self.pack.parts[int(self.muscles.cell_data["part"][cell_id])]
+
+    def _parts_mesh(self, part_ids) -> pv.PolyData | None:
+        meshes = [self.pack.part_polydata(self.pack.part(pid)) for pid in part_ids]
+        return pv.merge(meshes) if meshes else None
+
+    # -- content --------------------------------------------------------------
+    def show_pattern(self, pattern, *, render: bool = True) -> None:
+        """Colour the skin with a pattern's zones and highlight its muscle and trigger points."""
+        self.pattern = pattern
+        if pattern is None:
+            self._value = np.zeros_like(self.drawing)
+        else:
+            self._value = self.model.field(pattern)
+            if self._show_other_side:
+                other = self._other(pattern)
+                if other is not None:
+                    self._value = np.maximum(self._value, self.model.field(other))
+        self._recolor()
+        for name in ("highlight", "highlight_other"):
+            self.plotter.remove_actor(name, render=False)
+        self.highlight_actor = None
+        if pattern is not None and pattern.part_ids:
+            self.highlight_actor = self.plotter.add_mesh(
+                self._parts_mesh(pattern.part_ids), color=style.MUSCLE, smooth_shading=True,
+                name="highlight", pickable=False, render=False)
+        self._update_trigger_points(render=False)
+        if render:
+            self.plotter.render()
+
+    def _other(self, pattern):
+        side = "left" if pattern.side == "right" else "right"
+        try:
+            return self.model.pattern(pattern.muscle.id, side)
+        except KeyError:
+            return None
+
+    def set_drawing(self, mask: np.ndarray, *, render: bool = True) -> None:
+        self.drawing = np.asarray(mask, dtype=np.float32)
+        self._recolor()
+        if render:
+            self.plotter.render()
+
+    def _recolor(self) -> None:
+        rgb = self.skin.point_data["rgb"]
+        rgb[:] = style.zone_colors(self._value, self.drawing if self.drawing.any() else None)
+        self.skin.point_data["rgb"] = rgb   # re-assign: marks the array modified for VTK
+        self.skin.Modified()
+
+    @property
+    def skin_rgb(self) -> np.ndarray:
+        return np.asarray(self.skin.point_data["rgb"])
+
+    @property
+    def skin_value(self) -> np.ndarray:
+        return self._value
+
+    def _update_trigger_points(self, render: bool = True) -> None:
+        for name in ("tp_points", "tp_labels"):
+            self.plotter.remove_actor(name, render=False)
+        p = self.pattern
+        if p is None or not self._show_tps or not p.trigger_points:
+            return
+        pts = np.array([xyz for _, xyz in p.trigger_points])
+        normals = self.pack.skin_normals[self.model.geo.snap(pts)[0]]
+        lifted = pts + 4.0 * normals        # sit just above the skin
+        self.plotter.add_mesh(pv.PolyData(lifted).glyph(geom=pv.Sphere(radius=7.0), scale=False, orient=False),
+                              color=style.TRIGGER_POINT, name="tp_points", pickable=False, render=False)
+        self.plotter.add_point_labels(lifted + 14.0 * normals, [label for label, _ in p.trigger_points],
+                                      name="tp_labels", font_size=14, point_size=0, shape_opacity=0.7,
+                                      shape_color="white", text_color="black", always_visible=True,
+                                      render=False, pickable=False)
+
+    def set_marks(self, points) -> None:
+        """Markers for the spots the user clicked."""
+        self.plotter.remove_actor("marks", render=False)
+        if points is not None and len(points):
+            pts = np.atleast_2d(points)
+            self.plotter.add_mesh(pv.PolyData(pts).glyph(geom=pv.Sphere(radius=9.0), scale=False, orient=False),
+                                  color=style.MARK, name="marks", pickable=False, render=False)
+        self.plotter.render()
+
+    # -- layers ---------------------------------------------------------------
+    def set_skin_opacity(self, value: float) -> None:
+        self.skin_actor.GetProperty().SetOpacity(float(value))
+        self.plotter.render()
+
+    def set_muscles_visible(self, visible: bool) -> None:
+        self.muscle_actor.SetVisibility(bool(visible))
+        self.plotter.render()
+
+    def set_trigger_points_visible(self, visible: bool) -> None:
+        self._show_tps = bool(visible)
+        self._update_trigger_points()
+        self.plotter.render()
+
+    def set_other_side_visible(self, visible: bool) -> None:
+        self._show_other_side = bool(visible)
+        self.show_pattern(self.pattern)
+
+    # -- camera ---------------------------------------------------------------
+    def set_view(self, name: str, *, focus: str = "body", render: bool = True) -> None:
+        """Standard view; focus 'body' frames the whole body, 'pattern' the current pattern."""
+        direction, up = (np.asarray(x, dtype=float) for x in style.VIEWS[name])
+        bounds = self._focus_bounds() if focus == "pattern" else self.skin.bounds
+        b = np.asarray(bounds, dtype=float).reshape(3, 2)
+        centre = b.mean(axis=1)
+        cam = self.plotter.camera
+        cam.focal_point = centre
+        cam.position = centre - direction * 3000.0
+        cam.up = up
+        self.plotter.renderer.ResetCamera(*np.asarray(bounds, dtype=float))
+        self.current_view = name
+        if render:
+            self.plotter.render()
+
+    def _focus_bounds(self):
+        pts = [self.pack.skin_vertices[self._value > 0.2]]
+        if self.pattern is not None:
+            pts += [np.array([xyz for _, xyz in self.pattern.trigger_points]).reshape(-1, 3)]
+        pts = np.vstack([p for p in pts if len(p)]) if any(len(p) for p in pts) else self.pack.skin_vertices
+        lo, hi = pts.min(axis=0) - 60.0, pts.max(axis=0) + 60.0
+        return [lo[0], hi[0], lo[1], hi[1], lo[2], hi[2]]
+
+    def best_view(self) -> str:
+        """The standard view that faces most of the current pattern."""
+        if self.pattern is None:
+            return "anterior"
+        w = self._value
+        sel = w > 0.2
+        if not sel.any():
+            return "anterior"
+        n = (self.pack.skin_normals[sel] * w[sel, None]).sum(axis=0)
+        scores = {name: -float(np.dot(n, d)) for name, (d, _) in style.VIEWS.items() if name != "superior"}
+        return max(scores, key=scores.get)

@@ -1,0 +1,37 @@
+"""Colours and views. Zone colours differ in lightness as well as hue (OrRd
+endpoints), so essential and spillover stay distinct for colour-blind viewers
+and in greyscale prints."""
+
+import numpy as np
+
+SKIN = np.array([236, 222, 206], dtype=np.float32)       # light neutral skin
+SPILLOVER = np.array([253, 204, 138], dtype=np.float32)  # light orange
+ESSENTIAL = np.array([179, 0, 0], dtype=np.float32)      # dark red
+DRAWING = np.array([0, 114, 178], dtype=np.float32)      # Okabe-Ito blue: the patient's drawing
+MUSCLE = "#b5524a"
+MUSCLE_CONTEXT = "#c9a9a0"
+TRIGGER_POINT = "#111111"
+MARK = "#0072b2"
+BACKGROUND = "white"
+
+# view name -> (direction the camera looks along, view-up)
+VIEWS = {
+    "anterior": ((0.0, 1.0, 0.0), (0.0, 0.0, 1.0)),    # camera in front (-Y) looking +Y
+    "posterior": ((0.0, -1.0, 0.0), (0.0, 0.0, 1.0)),
+    "right": ((1.0, 0.0, 0.0), (0.0, 0.0, 1.0)),        # camera at the subject's right (-X)
+    "left": ((-1.0, 0.0, 0.0), (0.0, 0.0, 1.0)),
+    "superior": ((0.0, 0.0, -1.0), (0.0, -1.0, 0.0)),   # from above, face toward the top
+}
+
+
+def zone_colors(value: np.ndarray, drawing: np.ndarray | None = None) -> np.ndarray:
+    """Per-vertex RGB (uint8) for a display field (0 none, 0.5 spillover, 1 essential)."""
+    v = np.clip(np.asarray(value, dtype=np.float32), 0.0, 1.0)[:, None]
+    low = np.clip(v * 2.0, 0.0, 1.0)              # 0 -> 0.5 : skin -> spillover
+    high = np.clip(v * 2.0 - 1.0, 0.0, 1.0)       # 0.5 -> 1 : spillover -> essential
+    rgb = SKIN + low * (SPILLOVER - SKIN)
+    rgb = rgb + high * (ESSENTIAL - rgb)
+    if drawing is not None:
+        d = np.asarray(drawing, dtype=np.float32)[:, None] * 0.75
+        rgb = rgb + d * (DRAWING - rgb)
+    return rgb.astype(np.uint8)

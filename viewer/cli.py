@@ -21,6 +21,7 @@ def cmd_build(args) -> int:
     source = args.source or config.default_source()
     report = build_pack(source, config.meshes_dir(args.meshes), sha256=args.sha256,
                         verify=not args.allow_unverified, force=args.force,
+                        target_vertices=args.skin_vertices,
                         progress=None if args.quiet else _progress)
     m = report.manifest
     if report.skipped:
@@ -89,6 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--allow-unverified", action="store_true",
                    help="accept folder files whose checksums differ from the known ones")
     b.add_argument("--force", action="store_true", help="rebuild even if the pack is up to date")
+    b.add_argument("--skin-vertices", type=int, default=50_000,
+                   help="target skin resolution (default 50000; fewer for slow machines)")
     b.add_argument("--quiet", action="store_true")
     b.set_defaults(func=cmd_build)
 

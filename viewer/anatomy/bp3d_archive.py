@@ -18,6 +18,17 @@ from viewer.errors import ViewerError
 
 SKIN = re.compile(r"\bskin\b", re.IGNORECASE)
 SIDED_MUSCLE = re.compile(r"^(right|left)\s+(.+)$", re.IGNORECASE)
+# BodyParts3D names muscles without the word "muscle" ("Right gluteus medius"),
+# so sided elements are recognised by the words of skeletal-muscle names.
+MUSCLE_WORDS = re.compile(
+    r"muscle|gluteus|psoas|iliacus|piriformis|tensor fasciae|quadratus|rectus|obliquus|oblique|"
+    r"transversus|latissimus|trapezius|rhomboid|levator scapulae|serratus|pectoralis|deltoid|"
+    r"supraspinatus|infraspinatus|teres|subscapularis|biceps|triceps|brachialis|brachioradialis|"
+    r"supinator|pronator|flexor|extensor|abductor|adductor|sartorius|gracilis|vastus|semitendinosus|"
+    r"semimembranosus|gastrocnemius|soleus|plantaris|tibialis|peroneus|fibularis|popliteus|pectineus|"
+    r"scalen|sternocleidomastoid|splenius|semispinalis|multifidus|longissimus|iliocostalis|spinalis|"
+    r"masseter|temporalis|pterygoid|digastric|coracobrachialis|anconeus|gemellus|obturator",
+    re.IGNORECASE)
 HEADER = re.compile(r"^#\s*([^:]+?)\s*:\s*(.*)$")
 
 
@@ -74,7 +85,7 @@ def read_archive(path: Path) -> tuple[list[Element], list[Element]]:
                 name = next((m.group(2) for m in map(HEADER.match, head.splitlines())
                              if m and m.group(1).strip().lower() == "english name"), "")
                 is_skin = bool(SKIN.search(name))
-                is_muscle = "muscle" in name.lower() and SIDED_MUSCLE.match(name)
+                is_muscle = bool(SIDED_MUSCLE.match(name) and MUSCLE_WORDS.search(name))
                 if not (is_skin or is_muscle):
                     continue
                 el = parse_obj(zf.read(info).decode("utf-8", "replace"), f"{path}!{info.filename}")

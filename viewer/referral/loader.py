@@ -10,7 +10,7 @@ import yaml
 from pydantic import ValidationError
 
 from viewer import config
-from viewer.referral.schema import MuscleMap
+from viewer.referral.schema import MuscleMap, cross_check
 
 
 @dataclass
@@ -62,6 +62,11 @@ def _node_line(root, loc) -> int | None:
     return line
 
 
+def _is_union_tag(x) -> bool:
+    """Pydantic puts the tried union member ('str', 'tuple[...]', 'Anchored') in error paths."""
+    return isinstance(x, str) and (x in ("str", "Anchored", "RegionRef") or x.startswith(("tuple[", "function-")))
+
+
 def parse_map(path: Path) -> tuple[MuscleMap | None, list[Problem], bytes]:
     path = Path(path)
     try:
@@ -79,16 +84,19 @@ def parse_map(path: Path) -> tuple[MuscleMap | None, list[Problem], bytes]:
     if not isinstance(data, dict):
         return None, [Problem(path, 1, "", "expected a mapping of fields (id, name, zones, ...)")], raw
     try:
-        return MuscleMap.model_validate(data), [], raw
+        m = MuscleMap.model_validate(data)
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
-            loc = tuple(x for x in err["loc"] if not (isinstance(x, str) and x.startswith(("tuple[", "str", "Anchored", "function-"))))
+            loc = tuple(x for x in err["loc"] if not _is_union_tag(x))
             msg = err["msg"]
             if isinstance(err.get("input"), dict) and "string" in msg:
                 msg += " (this text was read as a mapping because it contains ': '; put it in quotes)"
             problems.append(Problem(path, _node_line(root, loc), ".".join(map(str, loc)) or "(file)", msg))
         return None, problems, raw
+    problems = [Problem(path, _node_line(root, loc), ".".join(map(str, loc)), msg)
+                for loc, msg in cross_check(m)]
+    return (None if problems else m), problems, raw
 
 
 def load_maps(user_dir: str | Path | None = None, builtin_dir: Path | None = None,

@@ -109,13 +109,6 @@ class MuscleMap(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self):
-        labels = [t.label for t in self.trigger_points]
-        if len(set(labels)) != len(labels):
-            raise ValueError("trigger point labels must be unique")
-        for zone in self.zones.essential + self.zones.spillover:
-            unknown = [x for x in zone.from_ if x not in labels]
-            if unknown:
-                raise ValueError(f"zone '{zone.description[:40]}' refers to unknown trigger points {unknown}")
         if self.no_mesh and self.mesh_parts:
             raise ValueError("no_mesh is true but mesh_parts is not empty")
         return self
@@ -123,3 +116,18 @@ class MuscleMap(_Strict):
     @property
     def has_mesh_parts(self) -> bool:
         return bool(self.mesh_parts)
+
+
+def cross_check(m: MuscleMap) -> list[tuple[tuple, str]]:
+    """Checks across fields, as (location, message), so errors can name the exact line."""
+    out = []
+    labels = [t.label for t in m.trigger_points]
+    for i, label in enumerate(labels):
+        if labels.index(label) != i:
+            out.append((("trigger_points", i, "label"), f"duplicate trigger point label {label!r}"))
+    for kind in ("essential", "spillover"):
+        for zi, zone in enumerate(getattr(m.zones, kind)):
+            unknown = [x for x in zone.from_ if x not in labels]
+            if unknown:
+                out.append((("zones", kind, zi, "from"), f"unknown trigger points {unknown} (defined: {labels})"))
+    return out

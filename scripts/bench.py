@@ -1,0 +1,229 @@
+#!/usr/bin/env python
+"""Benchmark every user-facing cost against its budget.
+
+    python scripts/bench.py [--json OUT] [--repeat N] [--quick]
+
+Runs on ../shared/anatomy (or $REFERRAL_VIEWER_SOURCE) in a temporary pack
+directory, so the pack in meshes/ is left alone. Each figure is the median of
+several runs after a warm-up, with min and max. Timings are wall-clock on this
+machine; no GPU is assumed (software OpenGL). This is a report, not a test:
+nothing here fails on a missed budget.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+BUDGETS = {  # figure -> (budget, unit); the issue's budgets for a 2-core laptop
+    "lookup_point_p99_ms": (1.0, "ms"),
+    "build_warm_s": (1.0, "s"),
+    "pack_and_fields_load_process_s": (1.5, "s"),
+    "gui_first_frame_s": (3.0, "s"),
+    "gui_recolour_ms": (50.0, "ms"),
+    "gui_peak_rss_mb": (800.0, "MB"),
+}
+
+
+def stats(samples, unit):
+    return {"median": round(statistics.median(samples), 4), "min": round(min(samples), 4),
+            "max": round(max(samples), 4), "runs": len(samples), "unit": unit}
+
+
+def timed(fn, repeat, warmup=1):
+    for _ in range(warmup):
+        fn()
+    out = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - t)
+    return out
+
+
+def run_py(code: str, env=None) -> tuple[float, str]:
+    """Wall time of a fresh Python process running code (process start to exit)."""
+    t = time.perf_counter()
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    return time.perf_counter() - t, out.stdout
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--json", help="write the report here")
+    ap.add_argument("--repeat", type=int, default=5, help="runs per figure (after a warm-up)")
+    ap.add_argument("--build-repeat", type=int, default=2, help="runs of the ~30 s cold build")
+    ap.add_argument("--lookups", type=int, default=10_000, help="random skin points for lookup latency")
+    ap.add_argument("--quick", action="store_true", help="tiny counts, to check the script runs")
+    ap.add_argument("--no-gui", action="store_true", help="skip the window figures")
+    ap.add_argument("--no-gallery", action="store_true", help="skip the whole-gallery export")
+    args = ap.parse_args()
+    if args.quick:
+        args.repeat, args.build_repeat, args.lookups = 1, 1, 200
+
+    import numpy as np
+
+    from viewer.anatomy.build import build_pack
+    from viewer.anatomy.pack import load_pack
+    from viewer.referral import fields as F
+    from viewer.referral.loader import load_landmarks
+    from viewer.referral.lookup import lookup_area, lookup_point
+    from viewer.referral.model import load_model
+
+    source = Path(os.environ.get("REFERRAL_VIEWER_SOURCE", REPO.parent / "shared" / "anatomy"))
+    work = Path(tempfile.mkdtemp(prefix="rv-bench-"))
+    meshes = work / "meshes"
+    report = {"machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
+                          "platform": platform.platform()}, "figures": {}}
+    fig = report["figures"]
+    say = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
+    try:
+        # -- build --------------------------------------------------------------
+        say("build: cold")
+        cold = []
+        for _ in range(args.build_repeat):
+            t = time.perf_counter()
+            build_pack(source, meshes, force=True)
+            cold.append(time.perf_counter() - t)
+        fig["build_cold_s"] = stats(cold, "s")
+        fig["build_warm_s"] = stats(timed(lambda: build_pack(source, meshes), args.repeat), "s")
+        code = ("import resource,sys; sys.path.insert(0, %r); from viewer.anatomy.build import build_pack;"
+                "build_pack(%r, %r, force=True);"
+                "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)") % (str(REPO), str(source), str(meshes))
+        _, out = run_py(code)
+        fig["build_peak_rss_mb"] = {"value": round(int(out.strip()) / 1024, 1), "unit": "MB"}
+
+        # -- loading ------------------------------------------------------------
+        env = dict(os.environ, REFERRAL_VIEWER_MESHES=str(meshes))
+        say("load: pack, fields")
+        fig["pack_load_inprocess_s"] = stats(timed(lambda: load_pack(meshes), args.repeat), "s")
+        pack_code = f"import sys; sys.path.insert(0, {str(REPO)!r}); from viewer.anatomy import load_pack; load_pack()"
+        fig["pack_load_process_s"] = stats([run_py(pack_code, env)[0] for _ in range(args.repeat)], "s")
+        pack = load_pack(meshes)
+        cache = meshes / "cache"
+        cold_fields = []
+        for _ in range(max(1, args.build_repeat)):
+            shutil.rmtree(cache, ignore_errors=True)
+            t = time.perf_counter()
+            load_model(pack)
+            cold_fields.append(time.perf_counter() - t)
+        fig["fields_cold_s"] = stats(cold_fields, "s")
+        fig["fields_cached_load_s"] = stats(timed(lambda: load_model(pack), args.repeat), "s")
+        model_code = (f"import sys; sys.path.insert(0, {str(REPO)!r}); from viewer.anatomy import load_pack;"
+                      "from viewer.referral.model import load_model; load_model(load_pack())")
+        fig["pack_and_fields_load_process_s"] = stats([run_py(model_code, env)[0] for _ in range(args.repeat)], "s")
+        model = load_model(pack)
+        fig["content"] = {"muscles": len(model.maps.maps), "patterns": len(model.patterns),
+                          "trigger_points": sum(len(m.trigger_points) for m in model.maps.maps),
+                          "regions": len(model.regions), "skin_vertices": int(model.geo.n)}
+
+        # -- lookup -------------------------------------------------------------
+        say("lookup: single points")
+        rng = np.random.default_rng(0)
+        verts = rng.integers(0, model.geo.n, size=args.lookups)
+        pts = model.geo.vertices[verts] + model.geo.normals[verts] * 2.0   # just off the skin
+        for p in pts[:50]:
+            lookup_point(model, p)
+        lat = []
+        for p in pts:
+            t = time.perf_counter()
+            lookup_point(model, p)
+            lat.append((time.perf_counter() - t) * 1000)
+        lat = np.asarray(lat)
+        fig["lookup_point_p50_ms"] = {"value": round(float(np.percentile(lat, 50)), 4), "unit": "ms"}
+        fig["lookup_point_p99_ms"] = {"value": round(float(np.percentile(lat, 99)), 4), "unit": "ms",
+                                      "points": int(len(lat))}
+
+        say("lookup: painted area")
+        seed = int(verts[0])
+        d = model.geo.distance([seed])
+        area = np.argsort(d)[:2000]                     # a 2,000-vertex geodesic patch
+        fig["lookup_area_2000_ms"] = stats([x * 1000 for x in timed(lambda: lookup_area(model, area),
+                                                                   args.repeat)], "ms")
+
+        say("lookup: naive baseline")
+        landmarks = load_landmarks()
+        rindex = F.region_lookup(model.regions)
+
+        def naive(vertex):
+            # What the lookup would cost without precomputed fields: every
+            # pattern's geodesic field computed from scratch for this click.
+            hits = []
+            for m in model.maps.maps:
+                fields = F.muscle_fields(m, model.geo, landmarks, model.region_labels, rindex)
+                for side, (e, s) in fields.items():
+                    if e[vertex] >= 0.5 or s[vertex] >= 0.5:
+                        hits.append((m.id, side))
+            return hits
+
+        naive_runs = max(1, min(3, args.repeat))
+        naive_s = timed(lambda: naive(int(verts[1])), naive_runs, warmup=0)
+        fig["lookup_naive_ms"] = stats([x * 1000 for x in naive_s], "ms")
+        fig["lookup_speedup_naive_over_p50"] = {
+            "value": round(statistics.median(naive_s) * 1000 / fig["lookup_point_p50_ms"]["value"]), "unit": "x"}
+
+        # -- export -------------------------------------------------------------
+        say("export: one pattern")
+        from viewer.render.export import gallery, render_pattern
+
+        pat = model.patterns[0]
+        out_png = work / "one.png"
+        fig["export_1920x1080_s"] = stats(timed(lambda: render_pattern(model, pat, out_png, size=(1920, 1080)),
+                                                max(1, args.repeat // 2)), "s")
+        if not args.no_gallery and not args.quick:
+            say("export: gallery")
+            t = time.perf_counter()
+            n = len(gallery(model, work / "gallery"))
+            fig["export_gallery_s"] = {"value": round(time.perf_counter() - t, 2), "unit": "s", "images": n}
+
+        # -- window -------------------------------------------------------------
+        gui_script = REPO / "scripts" / "gui_timings.py"
+        if not args.no_gui and gui_script.exists():
+            say("window: first frame, re-colour, pick")
+            cmd = [sys.executable, str(gui_script), "--repeat", str(args.repeat)]
+            if not os.environ.get("DISPLAY") and shutil.which("xvfb-run"):
+                cmd = ["xvfb-run", "-a", "-s", "-screen 0 1920x1080x24"] + cmd
+            res = subprocess.run(cmd, capture_output=True, text=True, env=env)
+            if res.returncode == 0:
+                gui = json.loads(res.stdout.strip().splitlines()[-1])
+                for k, v in gui.items():
+                    fig[f"gui_{k}"] = v
+            else:
+                fig["gui_error"] = res.stderr[-2000:]
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    report["budgets"] = {}
+    for key, (budget, unit) in BUDGETS.items():
+        f = fig.get(key)
+        if not f:
+            report["budgets"][key] = {"budget": budget, "unit": unit, "measured": None, "met": None}
+            continue
+        val = f.get("value", f.get("median"))
+        report["budgets"][key] = {"budget": budget, "unit": unit, "measured": val, "met": val <= budget}
+
+    text = json.dumps(report, indent=2)
+    if args.json:
+        Path(args.json).write_text(text + "\n")
+    print(text)
+    for key, b in report["budgets"].items():
+        status = "n/a" if b["met"] is None else ("OK  " if b["met"] else "MISS")
+        print(f"{status} {key}: {b['measured']} {b['unit']} (budget {b['budget']})", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,104 @@
+"""Referral-map files: schema, file:line errors, user maps that are broken."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from viewer.referral.loader import load_maps, parse_map
+
+GOOD = textwrap.dedent("""\
+    id: FMA99999
+    name: Test muscle
+    aliases: [TM]
+    body_region: hip
+    mesh_parts: []
+    no_mesh: true
+    description: A test muscle used only by the unit tests of the loader.
+    trigger_points:
+      - label: TrP1
+        at: greater_trochanter
+        description: On the trochanter.
+    zones:
+      essential:
+        - description: Lateral hip.
+          from: [TrP1]
+          strokes:
+            - points: [greater_trochanter, {at: lateral_thigh_upper, offset: [0, 0, 10]}]
+              width: 60
+      spillover:
+        - description: Lateral thigh.
+          regions: [lateral_thigh]
+    sources:
+      - "Travell JG, Simons DG. Myofascial Pain and Dysfunction: The Trigger Point Manual. Vol. 2. 1992."
+    """)
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    p = tmp_path / name
+    p.write_text(text)
+    return p
+
+
+def test_good_file_parses(tmp_path):
+    m, problems, _ = parse_map(write(tmp_path, "ok.yaml", GOOD))
+    assert problems == [] and m.id == "FMA99999"
+    assert m.zones.essential[0].strokes[0].width == 60
+    assert m.zones.spillover[0].region_refs()[0].name == "lateral_thigh"
+
+
+@pytest.mark.parametrize("old,new,line,field,words", [
+    ("width: 60", "width: -5", 18, "zones.essential.0.strokes.0.width", "greater than 0"),
+    ("id: FMA99999", "id: gluteus", 1, "id", "pattern"),
+    ("body_region: hip", "body_region: elbowish", 4, "body_region", "Input should be"),
+    ("    from: [TrP1]", "    from: [TrP9]", 15, "zones.essential.0.from", "unknown trigger points"),
+    ("  - \"Travell", "  - Note: \"Travell", 23, "sources.0", "put it in quotes"),
+])
+def test_errors_name_file_line_and_field(tmp_path, old, new, line, field, words):
+    assert old in GOOD
+    path = write(tmp_path, "bad.yaml", GOOD.replace(old, new))
+    m, problems, _ = parse_map(path)
+    assert m is None and problems
+    p = problems[0]
+    text = str(p)
+    assert text.startswith(f"{path}:{line}: "), text
+    assert field in text and words in text
+
+
+def test_missing_required_fields(tmp_path):
+    path = write(tmp_path, "bad.yaml", "id: FMA1\nname: X\n")
+    _, problems, _ = parse_map(path)
+    fields = {p.field for p in problems}
+    assert {"trigger_points", "zones", "sources", "description", "body_region"} <= fields
+
+
+def test_yaml_syntax_error_has_line(tmp_path):
+    path = write(tmp_path, "bad.yaml", GOOD.replace("aliases: [TM]", "aliases: [TM"))
+    _, problems, _ = parse_map(path)
+    assert problems and problems[0].line is not None and "not valid YAML" in problems[0].message
+
+
+def test_broken_user_map_is_reported_and_skipped(tmp_path):
+    builtin = tmp_path / "builtin"
+    user = tmp_path / "user"
+    builtin.mkdir()
+    user.mkdir()
+    write(builtin, "good.yaml", GOOD)
+    write(user, "broken.yaml", "id: [unclosed\n")
+    write(user, "dupe.yaml", GOOD)
+    write(user, "extra.yaml", GOOD.replace("FMA99999", "FMA88888").replace("Test muscle", "User muscle"))
+    ms = load_maps(user, builtin_dir=builtin)
+    assert [m.id for m in ms.maps] == ["FMA99999", "FMA88888"]
+    messages = [str(p) for p in ms.problems]
+    assert any("broken.yaml" in m and "not valid YAML" in m for m in messages)
+    assert any("dupe.yaml" in m and "duplicate id FMA99999" in m for m in messages)
+
+
+def test_shipped_maps_parse_and_meet_the_content_bar():
+    ms = load_maps(builtin_dir=Path(__file__).resolve().parents[1] / "referral_maps" / "muscles")
+    assert ms.problems == [], "\n".join(map(str, ms.problems))
+    assert len(ms.maps) >= 45
+    for m in ms.maps:
+        assert m.trigger_points and m.zones.essential and m.description and m.sources, m.name

@@ -117,8 +117,8 @@ def build_skin(vertices: np.ndarray, faces: np.ndarray, *, voxel_mm: float = 4.0
 
     say("skin: remeshing")
     clus = pyacvd.Clustering(surf)
-    if surf.n_points < 3 * target_vertices:   # ACVD needs many more input points than clusters
-        clus.subdivide(int(np.ceil(np.log(3 * target_vertices / surf.n_points) / np.log(4))))
+    if surf.n_points < 2 * target_vertices:   # ACVD needs more input points than clusters
+        clus.subdivide(int(np.ceil(np.log(2 * target_vertices / surf.n_points) / np.log(4))))
     clus.cluster(target_vertices)
     skin = clus.create_mesh().clean().triangulate()
     skin = skin.connectivity("largest").extract_surface(algorithm="dataset_surface").clean()

@@ -31,6 +31,26 @@ FMA_BY_BASE = {
     "Pectoralis_minor_muscle": "FMA13109",
     "Temporalis_muscle": "FMA49006",
     "Diaphragm": "FMA13295",
+    # confirmed by the content authors against BodyParts3D / FMA mapping tables
+    "Teres_minor_muscle": "FMA32550",
+    "Teres_major_muscle": "FMA32549",
+    "Rhomboid_major_muscle": "FMA13379",
+    "Rhomboid_minor_muscle": "FMA13380",
+    "Rectus_posterior_major_capitis_muscle": "FMA32525",
+    "Rectus_posterior_minor_capitis_muscle": "FMA32526",
+    "Obliquus_superior_capitis_muscle": "FMA32527",
+    "Obliquus_inferior_capitis_muscle": "FMA32528",
+    "Rectus_femoris_muscle": "FMA22430",
+    "Vastus_lateralis_muscle": "FMA22431",
+    "Vastus_medialis_muscle": "FMA22432",
+    "Vastus_intermedius_muscle": "FMA22433",
+    "Sartorius_muscle": "FMA22353",
+    "Gracilis_muscle": "FMA43882",
+    "Soleus_muscle": "FMA22542",
+    "Tibialis_anterior_muscle": "FMA22532",
+    "Brachialis_muscle": "FMA37667",
+    "Supinator": "FMA38512",
+    "Iliocostalis_thoracis_muscle": "FMA22703",
 }
 
 # Body region of each part, for grouping in the browser and the manifest.

@@ -17,7 +17,7 @@ from viewer.referral.regions import Region
 from viewer.referral.schema import MuscleMap, Zone
 
 FALLOFF_MM = 30.0
-FIELDS_VERSION = "1"   # bump when the maths below changes
+FIELDS_VERSION = "2"   # bump when the maths below changes
 
 
 def zone_field(zone: Zone, geo: SkinGeometry, landmarks: dict[str, Landmark],
@@ -41,15 +41,18 @@ def zone_field(zone: Zone, geo: SkinGeometry, landmarks: dict[str, Landmark],
 
 def muscle_fields(m: MuscleMap, geo: SkinGeometry, landmarks, region_labels, region_index):
     """{side: (essential, spillover)} float32 arrays for the right and (mirrored) left side."""
-    ess = np.zeros(geo.n)
-    spill = np.zeros(geo.n)
-    for z in m.zones.essential:
-        ess = np.maximum(ess, zone_field(z, geo, landmarks, region_labels, region_index))
-    for z in m.zones.spillover:
-        spill = np.maximum(spill, zone_field(z, geo, landmarks, region_labels, region_index))
     mirror = geo.mirror_index
-    if m.bilateral:  # the pattern reaches both sides of the body
-        ess, spill = np.maximum(ess, ess[mirror]), np.maximum(spill, spill[mirror])
+
+    def paint(zones):
+        out = np.zeros(geo.n)
+        for z in zones:
+            f = zone_field(z, geo, landmarks, region_labels, region_index)
+            if z.bilateral or m.bilateral:   # the zone reaches both sides of the body
+                f = np.maximum(f, f[mirror])
+            out = np.maximum(out, f)
+        return out
+
+    ess, spill = paint(m.zones.essential), paint(m.zones.spillover)
     out = {"right": (ess.astype(np.float32), spill.astype(np.float32))}
     if m.mirror:
         out["left"] = (ess[mirror].astype(np.float32), spill[mirror].astype(np.float32))

@@ -57,6 +57,7 @@ class Zone(_Strict):
     from_: list[str] = Field(default_factory=list, alias="from")
     strokes: list[Stroke] = Field(default_factory=list)
     regions: list[Union[str, RegionRef]] = Field(default_factory=list)
+    bilateral: bool = False   # this zone also appears on the opposite side
 
     @model_validator(mode="after")
     def _not_empty(self):

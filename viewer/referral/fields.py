@@ -1,7 +1,10 @@
 """Per-vertex referral fields on the skin, one pair (essential, spillover) per muscle side.
 
-A zone is painted as 1.0 inside its strokes (half the width either side) and
-regions, falling smoothly to 0 over FALLOFF_MM, with distances measured along
+A stroke paints 1.0 on its centre line, easing to EDGE at half the width
+either side, then falling smoothly to 0 over FALLOFF_MM; a region paints
+REGION inside it with the same fall-off. The peak on the centre line lets the
+lookup rank a spot in the middle of a zone above one at its edge; membership
+(>= 0.5) ends just beyond the drawn width. Distances are measured along
 the skin (heat method) so that a zone never jumps to a surface that is close
 in space but far on the body (the other thigh, the trunk beside the arm).
 """
@@ -27,7 +30,7 @@ def zone_field(zone: Zone, geo: SkinGeometry, landmarks: dict[str, Landmark],
     for stroke in zone.strokes:
         pts = np.array([resolve(p, landmarks) for p in stroke.points])
         d = geo.distance(geo.sample_polyline(pts))
-        f = np.maximum(f, falloff(d, stroke.width / 2.0, FALLOFF_MM))
+        f = np.maximum(f, stroke_profile(d, stroke.width / 2.0))
     for ref in zone.region_refs():
         mask = np.zeros(geo.n, dtype=bool)
         for side in ("right", "midline"):
@@ -35,7 +38,8 @@ def zone_field(zone: Zone, geo: SkinGeometry, landmarks: dict[str, Landmark],
             if k is not None:
                 mask |= region_labels == k
         if mask.any():
-            f = np.maximum(f, ref.weight * falloff(geo.distance(np.flatnonzero(mask)), 0.0, FALLOFF_MM))
+            d = geo.distance(np.flatnonzero(mask))
+            f = np.maximum(f, ref.weight * REGION * falloff(d, 0.0, FALLOFF_MM))
     return f
 
 

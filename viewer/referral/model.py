@@ -56,6 +56,11 @@ class ReferralModel:
         k = pattern if isinstance(pattern, int) else pattern.index
         return F.combined(self.ess[:, k].astype(np.float32), self.spill[:, k].astype(np.float32))
 
+    def zone_weights(self, pattern: Pattern | int) -> tuple[np.ndarray, np.ndarray]:
+        """(essential, spillover) memberships of a pattern, float32 (V,) each."""
+        k = pattern if isinstance(pattern, int) else pattern.index
+        return self.ess[:, k].astype(np.float32), self.spill[:, k].astype(np.float32)
+
     def find_muscles(self, query: str) -> list[MuscleMap]:
         q = query.strip().lower()
         nq = normalize(q)

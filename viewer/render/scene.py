@@ -18,14 +18,16 @@ class BodyScene:
         self.pack = model.pack
         self.pattern = None
         self.drawing = np.zeros(self.pack.skin_vertices.shape[0], dtype=np.float32)
-        self._value = np.zeros_like(self.drawing)
+        self._ess = np.zeros_like(self.drawing)
+        self._spill = np.zeros_like(self.drawing)
         self._show_tps = True
         self._show_other_side = False
+        self.label_font_size = 14          # trigger-point labels (the window enlarges them in patient mode)
         plotter.set_background(style.BACKGROUND)
 
         self.skin = to_polydata(self.pack.skin_vertices, self.pack.skin_faces)
         self.skin.point_data["Normals"] = self.pack.skin_normals
-        self.skin.point_data["rgb"] = style.zone_colors(self._value)
+        self.skin.point_data["rgb"] = style.zone_colors(self._ess, self._spill)
         self.skin_actor = plotter.add_mesh(self.skin, scalars="rgb", rgb=True, smooth_shading=True,
                                            opacity=skin_opacity, name="skin", pickable=True,
                                            specular=0.1)
@@ -70,13 +72,15 @@ class BodyScene:
         """Colour the skin with a pattern's zones and highlight its muscle and trigger points."""
         self.pattern = pattern
         if pattern is None:
-            self._value = np.zeros_like(self.drawing)
+            self._ess = np.zeros_like(self.drawing)
+            self._spill = np.zeros_like(self.drawing)
         else:
-            self._value = self.model.field(pattern)
+            self._ess, self._spill = self.model.zone_weights(pattern)
             if self._show_other_side:
                 other = self._other(pattern)
                 if other is not None:
-                    self._value = np.maximum(self._value, self.model.field(other))
+                    e, s = self.model.zone_weights(other)
+                    self._ess, self._spill = np.maximum(self._ess, e), np.maximum(self._spill, s)
         self._recolor()
         for name in ("highlight", "highlight_other"):
             self.plotter.remove_actor(name, render=False)
@@ -104,7 +108,7 @@ class BodyScene:
 
     def _recolor(self) -> None:
         rgb = self.skin.point_data["rgb"]
-        rgb[:] = style.zone_colors(self._value, self.drawing if self.drawing.any() else None)
+        rgb[:] = style.zone_colors(self._ess, self._spill, self.drawing if self.drawing.any() else None)
         self.skin.point_data["rgb"] = rgb   # re-assign: marks the array modified for VTK
         self.skin.Modified()
 
@@ -114,7 +118,8 @@ class BodyScene:
 
     @property
     def skin_value(self) -> np.ndarray:
-        return self._value
+        """Display value per vertex: 1 essential core, 0.5 spillover, 0 none."""
+        return np.maximum(self._ess, 0.5 * self._spill)
 
     def _update_trigger_points(self, render: bool = True) -> None:
         for name in ("tp_points", "tp_labels"):
@@ -128,7 +133,7 @@ class BodyScene:
         self.plotter.add_mesh(pv.PolyData(lifted).glyph(geom=pv.Sphere(radius=7.0), scale=False, orient=False),
                               color=style.TRIGGER_POINT, name="tp_points", pickable=False, render=False)
         self.plotter.add_point_labels(lifted + 14.0 * normals, [label for label, _ in p.trigger_points],
-                                      name="tp_labels", font_size=14, point_size=0, shape_opacity=0.7,
+                                      name="tp_labels", font_size=self.label_font_size, point_size=0, shape_opacity=0.7,
                                       shape_color="white", text_color="black", always_visible=True,
                                       render=False, pickable=False)
 
@@ -176,7 +181,7 @@ class BodyScene:
             self.plotter.render()
 
     def _focus_bounds(self):
-        pts = [self.pack.skin_vertices[self._value > 0.2]]
+        pts = [self.pack.skin_vertices[self.skin_value > 0.2]]
         if self.pattern is not None:
             pts += [np.array([xyz for _, xyz in self.pattern.trigger_points]).reshape(-1, 3)]
         pts = np.vstack([p for p in pts if len(p)]) if any(len(p) for p in pts) else self.pack.skin_vertices
@@ -187,7 +192,7 @@ class BodyScene:
         """The standard view that faces most of the current pattern."""
         if self.pattern is None:
             return "anterior"
-        w = self._value
+        w = self.skin_value
         sel = w > 0.2
         if not sel.any():
             return "anterior"

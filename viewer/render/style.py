@@ -24,13 +24,18 @@ VIEWS = {
 }
 
 
-def zone_colors(value: np.ndarray, drawing: np.ndarray | None = None) -> np.ndarray:
-    """Per-vertex RGB (uint8) for a display field (0 none, 0.5 spillover, 1 essential)."""
-    v = np.clip(np.asarray(value, dtype=np.float32), 0.0, 1.0)[:, None]
-    low = np.clip(v * 2.0, 0.0, 1.0)              # 0 -> 0.5 : skin -> spillover
-    high = np.clip(v * 2.0 - 1.0, 0.0, 1.0)       # 0.5 -> 1 : spillover -> essential
-    rgb = SKIN + low * (SPILLOVER - SKIN)
-    rgb = rgb + high * (ESSENTIAL - rgb)
+def _smoothstep(lo: float, hi: float, x: np.ndarray) -> np.ndarray:
+    t = np.clip((x - lo) / (hi - lo), 0.0, 1.0)
+    return t * t * (3.0 - 2.0 * t)
+
+
+def zone_colors(ess: np.ndarray, spill: np.ndarray, drawing: np.ndarray | None = None) -> np.ndarray:
+    """Per-vertex RGB (uint8): flat zone colours with soft edges around the
+    membership threshold (0.5), so the drawn extent is what the user sees."""
+    e = _smoothstep(0.35, 0.55, np.asarray(ess, dtype=np.float32))[:, None]
+    s = _smoothstep(0.35, 0.55, np.asarray(spill, dtype=np.float32))[:, None]
+    rgb = SKIN + s * (SPILLOVER - SKIN)
+    rgb = rgb + e * (ESSENTIAL - rgb)
     if drawing is not None:
         d = np.asarray(drawing, dtype=np.float32)[:, None] * 0.75
         rgb = rgb + d * (DRAWING - rgb)

@@ -20,7 +20,14 @@ from viewer.referral.regions import Region
 from viewer.referral.schema import MuscleMap, Zone
 
 FALLOFF_MM = 30.0
-FIELDS_VERSION = "2"   # bump when the maths below changes
+EDGE = 0.7             # value at the edge of a stroke's drawn width
+REGION = 0.85          # value inside a named region (coarser than a drawn stroke)
+FIELDS_VERSION = "3"   # bump when the maths below changes
+
+
+def stroke_profile(d: np.ndarray, half_width: float) -> np.ndarray:
+    inside = 1.0 - (1.0 - EDGE) * np.clip(d / half_width, 0.0, 1.0) ** 2
+    return np.where(d <= half_width, inside, EDGE * falloff(d, half_width, FALLOFF_MM))
 
 
 def zone_field(zone: Zone, geo: SkinGeometry, landmarks: dict[str, Landmark],

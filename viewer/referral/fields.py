@@ -2,7 +2,7 @@
 
 A stroke paints 1.0 on its centre line, easing to EDGE at half the width
 either side, then falling smoothly to 0 over FALLOFF_MM; a region paints
-REGION inside it with the same fall-off. The peak on the centre line lets the
+EDGE on its border rising to 1.0 inside, with the same fall-off outside. The peak on the centre line lets the
 lookup rank a spot in the middle of a zone above one at its edge; membership
 (>= 0.5) ends just beyond the drawn width. Distances are measured along
 the skin (heat method) so that a zone never jumps to a surface that is close
@@ -21,8 +21,16 @@ from viewer.referral.schema import MuscleMap, Zone
 
 FALLOFF_MM = 30.0
 EDGE = 0.7             # value at the edge of a stroke's drawn width
-REGION = 0.85          # value inside a named region (coarser than a drawn stroke)
-FIELDS_VERSION = "3"   # bump when the maths below changes
+REGION_CORE_MM = 40.0  # depth inside a region at which it reaches 1.0
+FIELDS_VERSION = "4"   # bump when the maths below changes
+
+
+def region_profile(mask: np.ndarray, geo: SkinGeometry) -> np.ndarray:
+    """EDGE on a region's border rising to 1 in its interior; the stroke fall-off outside."""
+    outside = geo.distance(np.flatnonzero(~mask))       # depth into the region
+    inside = geo.distance(np.flatnonzero(mask))         # distance out of it
+    core = EDGE + (1.0 - EDGE) * np.clip(outside / REGION_CORE_MM, 0.0, 1.0)
+    return np.where(mask, core, EDGE * falloff(inside, 0.0, FALLOFF_MM))
 
 
 def stroke_profile(d: np.ndarray, half_width: float) -> np.ndarray:
@@ -45,8 +53,7 @@ def zone_field(zone: Zone, geo: SkinGeometry, landmarks: dict[str, Landmark],
             if k is not None:
                 mask |= region_labels == k
         if mask.any():
-            d = geo.distance(np.flatnonzero(mask))
-            f = np.maximum(f, ref.weight * REGION * falloff(d, 0.0, FALLOFF_MM))
+            f = np.maximum(f, ref.weight * region_profile(mask, geo))
     return f
 
 

@@ -29,7 +29,7 @@ from viewer.anatomy.muscles import MusclePart, make_part, muscles_from_glb
 from viewer.anatomy.skin import build_skin
 from viewer.errors import ViewerError
 
-BUILDER_VERSION = "3"   # bump when the output for the same inputs changes
+BUILDER_VERSION = "4"   # bump when the output for the same inputs changes
 FORMAT = 1
 FRAME = {"units": "mm", "up": "+Z", "anterior": "-Y", "subject_right": "-X",
          "name": "BodyParts3D native"}

@@ -43,11 +43,11 @@ def decorate(plotter: pv.Plotter, pattern, *, title: bool, legend: bool, attribu
 
 def render_pattern(model, pattern, out: str | Path, *, view: str | None = None, size=(1600, 1200),
                    transparent: bool = False, title: bool = True, legend: bool = True,
-                   attribution: bool = True, skin_opacity: float = 0.85, focus: str = "pattern") -> Path:
+                   attribution: bool = True, skin_opacity: float = 0.8, focus: str = "pattern") -> Path:
     """Write one PNG atomically; returns its path."""
     plotter = pv.Plotter(off_screen=True, window_size=list(size))
     try:
-        scene = BodyScene(plotter, model, skin_opacity=skin_opacity)
+        scene = BodyScene(plotter, model, skin_opacity=skin_opacity, show_muscles=False)
         scene.show_pattern(pattern, render=False)
         scene.set_view(view or scene.best_view(), focus=focus, render=False)
         decorate(plotter, pattern, title=title, legend=legend, attribution=attribution, size=size)
@@ -76,7 +76,7 @@ def gallery(model, out_dir: str | Path, *, views=("anterior", "posterior", "righ
     plotter = pv.Plotter(off_screen=True, window_size=list(size))
     written = []
     try:
-        scene = BodyScene(plotter, model, skin_opacity=0.85)
+        scene = BodyScene(plotter, model, skin_opacity=0.8, show_muscles=False)
         jobs = [(p, v) for p in model.patterns if p.side in sides for v in views]
         for i, (p, v) in enumerate(jobs):
             if cancelled():

@@ -31,6 +31,9 @@ class BodyScene:
         self.skin_actor = plotter.add_mesh(self.skin, scalars="rgb", rgb=True, smooth_shading=True,
                                            opacity=skin_opacity, name="skin", pickable=True,
                                            specular=0.1)
+        # Cull the skin's back faces: through a translucent skin the far side's
+        # pattern would otherwise show, as if the pain were on this side too.
+        self.skin_actor.GetProperty().BackfaceCullingOn()
         self.muscles = self._merged_muscles()
         self.muscle_actor = plotter.add_mesh(self.muscles, color=style.MUSCLE_CONTEXT, smooth_shading=True,
                                              name="muscles", pickable=True, opacity=1.0)
@@ -39,7 +42,8 @@ class BodyScene:
         self.other_highlight_actor = None
         self.tp_actors = []
         self.mark_actor = None
-        plotter.enable_depth_peeling(number_of_peels=6)
+        # No depth peeling: with Mesa's software OpenGL (OSMesa, Xvfb) it drops
+        # the translucent skin entirely; plain alpha blending looks right.
         self.set_view("anterior")
 
     # -- meshes ---------------------------------------------------------------
@@ -134,7 +138,7 @@ class BodyScene:
                               color=style.TRIGGER_POINT, name="tp_points", pickable=False, render=False)
         self.plotter.add_point_labels(lifted + 14.0 * normals, [label for label, _ in p.trigger_points],
                                       name="tp_labels", font_size=self.label_font_size, point_size=0, shape_opacity=0.7,
-                                      shape_color="white", text_color="black", always_visible=True,
+                                      shape_color="white", text_color="black", always_visible=False,
                                       render=False, pickable=False)
 
     def set_marks(self, points) -> None:
@@ -176,6 +180,9 @@ class BodyScene:
         cam.position = centre - direction * 3000.0
         cam.up = up
         self.plotter.renderer.ResetCamera(*np.asarray(bounds, dtype=float))
+        # Clip against everything shown, not just the framed bounds: otherwise
+        # skin nearer the camera than the pattern is cut away.
+        self.plotter.renderer.ResetCameraClippingRange()
         self.current_view = name
         if render:
             self.plotter.render()

@@ -8,7 +8,7 @@ SKIN = np.array([236, 222, 206], dtype=np.float32)       # light neutral skin
 SPILLOVER = np.array([253, 204, 138], dtype=np.float32)  # light orange
 ESSENTIAL = np.array([179, 0, 0], dtype=np.float32)      # dark red
 DRAWING = np.array([0, 114, 178], dtype=np.float32)      # Okabe-Ito blue: the patient's drawing
-MUSCLE = "#b5524a"
+MUSCLE = "#5e3c99"              # dark purple: never confused with the red/orange zones
 MUSCLE_CONTEXT = "#c9a9a0"
 TRIGGER_POINT = "#111111"
 MARK = "#0072b2"

@@ -1,0 +1,125 @@
+"""Candidate muscles for a painful spot or area: ranked rows with side, zone and a score bar."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QRect, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QPainter, QPen
+from PySide6.QtWidgets import (QLabel, QListWidget, QListWidgetItem, QStyle, QStyledItemDelegate,
+                               QVBoxLayout, QWidget)
+
+from viewer.render import style
+
+CANDIDATE_ROLE = Qt.UserRole + 1
+ZONE_COLOR = {"essential": QColor(*style.ESSENTIAL.astype(int)),
+              "spillover": QColor(*style.SPILLOVER.astype(int))}
+
+
+class CandidateDelegate(QStyledItemDelegate):
+    """Name on the first line; side, zone chip and score bar on the second."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.scale = 1.0
+
+    def sizeHint(self, option, index):
+        return QSize(200, int(46 * self.scale))
+
+    def paint(self, p: QPainter, option, index):
+        c = index.data(CANDIDATE_ROLE)
+        if c is None:
+            return super().paint(p, option, index)
+        p.save()
+        r = option.rect.adjusted(6, 3, -6, -3)
+        if option.state & QStyle.State_Selected:
+            p.fillRect(option.rect, QColor("#dbe8f6"))
+        elif option.state & QStyle.State_MouseOver:
+            p.fillRect(option.rect, QColor("#eef3f9"))
+        f = QFont(option.font)
+        f.setPointSizeF(f.pointSizeF() * self.scale)
+        f.setBold(True)
+        p.setFont(f)
+        p.setPen(QColor("#222"))
+        line = r.height() // 2
+        name = f"{index.row() + 1}. {c.name}" + ("" if c.has_mesh else "  (no mesh)")
+        p.drawText(QRect(r.left(), r.top(), r.width(), line), Qt.AlignVCenter | Qt.AlignLeft, name)
+        f.setBold(False)
+        f.setPointSizeF(f.pointSizeF() * 0.9)
+        p.setFont(f)
+        y = r.top() + line
+        chip = QRect(r.left(), y + 3, int(74 * self.scale), line - 6)
+        p.setPen(Qt.NoPen)
+        p.setBrush(ZONE_COLOR[c.zone])
+        p.drawRoundedRect(chip, 4, 4)
+        p.setPen(QColor("white") if c.zone == "essential" else QColor("#222"))
+        p.drawText(chip, Qt.AlignCenter, c.zone)
+        p.setPen(QColor("#444"))
+        side = QRect(chip.right() + 8, y, int(44 * self.scale), line)
+        p.drawText(side, Qt.AlignVCenter | Qt.AlignLeft, c.side)
+        bar = QRect(side.right() + 4, y + line // 2 - 4, max(20, r.right() - side.right() - 50), 8)
+        p.setPen(QPen(QColor("#bbb")))
+        p.setBrush(QColor("#f2f2f2"))
+        p.drawRoundedRect(bar, 3, 3)
+        fill = QRect(bar.left(), bar.top(), int(bar.width() * max(0.0, min(1.0, c.score))), bar.height())
+        p.setPen(Qt.NoPen)
+        p.setBrush(QColor("#4a6fa5"))
+        p.drawRoundedRect(fill, 3, 3)
+        p.setPen(QColor("#444"))
+        p.drawText(QRect(bar.right() + 4, y, 44, line), Qt.AlignVCenter | Qt.AlignLeft, f"{c.score:.2f}")
+        p.restore()
+
+
+class CandidateList(QWidget):
+    hovered = Signal(object)       # Candidate, or None when the mouse leaves the list
+    activated = Signal(object)     # Candidate
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.title = QLabel()
+        self.title.setWordWrap(True)
+        self.list = QListWidget()
+        self.list.setMouseTracking(True)
+        self.delegate = CandidateDelegate(self.list)
+        self.list.setItemDelegate(self.delegate)
+        self.list.itemEntered.connect(lambda it: self.hovered.emit(it.data(CANDIDATE_ROLE)))
+        self.list.currentItemChanged.connect(
+            lambda it, _old: it is not None and self.activated.emit(it.data(CANDIDATE_ROLE)))
+        self.list.viewport().installEventFilter(self)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(6, 6, 6, 0)
+        lay.addWidget(self.title)
+        lay.addWidget(self.list, 1)
+        self.candidates = []
+        self.set_candidates([], None)
+
+    def eventFilter(self, obj, ev):
+        if ev.type() == ev.Type.Leave:
+            self.hovered.emit(None)
+        return False
+
+    def set_scale(self, scale: float) -> None:
+        self.delegate.scale = scale
+        self.list.doItemsLayout()
+
+    def set_candidates(self, candidates, heading: str | None) -> None:
+        self.candidates = list(candidates)
+        self.list.blockSignals(True)
+        self.list.clear()
+        for c in self.candidates:
+            it = QListWidgetItem()
+            it.setData(CANDIDATE_ROLE, c)
+            it.setToolTip(f"{c.name} ({c.side}): {c.zone} zone, score {c.score:.2f}"
+                          + ("" if c.has_mesh else "\nNo mesh in this anatomy pack."))
+            self.list.addItem(it)
+        self.list.blockSignals(False)
+        if heading is None:
+            self.title.setText("<b>Where does it hurt?</b><br><span style='color:#666'>Click the body to "
+                               "list the muscles that can refer pain there.</span>")
+        elif not self.candidates:
+            self.title.setText(f"<b>{heading}</b><br><span style='color:#666'>No muscle in the loaded maps "
+                               "refers pain here.</span>")
+        else:
+            self.title.setText(f"<b>{heading}</b><br><span style='color:#666'>{len(self.candidates)} "
+                               "candidate muscle(s), most likely first</span>")
+
+    def select_row(self, row: int) -> None:
+        self.list.setCurrentRow(row)

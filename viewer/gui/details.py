@@ -1,0 +1,105 @@
+"""Right panel: what is known about the selected muscle, clinical or plain-language."""
+
+from __future__ import annotations
+
+from html import escape
+
+from PySide6.QtWidgets import QTextBrowser
+
+from viewer import DISCLAIMER
+
+CSS = """
+<style>
+ body { font-family: sans-serif; color: #222; }
+ h2 { margin: 0 0 2px 0; color: #7a1010; }
+ h3 { margin: 12px 0 3px 0; color: #333; border-bottom: 1px solid #ddd; }
+ .sub { color: #666; }
+ .warn { color: #8a5300; background: #fff4e0; padding: 4px; }
+ .ess { color: #b30000; font-weight: bold; }
+ .spill { color: #b86b00; font-weight: bold; }
+ ul { margin-top: 2px; margin-bottom: 2px; }
+ li { margin-bottom: 3px; }
+</style>
+"""
+
+
+def _list(items) -> str:
+    items = [i for i in items if i]
+    return "<ul>" + "".join(f"<li>{escape(i)}</li>" for i in items) + "</ul>" if items else ""
+
+
+def _section(title: str, body: str) -> str:
+    return f"<h3>{escape(title)}</h3>{body}" if body else ""
+
+
+def welcome_html(patient: bool = False) -> str:
+    big = "font-size: 15pt;" if patient else ""
+    return CSS + f"""<div style="{big}">
+<h2>Where does it hurt?</h2>
+<p>Click the painful spot on the body: the muscles whose referred-pain pattern covers it
+are listed above, most likely first. Hover or click one to see its pattern.</p>
+<p>Or pick a muscle on the left to see where its trigger points send pain.</p>
+<p>Use <b>Pain drawing</b> to paint a larger painful area.</p>
+<p class="sub">Drag to rotate, wheel to zoom; keys 1–5 for standard views, R to reset.
+Ctrl+click picks the muscle under the cursor.</p>
+<p class="sub">{escape(DISCLAIMER)}</p></div>"""
+
+
+def clinical_html(pattern) -> str:
+    m = pattern.muscle
+    head = f"<h2>{escape(m.name)}</h2><div class='sub'>{escape(pattern.side)} side · " \
+           f"{escape(m.body_region.replace('_', ' '))}" + \
+           (f" · also: {escape(', '.join(m.aliases))}" if m.aliases else "") + "</div>"
+    if not pattern.has_mesh:
+        head += "<p class='warn'>No mesh in this anatomy pack: the pattern is shown, the muscle is not.</p>"
+    tps = "".join(
+        f"<li><b>{escape(t.label)}</b>: {escape(t.description)}"
+        + (f"<br><span class='sub'>How to find: {escape(t.how_to_find)}</span>" if t.how_to_find else "")
+        + "</li>" for t in m.trigger_points)
+    zones = "".join(f"<li><span class='ess'>Essential:</span> {escape(z.description)}</li>"
+                    for z in m.zones.essential)
+    zones += "".join(f"<li><span class='spill'>Spillover:</span> {escape(z.description)}</li>"
+                     for z in m.zones.spillover)
+    t = m.treatment
+    treat = _list(t.self_care and [f"Self-care: {x}" for x in t.self_care]) + \
+        (f"<p><b>Stretch:</b> {escape(t.stretch)}</p>" if t.stretch else "") + \
+        _list(t.clinical and [f"Clinical: {x}" for x in t.clinical])
+    return CSS + head + f"<p>{escape(m.description)}</p>" + \
+        _section("Trigger points", f"<ul>{tps}</ul>") + \
+        _section("Referred pain", f"<ul>{zones}</ul>") + \
+        _section("Symptoms", _list(m.symptoms)) + \
+        _section("Differential diagnosis", _list(m.differentials)) + \
+        _section("Perpetuating factors", _list(m.perpetuating_factors)) + \
+        _section("Treatment", treat) + \
+        _section("Sources", _list(m.sources))
+
+
+def patient_html(pattern) -> str:
+    m = pattern.muscle
+    text = m.patient_description or m.description
+    where = _list([z.description for z in m.zones.essential] + [z.description for z in m.zones.spillover])
+    helps = _list(m.treatment.self_care) + (f"<p>{escape(m.treatment.stretch)}</p>" if m.treatment.stretch else "")
+    return CSS + f"""<div style="font-size: 16pt;">
+<h2>{escape(m.name)} <span class="sub">({escape(pattern.side)})</span></h2>
+<p>{escape(text)}</p>{_section("Where it can be felt", where)}{_section("What can help", helps)}
+<p class="sub" style="font-size: 11pt;">{escape(DISCLAIMER)}</p></div>"""
+
+
+class DetailsPanel(QTextBrowser):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setOpenExternalLinks(True)
+        self.patient = False
+        self.pattern = None
+        self.show_pattern(None)
+
+    def set_patient_mode(self, on: bool) -> None:
+        self.patient = on
+        self.show_pattern(self.pattern)
+
+    def show_pattern(self, pattern) -> None:
+        self.pattern = pattern
+        if pattern is None:
+            self.setHtml(welcome_html(self.patient))
+        else:
+            self.setHtml(patient_html(pattern) if self.patient else clinical_html(pattern))

@@ -26,10 +26,11 @@ import numpy as np
 from viewer import ATTRIBUTION, __version__, atomic
 from viewer.anatomy import catalogue, register, sources
 from viewer.anatomy.muscles import MusclePart, make_part, muscles_from_glb
+from viewer.anatomy.pack import current_pack
 from viewer.anatomy.skin import build_skin
 from viewer.errors import ViewerError
 
-BUILDER_VERSION = "4"   # bump when the output for the same inputs changes
+BUILDER_VERSION = "5"   # bump when the output for the same inputs changes
 FORMAT = 1
 FRAME = {"units": "mm", "up": "+Z", "anterior": "-Y", "subject_right": "-X",
          "name": "BodyParts3D native"}
@@ -47,16 +48,6 @@ def _key(src: sources.Source, params: dict) -> str:
     blob = json.dumps({"builder": BUILDER_VERSION, "format": FORMAT, "params": params,
                        "sources": src.sha256}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()
-
-
-def current_pack(root: Path) -> Path | None:
-    pointer = root / "current.json"
-    try:
-        data = json.loads(pointer.read_text())
-        pack = root / data["pack"]
-        return pack if (pack / "manifest.json").is_file() else None
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
 
 
 def build_pack(source, root, *, sha256: str | None = None, verify: bool = True,
@@ -197,6 +188,7 @@ def _write(root: Path, key: str, skin, parts: list[MusclePart], manifest: dict) 
                  faces=np.vstack([p.faces for p in parts]).astype(np.int32),
                  normals=np.vstack([p.normals for p in parts]).astype(np.float32),
                  vertex_counts=counts_v, face_counts=counts_f)
+        _write_display_lod(tmp / "muscles_display.npz", parts)
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
         tmp.rename(final)
         atomic.write_json(root / "current.json", {"pack": final.name, "key": key})
@@ -212,3 +204,28 @@ def _write(root: Path, key: str, skin, parts: list[MusclePart], manifest: dict) 
     for stale in root.glob(".building-*"):
         shutil.rmtree(stale, ignore_errors=True)
     return final
+
+
+DISPLAY_REDUCTION = 0.6   # the live view draws muscles with 40% of their triangles
+
+
+def _write_display_lod(path: Path, parts: list[MusclePart]) -> None:
+    """A lighter copy of all muscles for the live 3D view: software OpenGL
+    draws 200k triangles at ~4 frames/s, 80k at about twice that. Picking and
+    highlighting still use the full meshes."""
+    from viewer.anatomy.meshutil import consistent_outward, to_polydata, triangles
+
+    vs, fs, ns, part = [], [], [], []
+    off = 0
+    for i, p in enumerate(parts):
+        mesh = to_polydata(p.vertices, p.faces).clean()
+        if mesh.n_cells > 200:
+            mesh = mesh.decimate(DISPLAY_REDUCTION, volume_preservation=True)
+        v, f, n = consistent_outward(np.asarray(mesh.points), triangles(mesh))
+        vs.append(v)
+        fs.append(f + off)
+        ns.append(n)
+        part.append(np.full(len(f), i, dtype=np.int32))
+        off += len(v)
+    np.savez(path, vertices=np.vstack(vs).astype(np.float32), faces=np.vstack(fs).astype(np.int32),
+             normals=np.vstack(ns).astype(np.float32), face_part=np.concatenate(part))

@@ -11,8 +11,17 @@ from pathlib import Path
 import numpy as np
 
 from viewer import config
-from viewer.anatomy.build import current_pack
 from viewer.errors import ViewerError
+
+
+def current_pack(root: Path) -> Path | None:
+    """The pack directory that root/current.json points at, if it is complete."""
+    try:
+        data = json.loads((Path(root) / "current.json").read_text())
+        pack = Path(root) / data["pack"]
+        return pack if (pack / "manifest.json").is_file() else None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 @dataclass(frozen=True)
@@ -86,6 +95,18 @@ class Pack:
 
         v, f, n = self.part_arrays(part)
         return trimesh.Trimesh(v, f, vertex_normals=n, process=False)
+
+    def display_muscles(self):
+        """All muscles as one light mesh for the live view: (vertices, faces, normals,
+        part index of each face). Falls back to the full meshes for older packs."""
+        path = self.dir / "muscles_display.npz"
+        if path.exists():
+            with np.load(path) as z:
+                return z["vertices"], z["faces"], z["normals"], z["face_part"]
+        counts = [p.face_range[1] - p.face_range[0] for p in self.parts]
+        offsets = np.repeat([p.vertex_range[0] for p in self.parts], counts)
+        return (self._mv, self._mf + offsets[:, None], self._mn,
+                np.repeat(np.arange(len(self.parts)), counts))
 
     def part_polydata(self, part: Part):
         from viewer.anatomy.meshutil import to_polydata

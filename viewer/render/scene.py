@@ -48,20 +48,12 @@ class BodyScene:
 
     # -- meshes ---------------------------------------------------------------
     def _merged_muscles(self) -> pv.PolyData:
-        """All muscle parts in one mesh (one actor renders far faster than 121);
-        cell data 'part' keeps which part each triangle belongs to, for picking."""
-        vs, fs, ns, part = [], [], [], []
-        off = 0
-        for i, p in enumerate(self.pack.parts):
-            v, f, n = self.pack.part_arrays(p)
-            vs.append(v)
-            fs.append(f + off)
-            ns.append(n)
-            part.append(np.full(len(f), i, dtype=np.int32))
-            off += len(v)
-        mesh = to_polydata(np.vstack(vs), np.vstack(fs))
-        mesh.point_data["Normals"] = np.vstack(ns)
-        mesh.cell_data["part"] = np.concatenate(part)
+        """All muscle parts in one light mesh (one actor renders far faster than
+        121); cell data 'part' keeps which part each triangle belongs to, for picking."""
+        v, f, n, part = self.pack.display_muscles()
+        mesh = to_polydata(v, f)
+        mesh.point_data["Normals"] = n
+        mesh.cell_data["part"] = part
         return mesh
 
     def part_at_cell(self, cell_id: int):

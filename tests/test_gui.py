@@ -344,18 +344,6 @@ def test_patient_mode(window, qapp):
     assert window.left_dock.isVisible()
 
 
-def test_recolour_is_fast(window):
-    import time
-
-    pats = window.model.patterns[:12]
-    times = []
-    for p in pats:
-        t = time.perf_counter()
-        window.scene.show_pattern(p, render=False)
-        times.append(time.perf_counter() - t)
-    assert np.median(times) < 0.1
-
-
 # -- screenshot regression ------------------------------------------------------------
 def _reference_dir(request, model) -> Path:
     """References are rendered by this suite from the real pack, cached per pack, maps and code."""

@@ -10,6 +10,7 @@ clustering then gives near-uniform triangles, which geodesic fields need.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import igl
@@ -116,11 +117,13 @@ def build_skin(vertices: np.ndarray, faces: np.ndarray, *, voxel_mm: float = 4.0
     surf = surf.smooth_taubin(n_iter=30, pass_band=0.05)
 
     say("skin: remeshing")
-    clus = pyacvd.Clustering(surf)
-    if surf.n_points < 2 * target_vertices:   # ACVD needs more input points than clusters
-        clus.subdivide(int(np.ceil(np.log(2 * target_vertices / surf.n_points) / np.log(4))))
-    clus.cluster(target_vertices)
-    skin = clus.create_mesh().clean().triangulate()
+    with warnings.catch_warnings():   # pyacvd uses a pyvista accessor deprecated in 0.46
+        warnings.filterwarnings("ignore", message=".*_connectivity_array.*")
+        clus = pyacvd.Clustering(surf)
+        if surf.n_points < 2 * target_vertices:   # ACVD needs more input points than clusters
+            clus.subdivide(int(np.ceil(np.log(2 * target_vertices / surf.n_points) / np.log(4))))
+        clus.cluster(target_vertices)
+        skin = clus.create_mesh().clean().triangulate()
     skin = skin.connectivity("largest").extract_surface(algorithm="dataset_surface").clean()
     skin = skin.compute_normals(consistent_normals=True, auto_orient_normals=True,
                                 split_vertices=False, point_normals=True, cell_normals=False)

@@ -6,11 +6,22 @@ import os
 import sys
 
 
+def _no_display() -> bool:
+    """Qt aborts the process when it cannot reach a display: say so first."""
+    if sys.platform != "linux" or os.environ.get("QT_QPA_PLATFORM"):
+        return False
+    return not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
 def run(args=None) -> int:
+    if _no_display():
+        print("error: no display to open the window on (DISPLAY is not set). Fix: run it in a "
+              "desktop session, or under a virtual display with `xvfb-run -a referral-viewer`; "
+              "the command-line tools (referral-viewer --help) need no display.", file=sys.stderr)
+        return 2
     # pyvista must not open its own windows; the QtInteractor is the only on-screen view
     import pyvista as pv
     from PySide6.QtCore import Qt
-    from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
     pv.OFF_SCREEN = False
@@ -21,7 +32,6 @@ def run(args=None) -> int:
     app.setApplicationDisplayName("Referral viewer")
     app.setStyle("Fusion")
     app.setAttribute(Qt.AA_DontShowIconsInMenus, False)
-    del QIcon
 
     from viewer.gui.main_window import MainWindow
 

@@ -14,6 +14,14 @@ from viewer.render.scene import BodyScene
 MAX_SIZE = (3840, 2160)
 
 
+def _quiet_vtk() -> None:
+    """Off-screen on a machine without a display VTK falls back to EGL/OSMesa,
+    after a 'bad X server connection' warning that means nothing to a user."""
+    from vtkmodules.vtkCommonCore import vtkLogger
+
+    vtkLogger.SetStderrVerbosity(vtkLogger.VERBOSITY_ERROR)
+
+
 def parse_size(text: str) -> tuple[int, int]:
     m = re.fullmatch(r"\s*(\d+)\s*[xX]\s*(\d+)\s*", text or "")
     if not m:
@@ -45,6 +53,7 @@ def render_pattern(model, pattern, out: str | Path, *, view: str | None = None, 
                    transparent: bool = False, title: bool = True, legend: bool = True,
                    attribution: bool = True, skin_opacity: float = 0.8, focus: str = "pattern") -> Path:
     """Write one PNG atomically; returns its path."""
+    _quiet_vtk()
     plotter = pv.Plotter(off_screen=True, window_size=list(size))
     try:
         scene = BodyScene(plotter, model, skin_opacity=skin_opacity, show_muscles=False)
@@ -71,6 +80,7 @@ def write_png(img, out: str | Path) -> Path:
 def gallery(model, out_dir: str | Path, *, views=("anterior", "posterior", "right"), size=(1200, 900),
             progress=None, cancelled=lambda: False, sides=("right",)) -> list[Path]:
     """One image per muscle, side and view. Reuses one plotter for speed."""
+    _quiet_vtk()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     plotter = pv.Plotter(off_screen=True, window_size=list(size))

@@ -34,6 +34,9 @@ def stats(xs):
 
 def main() -> int:
     start = psutil.Process().create_time()
+    from viewer.gui.app import preload
+
+    preload()   # the same import order as the app
     import pyvista as pv
     from PySide6.QtCore import QPoint, Qt
     from PySide6.QtTest import QTest

@@ -13,12 +13,25 @@ def _no_display() -> bool:
     return not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
+def preload() -> None:
+    """Import the heavy non-Qt modules before PySide6: once PySide6 is loaded its
+    import hook reads the source of every module imported after it (about 1 s
+    for pyvista, vtk and scipy here), so the order alone saves that at start."""
+    import pyvista.plotting  # noqa: F401
+    import scipy.spatial  # noqa: F401
+
+    import viewer.referral.lookup  # noqa: F401
+    import viewer.referral.model  # noqa: F401
+    import viewer.render.scene  # noqa: F401
+
+
 def run(args=None) -> int:
     if _no_display():
         print("error: no display to open the window on (DISPLAY is not set). Fix: run it in a "
               "desktop session, or under a virtual display with `xvfb-run -a referral-viewer`; "
               "the command-line tools (referral-viewer --help) need no display.", file=sys.stderr)
         return 2
+    preload()
     # pyvista must not open its own windows; the QtInteractor is the only on-screen view
     import pyvista as pv
     from PySide6.QtCore import Qt

@@ -7,7 +7,8 @@ a millisecond. Overlays and markers are never in the pick list.
 
 from __future__ import annotations
 
-import vtk
+from vtkmodules.vtkCommonDataModel import vtkStaticCellLocator
+from vtkmodules.vtkRenderingCore import vtkCellPicker
 from PySide6.QtCore import QEvent, QObject, QPointF, Qt, Signal
 
 CLICK_SLOP_PX = 4      # press and release closer than this is a click, not a drag
@@ -20,10 +21,10 @@ class Picker:
         self._pickers = {}
         for name, actor, mesh in (("skin", scene.skin_actor, scene.skin),
                                   ("muscles", scene.muscle_actor, scene.muscles)):
-            loc = vtk.vtkStaticCellLocator()
+            loc = vtkStaticCellLocator()
             loc.SetDataSet(mesh)
             loc.BuildLocator()
-            p = vtk.vtkCellPicker()
+            p = vtkCellPicker()
             p.SetTolerance(0.0005)
             p.PickFromListOn()
             p.AddPickList(actor)

@@ -30,13 +30,14 @@ class BodyScene:
         self.skin.point_data["rgb"] = style.zone_colors(self._ess, self._spill)
         self.skin_actor = plotter.add_mesh(self.skin, scalars="rgb", rgb=True, smooth_shading=True,
                                            opacity=skin_opacity, name="skin", pickable=True,
-                                           specular=0.1)
+                                           specular=0.1, reset_camera=False)
         # Cull the skin's back faces: through a translucent skin the far side's
         # pattern would otherwise show, as if the pain were on this side too.
         self.skin_actor.GetProperty().BackfaceCullingOn()
         self.muscles = self._merged_muscles()
         self.muscle_actor = plotter.add_mesh(self.muscles, color=style.MUSCLE_CONTEXT, smooth_shading=True,
-                                             name="muscles", pickable=True, opacity=1.0)
+                                             name="muscles", pickable=True, opacity=1.0,
+                                             reset_camera=False)
         self.muscle_actor.SetVisibility(show_muscles)
         self.highlight_actor = None
         self.other_highlight_actor = None

@@ -42,7 +42,8 @@ def decorate(plotter: pv.Plotter, pattern, *, title: bool, legend: bool, attribu
         plotter.add_legend([["essential zone", style.ESSENTIAL / 255.0],
                             ["spillover zone", style.SPILLOVER / 255.0],
                             ["trigger point", style.TRIGGER_POINT]],
-                           bcolor="white", border=True, size=(0.22, 0.14), loc="lower right", name="legend")
+                           bcolor="white", border=True, size=(0.2, 0.2),
+                           loc="upper right", face="rectangle", name="legend")
     if attribution:
         plotter.add_text(ATTRIBUTION + " Educational illustration, not a diagnosis.",
                          position="lower_left", font_size=max(6, int(7 * scale)), color="#444444",

@@ -7,6 +7,7 @@ import numpy as np
 import pyvista as pv
 
 from viewer.anatomy.meshutil import to_polydata
+from viewer.referral.fields import combined
 from viewer.render import style
 
 
@@ -25,8 +26,7 @@ class BodyScene:
         self.label_font_size = 14          # trigger-point labels (the window enlarges them in patient mode)
         plotter.set_background(style.BACKGROUND)
 
-        self.skin = to_polydata(self.pack.skin_vertices, self.pack.skin_faces)
-        self.skin.point_data["Normals"] = self.pack.skin_normals
+        self.skin = self.pack.skin.copy()     # own copy: its colours change per pattern
         self.skin.point_data["rgb"] = style.zone_colors(self._ess, self._spill)
         self.skin_actor = plotter.add_mesh(self.skin, scalars="rgb", rgb=True, smooth_shading=True,
                                            opacity=skin_opacity, name="skin", pickable=True,
@@ -116,7 +116,7 @@ class BodyScene:
     @property
     def skin_value(self) -> np.ndarray:
         """Display value per vertex: 1 essential core, 0.5 spillover, 0 none."""
-        return np.maximum(self._ess, 0.5 * self._spill)
+        return combined(self._ess, self._spill)
 
     def _update_trigger_points(self, render: bool = True) -> None:
         for name in ("tp_points", "tp_labels"):

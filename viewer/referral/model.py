@@ -53,8 +53,7 @@ class ReferralModel:
     # -- queries used by the CLI and the GUI ---------------------------------
     def field(self, pattern: Pattern | int) -> np.ndarray:
         """Display field (1.0 essential, 0.5 spillover) of a pattern, float32 (V,)."""
-        k = pattern if isinstance(pattern, int) else pattern.index
-        return F.combined(self.ess[:, k].astype(np.float32), self.spill[:, k].astype(np.float32))
+        return F.combined(*self.zone_weights(pattern))
 
     def zone_weights(self, pattern: Pattern | int) -> tuple[np.ndarray, np.ndarray]:
         """(essential, spillover) memberships of a pattern, float32 (V,) each."""

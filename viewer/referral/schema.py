@@ -114,10 +114,6 @@ class MuscleMap(_Strict):
             raise ValueError("no_mesh is true but mesh_parts is not empty")
         return self
 
-    @property
-    def has_mesh_parts(self) -> bool:
-        return bool(self.mesh_parts)
-
 
 def cross_check(m: MuscleMap) -> list[tuple[tuple, str]]:
     """Checks across fields, as (location, message), so errors can name the exact line."""

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from viewer.referral.loader import Problem, _node_line, load_landmarks, load_maps, load_regions
+from viewer.referral.loader import Problem, _Loader, _node_line, load_landmarks, load_maps, load_regions
 from viewer.referral.points import UnknownLandmark, resolve
 from viewer.referral.schema import Anchored, MuscleMap
 
@@ -31,7 +31,7 @@ def _line(path: Path, loc) -> int | None:
     import yaml
 
     try:
-        return _node_line(yaml.compose(Path(path).read_text()), loc)
+        return _node_line(yaml.compose(Path(path).read_text(), Loader=_Loader), loc)
     except Exception:
         return None
 

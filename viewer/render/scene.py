@@ -40,9 +40,6 @@ class BodyScene:
                                              reset_camera=False)
         self.muscle_actor.SetVisibility(show_muscles)
         self.highlight_actor = None
-        self.other_highlight_actor = None
-        self.tp_actors = []
-        self.mark_actor = None
         # No depth peeling: with Mesa's software OpenGL (OSMesa, Xvfb) it drops
         # the translucent skin entirely; plain alpha blending looks right.
         self.set_view("anterior")
@@ -79,8 +76,7 @@ class BodyScene:
                     e, s = self.model.zone_weights(other)
                     self._ess, self._spill = np.maximum(self._ess, e), np.maximum(self._spill, s)
         self._recolor()
-        for name in ("highlight", "highlight_other"):
-            self.plotter.remove_actor(name, render=False)
+        self.plotter.remove_actor("highlight", render=False)
         self.highlight_actor = None
         if pattern is not None and pattern.part_ids:
             self.highlight_actor = self.plotter.add_mesh(

@@ -4,6 +4,8 @@ and in greyscale prints."""
 
 import numpy as np
 
+from viewer.referral.geometry import falloff
+
 SKIN = np.array([236, 222, 206], dtype=np.float32)       # light neutral skin
 SPILLOVER = np.array([253, 204, 138], dtype=np.float32)  # light orange
 ESSENTIAL = np.array([179, 0, 0], dtype=np.float32)      # dark red
@@ -24,16 +26,11 @@ VIEWS = {
 }
 
 
-def _smoothstep(lo: float, hi: float, x: np.ndarray) -> np.ndarray:
-    t = np.clip((x - lo) / (hi - lo), 0.0, 1.0)
-    return t * t * (3.0 - 2.0 * t)
-
-
 def zone_colors(ess: np.ndarray, spill: np.ndarray, drawing: np.ndarray | None = None) -> np.ndarray:
     """Per-vertex RGB (uint8): flat zone colours with soft edges around the
     membership threshold (0.5), so the drawn extent is what the user sees."""
-    e = _smoothstep(0.35, 0.55, np.asarray(ess, dtype=np.float32))[:, None]
-    s = _smoothstep(0.35, 0.55, np.asarray(spill, dtype=np.float32))[:, None]
+    e = 1.0 - falloff(np.asarray(ess, dtype=np.float32), 0.35, 0.2)[:, None]
+    s = 1.0 - falloff(np.asarray(spill, dtype=np.float32), 0.35, 0.2)[:, None]
     rgb = SKIN + s * (SPILLOVER - SKIN)
     rgb = rgb + e * (ESSENTIAL - rgb)
     if drawing is not None:

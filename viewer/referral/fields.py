@@ -22,7 +22,7 @@ from viewer.referral.schema import MuscleMap, Zone
 FALLOFF_MM = 30.0
 EDGE = 0.7             # value at the edge of a stroke's drawn width
 REGION_CORE_MM = 40.0  # depth inside a region at which it reaches 1.0
-FIELDS_VERSION = "4"   # bump when the maths below changes
+FIELDS_VERSION = "5"   # bump when the maths below changes
 
 
 def region_profile(mask: np.ndarray, geo: SkinGeometry) -> np.ndarray:
@@ -62,18 +62,21 @@ def muscle_fields(m: MuscleMap, geo: SkinGeometry, landmarks, region_labels, reg
     mirror = geo.mirror_index
 
     def paint(zones):
-        out = np.zeros(geo.n)
+        # Each zone is computed once; zones marked `mirror: false` stay off the left pattern.
+        right, left = np.zeros(geo.n), np.zeros(geo.n)
         for z in zones:
             f = zone_field(z, geo, landmarks, region_labels, region_index)
             if z.bilateral or m.bilateral:   # the zone reaches both sides of the body
                 f = np.maximum(f, f[mirror])
-            out = np.maximum(out, f)
-        return out
+            right = np.maximum(right, f)
+            if z.mirror:
+                left = np.maximum(left, f)
+        return right, left[mirror]
 
-    ess, spill = paint(m.zones.essential), paint(m.zones.spillover)
-    out = {"right": (ess.astype(np.float32), spill.astype(np.float32))}
+    (ess_r, ess_l), (spill_r, spill_l) = paint(m.zones.essential), paint(m.zones.spillover)
+    out = {"right": (ess_r.astype(np.float32), spill_r.astype(np.float32))}
     if m.mirror:
-        out["left"] = (ess[mirror].astype(np.float32), spill[mirror].astype(np.float32))
+        out["left"] = (ess_l.astype(np.float32), spill_l.astype(np.float32))
     return out
 
 

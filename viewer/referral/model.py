@@ -153,6 +153,8 @@ def load_model(pack: Pack, *, user_maps=None, maps: MapSet | None = None, cache_
             used |= {ek, sk}
             tps = []
             for tp in m.trigger_points:
+                if side == "left" and not tp.mirror:   # one-sided trigger point
+                    continue
                 try:
                     p = for_side(resolve(tp.ref, landmarks), side)
                 except UnknownLandmark as exc:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from typing import Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-BODY_REGIONS = ("head", "neck", "shoulder", "upper_back", "chest", "abdomen", "low_back",
-                "hip", "thigh", "leg", "arm", "forearm")
+BODY_REGIONS = ("head", "neck", "shoulder", "upper_back", "chest", "abdomen", "low_back", "pelvis",
+                "hip", "thigh", "leg", "foot", "arm", "forearm", "hand")
 
 
 class _Strict(BaseModel):
@@ -30,6 +31,7 @@ class TriggerPoint(_Strict):
     point: tuple[float, float, float] | None = None
     description: str = Field(min_length=3)
     how_to_find: str = ""
+    mirror: bool = True   # false: a one-sided feature, shown on the authored (right) side only
 
     @model_validator(mode="after")
     def _one_location(self):
@@ -58,6 +60,7 @@ class Zone(_Strict):
     strokes: list[Stroke] = Field(default_factory=list)
     regions: list[Union[str, RegionRef]] = Field(default_factory=list)
     bilateral: bool = False   # this zone also appears on the opposite side
+    mirror: bool = True       # false: a one-sided feature, never mirrored to the left pattern
 
     @model_validator(mode="after")
     def _not_empty(self):
@@ -80,6 +83,31 @@ class Treatment(_Strict):
     clinical: list[str] = Field(default_factory=list)
 
 
+SPINAL_SEGMENT = r"^(C[1-8]|T(1[0-2]|[1-9])|L[1-5]|S[1-5]|Co1)$"
+
+
+class Innervation(_Strict):
+    nerve: str = Field(min_length=3)                       # e.g. "Superior gluteal nerve"
+    segments: list[str] = Field(default_factory=list)     # spinal segments, e.g. [L4, L5, S1]; [] for cranial nerves
+
+    @field_validator("segments")
+    @classmethod
+    def _segments(cls, v):
+        for x in v:
+            if not re.match(SPINAL_SEGMENT, x):
+                raise ValueError(f"{x!r} is not a spinal segment like C5, T12, L4 or S1")
+        return v
+
+
+class Anatomy(_Strict):
+    """Origin, insertion, action and innervation, from a cited anatomy reference."""
+    origin: str = Field(min_length=3)
+    insertion: str = Field(min_length=3)
+    action: str = Field(min_length=3)
+    innervation: Innervation
+    source: str = Field(min_length=10)                    # full citation of the anatomy reference
+
+
 class MuscleMap(_Strict):
     id: str = Field(pattern=r"^FMA\d+$")
     name: str = Field(min_length=2)
@@ -90,6 +118,7 @@ class MuscleMap(_Strict):
     also_fma: list[str] = Field(default_factory=list)
     description: str = Field(min_length=20)
     patient_description: str = ""
+    anatomy: Anatomy | None = None
     trigger_points: list[TriggerPoint] = Field(min_length=1)
     zones: Zones
     bilateral: bool = False

@@ -244,7 +244,7 @@ class Exporter:
 
     def render(self, pattern, *, view: str | None = None, size=DEFAULT_SIZE, theme="light",
                transparent: bool = False, title: bool = True, legend: bool = True,
-               attribution: bool = True, labels: bool = True) -> np.ndarray:
+               attribution: bool = True, labels: bool = True, label_scale: float = 1.0) -> np.ndarray:
         """One slide image (H, W, 4) uint8: the body framed on the pattern, with
         title, legend, attribution and labels of the visible trigger points."""
         th = style.theme(theme)
@@ -256,6 +256,7 @@ class Exporter:
             legend=legend_items(pattern) if legend else [],
             attribution=attribution_text(pattern) if attribution else None)
         plan = L.plan(size, deco)
+        plan.px["label"] = max(8, round(plan.px["label"] * label_scale))   # bigger for small prints
         body, _, tps = self.body(pattern, view_name, plan.body_size, th)
         x0, y0 = plan.body[:2]
         shown = [t for t in tps if t.visible]

@@ -90,22 +90,35 @@ def handout_html(patterns, notes: str, picture_names: list[str], picture_width: 
     if many:
         parts.append("<p>Pain felt in one place often comes from a tight spot (a <i>trigger point</i>) "
                      "in a muscle somewhere else. These muscles can send pain to where you feel it:</p>")
-    cells = "".join(f'<td align="center" valign="top"><img src="{n}" width="{picture_width}"><br>'
-                    f"<b>{e(p.muscle.name)}</b> ({e(p.side)} side)</td>"
-                    for p, n in zip(patterns, picture_names))
-    parts.append(f'<table width="100%" cellspacing="4"><tr>{cells}</tr></table>')
-    parts.append(f"<p class='legend'>{_swatch(style.ESSENTIAL_HEX)} where the pain is usually felt &nbsp; "
-                 f"{_swatch(style.SPILLOVER_HEX)} where it can spread &nbsp; "
-                 f"<b>&#9679;</b> trigger points (tender spots in the muscle)</p>")
-    for p in patterns:
-        m = p.muscle
-        head = f"<h2>{e(m.name)}</h2>" if many else "<h2>What is going on</h2>"
-        parts.append(head + f"<p>{e(m.patient_description or m.description)}</p>")
-        care = m.treatment.self_care
-        if care:
-            parts.append("<h3>What you can do</h3><ul>" + "".join(f"<li>{e(c)}</li>" for c in care) + "</ul>")
+    legend = (f"<p class='legend'>{_swatch(style.ESSENTIAL_HEX)} where the pain is usually felt &nbsp; "
+              f"{_swatch(style.SPILLOVER_HEX)} where it can spread &nbsp; "
+              f"<b>&#9679;</b> trigger points (tender spots in the muscle)</p>")
+    if not many:
+        p, m = patterns[0], patterns[0].muscle
+        parts.append(f'<p align="center"><img src="{picture_names[0]}" width="{picture_width}"></p>')
+        parts.append(legend)
+        parts.append(f"<h2>What is going on</h2><p>{e(m.patient_description or m.description)}</p>")
+        if m.treatment.self_care:
+            parts.append("<h3>What you can do</h3><ul>" +
+                         "".join(f"<li>{e(c)}</li>" for c in m.treatment.self_care) + "</ul>")
         if m.treatment.stretch:
             parts.append(f"<h3>Stretch</h3><p>{e(m.treatment.stretch)}</p>")
+    else:
+        # One column per muscle: picture, then its text, side by side.
+        cells = []
+        for p, name in zip(patterns, picture_names):
+            m = p.muscle
+            cell = (f'<p align="center"><img src="{name}" width="{picture_width}"><br>'
+                    f"<b>{e(m.name)}</b> ({e(p.side)} side)</p>"
+                    f"<p>{e(m.patient_description or m.description)}</p>")
+            if m.treatment.self_care:
+                cell += ("<h3>What you can do</h3><ul>" +
+                         "".join(f"<li>{e(c)}</li>" for c in m.treatment.self_care[:3]) + "</ul>")
+            if m.treatment.stretch:
+                cell += f"<h3>Stretch</h3><p>{e(m.treatment.stretch)}</p>"
+            cells.append(f'<td valign="top" width="{100 // len(patterns)}%">{cell}</td>')
+        parts.append(f'<table width="100%" cellspacing="6"><tr>{"".join(cells)}</tr></table>')
+        parts.append(legend)
     if notes and notes.strip():
         body = "<br>".join(e(line) for line in notes.strip().splitlines())
         parts.append(f"<h2>Notes from your therapist</h2><p class='notes'>{body}</p>")
@@ -179,7 +192,7 @@ def make_handout(model, patterns_or_muscle, notes: str, out_path, *, side: str =
     # Shrink text and pictures together until the handout fits one page.
     for pt, pw in ((11, 640), (10.5, 560), (10, 500), (9.5, 440), (9, 400), (8.5, 360), (8, 320),
                    (7.5, 300), (7, 260)):
-        width = pw if n == 1 else min(pw // n * 2, (LOGICAL_WIDTH - 20) // n)
+        width = pw if n == 1 else (LOGICAL_WIDTH - 40) // n
         doc.setDefaultStyleSheet(_css(pt))
         doc.setDefaultFont(QFont("DejaVu Sans", pt))
         doc.setHtml(handout_html(patterns, notes, names, width))
@@ -205,8 +218,6 @@ def make_handout(model, patterns_or_muscle, notes: str, out_path, *, side: str =
         # Whatever does not fit is cut at the page edge rather than spilling
         # onto a second page; the loop above makes that a last resort.
         doc.drawContents(painter, QRectF(0, 0, LOGICAL_WIDTH, page_h))
-        if not fits:
-            painter.drawText(QRectF(0, 0, LOGICAL_WIDTH, page_h + 2).bottomLeft(), "…")
         if not painter.end():
             raise OSError(f"cannot write the PDF {out_path}")
         os.replace(tmp, out_path)

@@ -195,6 +195,10 @@ class Exporter:
     def show(self, pattern) -> None:
         if pattern is not self._pattern:
             self.scene.show_pattern(pattern, render=False)
+            if self.scene.highlight_actor is not None:
+                # The muscle is under the opaque skin; only its specks where it
+                # pokes through would show, as stray purple dots.
+                self.scene.highlight_actor.SetVisibility(False)
             self._pattern = pattern
 
     def focus_points(self, pattern) -> np.ndarray:

@@ -67,6 +67,16 @@ def legend_items(pattern=None) -> list[tuple[str, str, str]]:
     return items
 
 
+def slide_decorations(pattern, view: str, *, title=True, legend=True, attribution=True) -> L.Decorations:
+    """Title, subtitle, legend and attribution of a pattern's slide image."""
+    named = title and pattern is not None
+    return L.Decorations(
+        title=f"{pattern.muscle.name}: referred pain" if named else None,
+        subtitle=f"{pattern.side.capitalize()} side, {view} view" if named else None,
+        legend=legend_items(pattern) if legend else [],
+        attribution=attribution_text(pattern) if attribution else None)
+
+
 @dataclass
 class TriggerPointView:
     label: str
@@ -252,13 +262,8 @@ class Exporter:
         """One slide image (H, W, 4) uint8: the body framed on the pattern, with
         title, legend, attribution and labels of the visible trigger points."""
         th = style.theme(theme)
-        view_name = view if view not in (None, "best") else (self._best(pattern))
-        deco = L.Decorations(
-            title=f"{pattern.muscle.name}: referred pain" if title and pattern is not None else None,
-            subtitle=(f"{pattern.side.capitalize()} side, {view_name} view" if title and pattern is not None
-                      else None),
-            legend=legend_items(pattern) if legend else [],
-            attribution=attribution_text(pattern) if attribution else None)
+        view_name = view if view not in (None, "best") else self._best(pattern)
+        deco = slide_decorations(pattern, view_name, title=title, legend=legend, attribution=attribution)
         plan = L.plan(size, deco)
         plan.px["label"] = max(8, round(plan.px["label"] * label_scale))   # bigger for small prints
         body, _, tps = self.body(pattern, view_name, plan.body_size, th)
@@ -412,7 +417,12 @@ def gallery(model, out_dir: str | Path, *, views=("best",), size=DEFAULT_SIZE, p
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     pats = select_patterns(model, sides=sides, muscles=muscles, regions=regions)
-    jobs = [("image", p, v) for p in pats for v in views] if images else []
+    jobs = []
+    if images:
+        with Exporter(model) as probe:          # resolve 'best' now: no file written twice
+            for p in pats:
+                resolved = [probe._best(p) if v == "best" else v for v in views]
+                jobs += [("image", p, v) for v in dict.fromkeys(resolved)]
     if contact_sheets:
         groups: dict = {}
         for p in pats:
@@ -424,7 +434,7 @@ def gallery(model, out_dir: str | Path, *, views=("best",), size=DEFAULT_SIZE, p
             if cancelled():
                 break
             if kind == "image":
-                v = key if key != "best" else ex._best(what)
+                v = key
                 img = ex.render(what, view=v, size=size, theme=theme, transparent=transparent)
                 path = out_dir / f"{slug(what.muscle.name)}_{what.side}_{v}.png"
             else:

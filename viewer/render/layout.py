@@ -176,7 +176,7 @@ def compose(body: np.ndarray, layout: Layout, deco: Decorations, theme: Theme, *
         # in the theme's background colour keeps them legible on both.
         pad = round(px["label"] * 0.25)
         plate = theme.background if not transparent else theme.halo
-        draw.rounded_rectangle((bx0, by0, bx1, by1), radius=pad, fill=plate + "e6",
+        draw.rounded_rectangle((bx0, by0, bx1, by1), radius=pad, fill=plate,
                                outline=theme.muted, width=max(1, round(px["label"] * 0.05)))
         draw.text((bx0 + pad, by0 + pad), text, font=fl, fill=theme.text, anchor="lt")
     if deco.title and layout.title_xy:

@@ -239,3 +239,43 @@ def test_cli_export_defaults_to_16_9_and_rejects_bad_views(model, tmp_path, caps
     assert Image.open(out).size == (1920, 1080)
     assert main(["export", "--all", str(tmp_path / "g"), "--views", "best,sideways"]) == 2
     assert "--views" in capsys.readouterr().err
+
+
+# -- the dialogs, driven as a user drives them ---------------------------------------
+@pytest.mark.gui
+@pytest.mark.slow
+def test_export_all_dialog_regions_theme_and_contact_sheet(model, qtbot, tmp_path):
+    pytest.importorskip("pytestqt")
+    from PySide6.QtCore import QPoint, Qt
+    from PySide6.QtTest import QTest
+
+    from viewer.gui.export_dialog import ExportAllDialog, export_all
+
+    dlg = ExportAllDialog(model, out_dir=str(tmp_path / "out"))
+    qtbot.addWidget(dlg)
+    dlg.show()
+    qtbot.waitExposed(dlg)
+    # size: 1280x720 from the presets; theme: dark; both sides; only the "Leg" region; contact sheets
+    dlg.preset.setFocus()
+    qtbot.keyClicks(dlg.preset, "1280")
+    assert (dlg.w.value(), dlg.h.value()) == (1280, 720)
+    qtbot.keyClicks(dlg.theme, "Dark")
+    qtbot.keyClicks(dlg.side, "Both")
+    QTest.mouseClick(dlg.pick_regions, Qt.LeftButton)
+    assert dlg.regions.isEnabled() and not dlg.muscles.isEnabled()
+    leg = next(dlg.regions.item(i) for i in range(dlg.regions.count()) if dlg.regions.item(i).text() == "Leg")
+    dlg.regions.scrollToItem(leg)
+    rect = dlg.regions.visualItemRect(leg)
+    # click the item's check box (at its left edge)
+    QTest.mouseClick(dlg.regions.viewport(), Qt.LeftButton, pos=QPoint(rect.left() + 10, rect.center().y()))
+    assert leg.checkState() == Qt.Checked
+    QTest.mouseClick(dlg.sheets, Qt.LeftButton)
+    QTest.mouseClick(dlg.images, Qt.LeftButton)                  # contact sheets only
+    opts = dlg.options()
+    assert opts["regions"] == ["leg"] and opts["sides"] == ("right", "left") and opts["theme"] == "dark"
+    assert dlg.count() == 2
+    written = export_all(None, model, dialog=dlg)
+    assert sorted(p.name for p in written) == ["contact_sheet_leg_left.png", "contact_sheet_leg_right.png"]
+    img = np.asarray(Image.open(written[0]).convert("RGB"))
+    assert img.shape == (720, 1280, 3)
+    assert tuple(img[2, 2]) == style.hex_rgb(DARK_BG)            # the dark theme's background

@@ -764,10 +764,14 @@ class MainWindow(QMainWindow):
     def export_all_dialog(self, out_dir=None) -> list:
         from viewer.render.export import gallery
 
-        if out_dir is None:
-            out_dir = QFileDialog.getExistingDirectory(self, "Export all patterns to a folder")
-            if not out_dir:
-                return []
+        if out_dir is None:   # the options dialog: size, theme, views, sides, muscles/regions, sheets
+            from viewer.gui.export_dialog import export_all
+
+            written = export_all(self, self.model)
+            self.plotter.render()
+            if written:
+                self.statusBar().showMessage(f"{len(written)} images written to {written[0].parent}", 8000)
+            return written
         n = len([p for p in self.model.patterns if p.side == "right"]) * 3
         dlg = QProgressDialog("Rendering patterns…", "Cancel", 0, max(n, 1), self)
         dlg.setWindowTitle("Export all patterns")

@@ -6,22 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PIL import Image
+from pixels import essential
 
 from viewer.render import layout as L
 from viewer.render import style
 from viewer.render.export import slide_decorations
 
-
-def _essential(rgb):
-    """Pixels of the essential colour (crimson) under any shading: red and blue well above green."""
-    rgb = np.asarray(rgb, dtype=int)
-    return (rgb[..., 0] - rgb[..., 1] > 60) & (rgb[..., 2] - rgb[..., 1] > 20)
-
-
-def _spillover(rgb):
-    """Pixels of the spillover colour (amber): red and green well above blue."""
-    rgb = np.asarray(rgb, dtype=int)
-    return (rgb[..., 0] - rgb[..., 2] > 100) & (rgb[..., 1] - rgb[..., 2] > 40)
 
 DARK_BG = style.THEMES["dark"].background
 
@@ -131,7 +121,7 @@ def test_frame_holds_the_whole_pattern_and_marks_land_on_it(model, exporter, nam
     assert np.ptp(xy[:, 1]) > 0.3 * 720 or np.ptp(xy[:, 0]) > 0.3 * 960
     # the projection used for the marks agrees with the rendered image
     rgb = img[..., :3].astype(int)
-    ess = _essential(rgb)
+    ess = essential(rgb)
     sel = (exporter.scene.skin_value > 0.95) & (model.pack.skin_normals @ -fr.direction > 0.4)
     pts = model.pack.skin_vertices[sel]
     pts = pts[exporter.visible(pts, fr.direction)]
@@ -222,7 +212,7 @@ def test_gallery_options_and_contact_sheet(model, tmp_path):
         assert Image.open(p).size == (480, 270)
     sheet = np.asarray(Image.open(tmp_path / "contact_sheet_neck_left.png").convert("RGB")).astype(int)
     # one picture per muscle: the essential colour appears in as many separate grid cells
-    ess = _essential(sheet)
+    ess = essential(sheet)
     assert ess.sum() > 50
     # cancelling stops early
     stop = gallery(model, tmp_path / "c", views=("best",), size=(320, 180), regions=["neck"],

@@ -13,21 +13,10 @@ import unicodedata
 import numpy as np
 import pytest
 from PIL import Image
+from pixels import essential, spillover
 
 from viewer import DISCLAIMER
-from viewer.render import style
 
-
-def _essential(rgb):
-    """Pixels of the essential colour (crimson) under any shading: red and blue well above green."""
-    rgb = np.asarray(rgb, dtype=int)
-    return (rgb[..., 0] - rgb[..., 1] > 60) & (rgb[..., 2] - rgb[..., 1] > 20)
-
-
-def _spillover(rgb):
-    """Pixels of the spillover colour (amber): red and green well above blue."""
-    rgb = np.asarray(rgb, dtype=int)
-    return (rgb[..., 0] - rgb[..., 2] > 100) & (rgb[..., 1] - rgb[..., 2] > 40)
 
 pytestmark = pytest.mark.slow
 
@@ -78,8 +67,8 @@ def test_handout_for_one_muscle(model, tmp_path):
     h, w = img.shape[:2]
     assert 1.3 < h / w < 1.5                                     # A4 portrait
     # the pattern picture is on the page: essential and spillover colours, in its upper half
-    ess = _essential(img)
-    spill = _spillover(img)
+    ess = essential(img)
+    spill = spillover(img)
     assert ess.sum() > 200 and spill.sum() > 100
     assert np.nonzero(ess)[0].mean() < h / 2
     # no leftover temporary files beside the PDF
@@ -99,6 +88,16 @@ def test_handout_for_top_candidates_fits_one_page(model, tmp_path):
     assert "Piriformis" not in text                                # at most three muscles
     assert "Notes from your therapist" not in text                 # no empty notes section
     assert _words(DISCLAIMER) in text                              # the end of the page is there
+
+
+def test_very_long_notes_still_one_page_with_everything(model, tmp_path):
+    from viewer.gui.handout import make_handout
+
+    notes = "\n".join(f"Note line {i}: keep walking every day." for i in range(60))
+    out = make_handout(model, "soleus", notes, tmp_path / "long.pdf")
+    assert _pdf_pages(out) == 1
+    text = _pdf_text(out)
+    assert "Note line 59" in text and _words(DISCLAIMER) in text and "BodyParts3D" in text
 
 
 def test_cli_handout_offscreen_and_clear_error(tmp_path):

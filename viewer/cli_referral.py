@@ -67,24 +67,12 @@ def cmd_validate(args) -> int:
     return 1 if problems else 0
 
 
-def _find_one(model, name):
-    found = model.find_muscles(name)
-    if not found:
-        raise ViewerError(f"no muscle matches {name!r}.", path="--muscle",
-                          fix="use a name, alias or FMA id; `referral-viewer validate` lists the maps.")
-    if len(found) > 1:
-        names = ", ".join(m.name for m in found[:8])
-        raise ViewerError(f"{name!r} matches several muscles: {names}.", path="--muscle",
-                          fix="give the full name or FMA id.")
-    return found[0]
-
-
 def _csv(text):
     return [x.strip() for x in text.split(",") if x.strip()] if text else None
 
 
 def cmd_export(args) -> int:
-    from viewer.render.export import VIEW_CHOICES, gallery, parse_size, render_pattern
+    from viewer.render.export import VIEW_CHOICES, find_muscle, gallery, parse_size, render_pattern
 
     try:
         size = parse_size(args.size)
@@ -112,7 +100,7 @@ def cmd_export(args) -> int:
     if not args.muscle or not args.out:
         raise ViewerError("export needs --muscle NAME and --out FILE.png (or --all DIR).",
                           fix="e.g. referral-viewer export --muscle 'gluteus medius' --out gmed.png")
-    muscle = _find_one(model, args.muscle)
+    muscle = find_muscle(model, args.muscle)
     pattern = model.pattern(muscle.id, sides[0])
     out = render_pattern(model, pattern, args.out, view=views[0], size=size, theme=args.theme,
                          transparent=args.transparent, title=not args.no_title, legend=not args.no_legend,
@@ -122,8 +110,10 @@ def cmd_export(args) -> int:
 
 
 def cmd_handout(args) -> int:
+    from viewer.render.export import find_muscle
+
     model = _model(args)
-    muscle = _find_one(model, args.muscle)
+    muscle = find_muscle(model, args.muscle)
     notes = args.notes or ""
     if args.notes_file:
         try:

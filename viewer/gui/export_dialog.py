@@ -196,16 +196,21 @@ class ExportAllDialog(QDialog, _SizeThemeMixin):
         return n
 
 
-def export_all(parent, model, *, out_dir: str | None = None, dialog: ExportAllDialog | None = None) -> list:
-    """Ask for the options, then render with a cancellable progress dialog.
+def export_all(parent, model, *, out_dir: str | None = None, dialog: ExportAllDialog | None = None,
+               options: dict | None = None) -> list:
+    """Ask for the options (unless ``options`` and ``out_dir`` are given, or an
+    already filled ``dialog``), then render with a cancellable progress dialog.
     Returns the written paths ([] when cancelled before starting)."""
     from viewer.render.export import gallery
 
-    dlg = dialog or ExportAllDialog(model, parent, out_dir=out_dir)
-    if dialog is None and not dlg.exec():
-        return []
-    opts, folder = dlg.options(), dlg.out_dir()
-    prog = QProgressDialog("Rendering patterns…", "Cancel", 0, max(dlg.count(), 1), parent)
+    if options is not None and out_dir is not None:
+        opts, folder = options, Path(out_dir)
+    else:
+        dlg = dialog or ExportAllDialog(model, parent, out_dir=out_dir)
+        if dialog is None and not dlg.exec():
+            return []
+        opts, folder = dlg.options(), dlg.out_dir()
+    prog = QProgressDialog("Rendering patterns…", "Cancel", 0, 1, parent)
     prog.setWindowTitle("Export all patterns")
     prog.setWindowModality(Qt.WindowModal)
     prog.setMinimumDuration(0)

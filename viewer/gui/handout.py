@@ -43,15 +43,9 @@ def resolve_patterns(model, patterns_or_muscle, side: str = "right") -> list:
     """A muscle name/alias/FMA id, a Pattern, or a list of Patterns (e.g. the
     top candidates for the marked spots) -> at most MAX_PATTERNS patterns, one per muscle."""
     if isinstance(patterns_or_muscle, str):
-        found = model.find_muscles(patterns_or_muscle)
-        if not found:
-            raise ViewerError(f"no muscle matches {patterns_or_muscle!r}.", path="--muscle",
-                              fix="use a name, alias or FMA id, e.g. 'gluteus minimus' or 'QL'.")
-        if len(found) > 1:
-            names = ", ".join(m.name for m in found[:8])
-            raise ViewerError(f"{patterns_or_muscle!r} matches several muscles: {names}.", path="--muscle",
-                              fix="give the full name or FMA id.")
-        return [model.pattern(found[0].id, side)]
+        from viewer.render.export import find_muscle
+
+        return [model.pattern(find_muscle(model, patterns_or_muscle).id, side)]
     pats = [patterns_or_muscle] if hasattr(patterns_or_muscle, "muscle") else list(patterns_or_muscle)
     out, seen = [], set()
     for p in pats:
@@ -199,7 +193,9 @@ def make_handout(model, patterns_or_muscle, notes: str, out_path, *, side: str =
         doc.setTextWidth(LOGICAL_WIDTH)
         if doc.size().height() <= page_h:
             break
-    fits = doc.size().height() <= page_h
+    # Very long notes may still not fit at the smallest size: then the whole
+    # page is scaled down to fit rather than cut or spilled onto a second page.
+    doc_h = max(page_h, doc.size().height())
 
     out_path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{out_path.name}.", suffix=".tmp", dir=out_path.parent)
@@ -213,11 +209,9 @@ def make_handout(model, patterns_or_muscle, notes: str, out_path, *, side: str =
         painter = QPainter()
         if not painter.begin(writer):
             raise OSError(f"cannot write the PDF {out_path}")
-        scale = writer.width() / LOGICAL_WIDTH
+        scale = writer.width() / LOGICAL_WIDTH * page_h / doc_h
         painter.scale(scale, scale)
-        # Whatever does not fit is cut at the page edge rather than spilling
-        # onto a second page; the loop above makes that a last resort.
-        doc.drawContents(painter, QRectF(0, 0, LOGICAL_WIDTH, page_h))
+        doc.drawContents(painter, QRectF(0, 0, LOGICAL_WIDTH, doc_h))
         if not painter.end():
             raise OSError(f"cannot write the PDF {out_path}")
         os.replace(tmp, out_path)

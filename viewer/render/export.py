@@ -50,6 +50,21 @@ def parse_size(text: str) -> tuple[int, int]:
     return w, h
 
 
+def find_muscle(model, query: str):
+    """The one muscle a name, alias or FMA id names; a ViewerError otherwise."""
+    from viewer.errors import ViewerError
+
+    found = model.find_muscles(query)
+    if not found:
+        raise ViewerError(f"no muscle matches {query!r}.", path="--muscle",
+                          fix="use a name, alias or FMA id; `referral-viewer validate` lists the maps.")
+    if len(found) > 1:
+        names = ", ".join(m.name for m in found[:8])
+        raise ViewerError(f"{query!r} matches several muscles: {names}.", path="--muscle",
+                          fix="give the full name or FMA id.")
+    return found[0]
+
+
 def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
 

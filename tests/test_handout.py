@@ -55,7 +55,7 @@ def test_handout_for_one_muscle(model, tmp_path):
                        tmp_path / "handout.pdf")
     assert out.exists() and _pdf_pages(out) == 1
     text = _pdf_text(out)
-    assert "Your pain pattern: Gluteus minimus" in text
+    assert "Your pain pattern: Gluteus minimus (right side)" in text
     assert _words(p.muscle.patient_description)[:60] in text
     assert _words(p.muscle.treatment.self_care[0]) in text
     assert _words(p.muscle.treatment.stretch)[:50] in text
@@ -112,3 +112,34 @@ def test_cli_handout_offscreen_and_clear_error(tmp_path):
                         "--out", str(bad)], capture_output=True, text=True, env=env)
     assert r.returncode == 2 and "--muscle" in r.stderr and "no muscle matches" in r.stderr
     assert not bad.exists()
+
+
+@pytest.mark.gui
+def test_handout_dialog_writes_the_pdf_with_the_typed_notes(model, qtbot, tmp_path):
+    pytest.importorskip("pytestqt")
+    from PySide6.QtCore import Qt, QTimer
+    from PySide6.QtWidgets import QApplication, QDialog, QDialogButtonBox, QLineEdit, QPlainTextEdit
+
+    from viewer.gui.handout import handout_dialog
+
+    out = tmp_path / "dlg.pdf"
+    seen = {}
+
+    def fill():
+        dlg = next(w for w in QApplication.topLevelWidgets() if isinstance(w, QDialog) and w.isVisible())
+        seen["muscles"] = dlg.findChildren(QLineEdit)[0].text()
+        path = dlg.findChild(QLineEdit, "handout_path")
+        path.selectAll()
+        qtbot.keyClicks(path, str(out))
+        qtbot.keyClicks(dlg.findChild(QPlainTextEdit, "handout_notes"), "Heat pack in the evening")
+        save = dlg.findChild(QDialogButtonBox).button(QDialogButtonBox.Save)
+        qtbot.mouseClick(save, Qt.LeftButton)
+
+    QTimer.singleShot(200, fill)
+    p = model.pattern(model.find_muscles("piriformis")[0].id, "left")
+    written = handout_dialog(None, model, p)
+    assert seen["muscles"] == "Piriformis (left)"
+    assert written == out and _pdf_pages(out) == 1
+    text = _pdf_text(out)
+    assert "Heat pack in the evening" in text
+    assert "Piriformis (left side)" in text

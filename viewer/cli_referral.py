@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -121,7 +122,8 @@ def cmd_handout(args) -> int:
         except (OSError, UnicodeDecodeError) as exc:
             raise ViewerError(f"cannot read the notes file ({exc}).", path=args.notes_file,
                               fix="give a UTF-8 text file, or pass the notes with --notes TEXT.")
-    from viewer.gui.handout import make_handout    # Qt, offscreen: no window, no display needed
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")   # Qt without a window or a display
+    from viewer.gui.handout import make_handout
 
     out = make_handout(model, model.pattern(muscle.id, args.side), notes, args.out, page=args.page)
     print(f"Wrote {out}")

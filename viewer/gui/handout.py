@@ -30,12 +30,16 @@ PAGE_SIZES = {"A4": QPageSize.A4, "Letter": QPageSize.Letter}
 
 
 def ensure_app():
-    """A QGuiApplication for fonts and painting: the running one, or a new
-    offscreen one (the CLI has no window and may have no display)."""
+    """The running Qt application, or a new offscreen one (the CLI has no
+    window and may have no display). A QApplication, not a QGuiApplication:
+    a later window or dialog in the same process needs the widgets one."""
+    from PySide6.QtWidgets import QApplication
+
     app = QGuiApplication.instance()
     if app is None:
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-        app = QGuiApplication(["referral-viewer"])
+        if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+            os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        app = QApplication(["referral-viewer"])
     return app
 
 
@@ -79,7 +83,7 @@ def handout_html(patterns, notes: str, picture_names: list[str], picture_width: 
     e = html.escape
     many = len(patterns) > 1
     title = ("Muscles that can cause your pain" if many
-             else f"Your pain pattern: {e(patterns[0].muscle.name)}")
+             else f"Your pain pattern: {e(patterns[0].muscle.name)} ({e(patterns[0].side)} side)")
     parts = [f"<h1>{title}</h1>"]
     if many:
         parts.append("<p>Pain felt in one place often comes from a tight spot (a <i>trigger point</i>) "

@@ -60,7 +60,11 @@ def test_layout_keeps_text_out_of_the_body_box_and_scales_with_height(size):
     assert not _boxes_overlap(p.legend_box, p.body)
     assert p.attribution_xy[1] >= y1 and p.title_xy[1] < y0
     assert p.px["legend"] < p.px["title"]                         # legend text smaller than the title
-    assert p.px["label"] == round(L.LABEL * h)
+    assert p.px["label"] == round(L.LABEL * min(h, w * 9 / 16))
+    assert p.px["attribution"] >= 0.0175 * h                      # ink of a line >= 1.5% of the height
+    # the title and the legend fit the width
+    assert L.font(p.px["title"], True).getlength(deco.title) <= w - 2 * p.px["margin"]
+    assert p.legend_box[2] <= w and p.legend_box[0] >= 0
 
 
 def test_labels_never_overlap_each_other_or_the_marks():

@@ -11,6 +11,7 @@ black slide.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -28,6 +29,7 @@ TITLE = 0.045
 SUBTITLE = 0.027
 LEGEND = 0.026
 ATTRIBUTION = 0.019      # font size; the ink of a line is >= 1.5% of the height (tested)
+ATTRIBUTION_MIN = 0.0175  # of the real height, for portrait images
 LABEL = 0.024
 
 
@@ -104,10 +106,17 @@ def plan(size: tuple[int, int], deco: Decorations) -> Layout:
     bottom, legend in a right-hand column (a bottom row on narrow images), the
     body in the remaining box."""
     w, h = size
-    px = {k: max(6, round(v * h)) for k, v in
-          dict(margin=MARGIN, title=TITLE, subtitle=SUBTITLE, legend=LEGEND, attribution=ATTRIBUTION,
-               label=LABEL).items()}
+    # Sizes follow the height of a 16:9 image of this width at most, so a
+    # portrait image does not get text wider than itself.
+    ref = min(h, w * 9 / 16)
+    px = {k: max(6, round(v * ref)) for k, v in
+          dict(margin=MARGIN, title=TITLE, subtitle=SUBTITLE, legend=LEGEND, label=LABEL).items()}
+    # the attribution stays >= 1.5% of the image height whatever the shape
+    px["attribution"] = max(6, math.ceil(max(ATTRIBUTION * ref, ATTRIBUTION_MIN * h)))
     m = px["margin"]
+    if deco.title:                                 # a long name on a narrow image: smaller title
+        while px["title"] > px["subtitle"] and font(px["title"], True).getlength(deco.title) > w - 2 * m:
+            px["title"] -= 1
     top = m
     title_xy = subtitle_xy = None
     if deco.title:
@@ -134,12 +143,18 @@ def plan(size: tuple[int, int], deco: Decorations) -> Layout:
         row = int(line_height(fl) * 1.25)
         text_w = max(fl.getlength(t) for _, _, t in deco.legend)
         col_w = int(sw * 1.6 + text_w)
+        row_w = sum(sw * 3.1 + fl.getlength(t) for _, _, t in deco.legend)
+        px["legend_row"] = 0
         if w / h >= 1.3:                           # landscape: a column at the top right
             legend_box = (w - m - col_w, top, w - m, top + row * len(deco.legend))
             right = legend_box[0] - m
-        else:                                      # portrait or square: a row above the attribution
+        elif row_w <= w - 2 * m:                   # portrait or square: a row above the attribution
+            px["legend_row"] = 1
             legend_box = (m, bottom - row, w - m, bottom)
             bottom -= row + m // 2
+        else:                                      # too narrow for a row: a column at the bottom
+            legend_box = (m, bottom - row * len(deco.legend), m + col_w, bottom)
+            bottom -= row * len(deco.legend) + m // 2
     body = (m, top, max(m + 16, right), max(top + 16, bottom))
     return Layout(size, body, title_xy, subtitle_xy, legend_box, att_lines, att_xy, px)
 
@@ -198,7 +213,7 @@ def _legend(draw, layout: Layout, items, theme: Theme, halo) -> None:
     sw = layout.px["legend"]
     row = int(line_height(fl) * 1.25)
     x, y, x1, _ = layout.legend_box
-    column = layout.size[0] / layout.size[1] >= 1.3
+    column = not layout.px.get("legend_row")
     outline = max(1, round(sw * 0.08))
     for kind, color, text in items:
         box = (x, y + (row - sw) // 2, x + sw, y + (row + sw) // 2)

@@ -1,8 +1,9 @@
-"""CLI commands of the referral layer: lookup, validate, export."""
+"""CLI commands of the referral layer: lookup, validate, export, handout."""
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -67,38 +68,65 @@ def cmd_validate(args) -> int:
     return 1 if problems else 0
 
 
+def _csv(text):
+    return [x.strip() for x in text.split(",") if x.strip()] if text else None
+
+
 def cmd_export(args) -> int:
-    from viewer.render.export import gallery, parse_size, render_pattern
+    from viewer.render.export import VIEW_CHOICES, find_muscle, gallery, parse_size, render_pattern
 
     try:
         size = parse_size(args.size)
     except ValueError as exc:
         raise ViewerError(str(exc), path="--size", fix="use WIDTHxHEIGHT such as 1920x1080") from None
+    views = _csv(args.views) or ([args.view] if args.view else ["best"])
+    bad = [v for v in views if v not in VIEW_CHOICES]
+    if bad:
+        raise ViewerError(f"unknown view(s) {', '.join(bad)}.", path="--views",
+                          fix=f"choose from {', '.join(VIEW_CHOICES)}, comma-separated.")
+    sides = ("right", "left") if args.side == "both" else (args.side or "right",)
     model = _model(args)
     if args.all:
         def prog(i, n, path):
             print(f"[{i}/{n}] {path}", file=sys.stderr)
-        sides = ("right", "left") if args.side == "both" else (args.side or "right",)
-        views = (args.view,) if args.view else ("anterior", "posterior", "right")
-        paths = gallery(model, args.all, views=views, size=size, progress=prog, sides=sides)
+        try:
+            paths = gallery(model, args.all, views=views, size=size, progress=prog, sides=sides,
+                            theme=args.theme, transparent=args.transparent, muscles=_csv(args.muscles),
+                            regions=_csv(args.regions), contact_sheets=args.contact_sheets,
+                            images=not args.sheets_only)
+        except ValueError as exc:
+            raise ViewerError(str(exc), path="--muscles", fix="use names, aliases or FMA ids, comma-separated.")
         print(f"Wrote {len(paths)} images to {args.all}")
         return 0
     if not args.muscle or not args.out:
         raise ViewerError("export needs --muscle NAME and --out FILE.png (or --all DIR).",
                           fix="e.g. referral-viewer export --muscle 'gluteus medius' --out gmed.png")
-    found = model.find_muscles(args.muscle)
-    if not found:
-        raise ViewerError(f"no muscle matches {args.muscle!r}.", path="--muscle",
-                          fix="use a name, alias or FMA id; `referral-viewer validate` lists the maps.")
-    if len(found) > 1:
-        names = ", ".join(m.name for m in found[:8])
-        raise ViewerError(f"{args.muscle!r} matches several muscles: {names}.", path="--muscle",
-                          fix="give the full name or FMA id.")
-    pattern = model.pattern(found[0].id, args.side or "right")
-    out = render_pattern(model, pattern, args.out, view=args.view, size=size, transparent=args.transparent,
-                         title=not args.no_title, legend=not args.no_legend,
-                         attribution=not args.no_attribution)
+    muscle = find_muscle(model, args.muscle)
+    pattern = model.pattern(muscle.id, sides[0])
+    out = render_pattern(model, pattern, args.out, view=views[0], size=size, theme=args.theme,
+                         transparent=args.transparent, title=not args.no_title, legend=not args.no_legend,
+                         attribution=not args.no_attribution, labels=not args.no_labels)
     print(f"Wrote {out} ({size[0]}x{size[1]})")
+    return 0
+
+
+def cmd_handout(args) -> int:
+    from viewer.render.export import find_muscle
+
+    model = _model(args)
+    muscle = find_muscle(model, args.muscle)
+    notes = args.notes or ""
+    if args.notes_file:
+        try:
+            notes = Path(args.notes_file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ViewerError(f"cannot read the notes file ({exc}).", path=args.notes_file,
+                              fix="give a UTF-8 text file, or pass the notes with --notes TEXT.")
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")   # Qt without a window or a display
+    from viewer.gui.handout import make_handout
+
+    out = make_handout(model, model.pattern(muscle.id, args.side), notes, args.out, page=args.page)
+    print(f"Wrote {out}")
     return 0
 
 
@@ -120,17 +148,38 @@ def add_commands(sub) -> None:
     va.add_argument("--maps")
     va.set_defaults(func=cmd_validate)
 
-    ex = sub.add_parser("export", help="render a pattern (or every pattern) to PNG off-screen")
+    ex = sub.add_parser("export", help="render a pattern (or many) to slide-ready PNGs off-screen")
     ex.add_argument("--muscle")
     ex.add_argument("--side", choices=["right", "left", "both"])
-    ex.add_argument("--view", choices=["anterior", "posterior", "right", "left", "superior"])
+    ex.add_argument("--view", choices=["best", "anterior", "posterior", "right", "left", "superior"],
+                    help="default: the view that shows most of the pattern")
+    ex.add_argument("--views", help="with --all: comma-separated views, e.g. best,anterior,posterior")
     ex.add_argument("--out")
-    ex.add_argument("--all", metavar="DIR", help="render a gallery of every muscle into DIR")
-    ex.add_argument("--size", default="1600x1200")
-    ex.add_argument("--transparent", action="store_true")
+    ex.add_argument("--all", metavar="DIR", help="render many patterns into DIR (see --muscles, --regions)")
+    ex.add_argument("--muscles", help="with --all: comma-separated muscle names, aliases or FMA ids")
+    ex.add_argument("--regions", help="with --all: comma-separated body regions, e.g. hip,thigh,neck")
+    ex.add_argument("--contact-sheets", action="store_true",
+                    help="with --all: also one contact sheet per body region and side")
+    ex.add_argument("--sheets-only", action="store_true", help="with --all: contact sheets only")
+    ex.add_argument("--size", default="1920x1080", help="WIDTHxHEIGHT up to 3840x2160 (default 1920x1080)")
+    ex.add_argument("--theme", choices=["light", "dark"], default="light")
+    ex.add_argument("--transparent", action="store_true",
+                    help="no background; text keeps a halo so it reads on light and dark slides")
     ex.add_argument("--no-title", action="store_true")
     ex.add_argument("--no-legend", action="store_true")
     ex.add_argument("--no-attribution", action="store_true")
+    ex.add_argument("--no-labels", action="store_true", help="no trigger-point labels")
     ex.add_argument("--meshes")
     ex.add_argument("--maps")
     ex.set_defaults(func=cmd_export)
+
+    ho = sub.add_parser("handout", help="write a one-page patient handout PDF for a muscle")
+    ho.add_argument("--muscle", required=True)
+    ho.add_argument("--side", choices=["right", "left"], default="right")
+    ho.add_argument("--out", required=True, help="FILE.pdf")
+    ho.add_argument("--notes", help="the therapist's notes, printed on the handout")
+    ho.add_argument("--notes-file", help="read the notes from a UTF-8 text file")
+    ho.add_argument("--page", choices=["A4", "Letter"], default="A4")
+    ho.add_argument("--meshes")
+    ho.add_argument("--maps")
+    ho.set_defaults(func=cmd_handout)

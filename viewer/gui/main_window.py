@@ -762,35 +762,18 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Exported {path}", 6000)
 
     def export_all_dialog(self, out_dir=None) -> list:
-        from viewer.render.export import gallery
-
-        if out_dir is None:
-            out_dir = QFileDialog.getExistingDirectory(self, "Export all patterns to a folder")
-            if not out_dir:
-                return []
-        n = len([p for p in self.model.patterns if p.side == "right"]) * 3
-        dlg = QProgressDialog("Rendering patterns…", "Cancel", 0, max(n, 1), self)
-        dlg.setWindowTitle("Export all patterns")
-        dlg.setWindowModality(Qt.WindowModal)
-        dlg.setMinimumDuration(0)
-        dlg.setValue(0)
-
-        def progress(i, total, path):
-            dlg.setMaximum(total)
-            dlg.setValue(i)
-            dlg.setLabelText(f"{i} of {total}: {Path(path).name}")
-            QApplication.processEvents()      # renders must stay on this thread; keep the UI alive
+        """Export all: the options dialog (size, theme, views, sides, muscles or
+        regions, contact sheets), or the defaults into ``out_dir`` when given."""
+        from viewer.gui.export_dialog import export_all
 
         try:
-            written = gallery(self.model, out_dir, progress=progress, cancelled=dlg.wasCanceled)
+            written = export_all(self, self.model, out_dir=out_dir, options={} if out_dir else None)
         except OSError as exc:
             self._error("Export failed", str(exc))
             written = []
-        cancelled = dlg.wasCanceled()
-        dlg.close()
         self.plotter.render()
-        self.statusBar().showMessage(f"{'Cancelled: ' if cancelled else ''}{len(written)} images written to "
-                                     f"{out_dir}", 8000)
+        if written:
+            self.statusBar().showMessage(f"{len(written)} images written to {written[0].parent}", 8000)
         return written
 
     # ------------------------------------------------------------------ misc

@@ -1,0 +1,284 @@
+"""A one-page patient handout (PDF): the pattern pictures, a plain-language
+description, self-care and stretch instructions, the therapist's notes, the
+disclaimer and the attribution.
+
+Qt's own QTextDocument lays it out and QPdfWriter writes it, so no PDF
+library is needed. Entry points:
+
+- :func:`make_handout` (no window needed; the CLI runs it with Qt offscreen)
+- :func:`handout_dialog` (File > Patient handout… in the window)
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import tempfile
+from pathlib import Path
+
+from PySide6.QtCore import QMarginsF, QRectF, QUrl
+from PySide6.QtGui import (QFont, QGuiApplication, QImage, QPageLayout, QPageSize, QPainter, QPdfWriter,
+                           QTextDocument)
+
+from viewer import ATTRIBUTION, DISCLAIMER
+from viewer.errors import ViewerError
+from viewer.render import style
+
+MAX_PATTERNS = 3
+LOGICAL_WIDTH = 720          # layout width in points-like units; scaled onto the page
+PAGE_SIZES = {"A4": QPageSize.A4, "Letter": QPageSize.Letter}
+
+
+def ensure_app():
+    """The running Qt application, or a new offscreen one (the CLI has no
+    window and may have no display). A QApplication, not a QGuiApplication:
+    a later window or dialog in the same process needs the widgets one."""
+    from PySide6.QtWidgets import QApplication
+
+    app = QGuiApplication.instance()
+    if app is None:
+        if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+            os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        app = QApplication(["referral-viewer"])
+    return app
+
+
+def resolve_patterns(model, patterns_or_muscle, side: str = "right") -> list:
+    """A muscle name/alias/FMA id, a Pattern, or a list of Patterns (e.g. the
+    top candidates for the marked spots) -> at most MAX_PATTERNS patterns, one per muscle."""
+    if isinstance(patterns_or_muscle, str):
+        from viewer.render.export import find_muscle
+
+        return [model.pattern(find_muscle(model, patterns_or_muscle).id, side)]
+    pats = [patterns_or_muscle] if hasattr(patterns_or_muscle, "muscle") else list(patterns_or_muscle)
+    out, seen = [], set()
+    for p in pats:
+        if p is not None and p.muscle.id not in seen:
+            out.append(p)
+            seen.add(p.muscle.id)
+    if not out:
+        raise ViewerError("there is no pattern to put in the handout.", path="handout",
+                          fix="select a muscle, or mark where it hurts so candidates are listed.")
+    return out[:MAX_PATTERNS]
+
+
+def _png_image(array) -> QImage:
+    from io import BytesIO
+
+    from PIL import Image
+
+    buf = BytesIO()
+    Image.fromarray(array).convert("RGB").save(buf, format="PNG")
+    img = QImage()
+    img.loadFromData(buf.getvalue(), "PNG")
+    return img
+
+
+def _swatch(color: str) -> str:
+    return (f'<span style="background-color:{color}; color:{color}">&#9632;&#9632;</span>')
+
+
+def handout_html(patterns, notes: str, picture_names: list[str], picture_width: int) -> str:
+    """The handout as Qt rich text (a subset of HTML 4)."""
+    e = html.escape
+    many = len(patterns) > 1
+    title = ("Muscles that can cause your pain" if many
+             else f"Your pain pattern: {e(patterns[0].muscle.name)} ({e(patterns[0].side)} side)")
+    parts = [f"<h1>{title}</h1>"]
+    if many:
+        parts.append("<p>Pain felt in one place often comes from a tight spot (a <i>trigger point</i>) "
+                     "in a muscle somewhere else. These muscles can send pain to where you feel it:</p>")
+    legend = (f"<p class='legend'>{_swatch(style.ESSENTIAL_HEX)} where the pain is usually felt &nbsp; "
+              f"{_swatch(style.SPILLOVER_HEX)} where it can spread &nbsp; "
+              f"<b>&#9679;</b> trigger points (tender spots in the muscle)</p>")
+    if not many:
+        p, m = patterns[0], patterns[0].muscle
+        parts.append(f'<p align="center"><img src="{picture_names[0]}" width="{picture_width}"></p>')
+        parts.append(legend)
+        parts.append(f"<h2>What is going on</h2><p>{e(m.patient_description or m.description)}</p>")
+        if m.treatment.self_care:
+            parts.append("<h3>What you can do</h3><ul>" +
+                         "".join(f"<li>{e(c)}</li>" for c in m.treatment.self_care) + "</ul>")
+        if m.treatment.stretch:
+            parts.append(f"<h3>Stretch</h3><p>{e(m.treatment.stretch)}</p>")
+    else:
+        # One column per muscle: picture, then its text, side by side.
+        cells = []
+        for p, name in zip(patterns, picture_names):
+            m = p.muscle
+            cell = (f'<p align="center"><img src="{name}" width="{picture_width}"><br>'
+                    f"<b>{e(m.name)}</b> ({e(p.side)} side)</p>"
+                    f"<p>{e(m.patient_description or m.description)}</p>")
+            if m.treatment.self_care:
+                cell += ("<h3>What you can do</h3><ul>" +
+                         "".join(f"<li>{e(c)}</li>" for c in m.treatment.self_care[:3]) + "</ul>")
+            if m.treatment.stretch:
+                cell += f"<h3>Stretch</h3><p>{e(m.treatment.stretch)}</p>"
+            cells.append(f'<td valign="top" width="{100 // len(patterns)}%">{cell}</td>')
+        parts.append(f'<table width="100%" cellspacing="6"><tr>{"".join(cells)}</tr></table>')
+        parts.append(legend)
+    if notes and notes.strip():
+        body = "<br>".join(e(line) for line in notes.strip().splitlines())
+        parts.append(f"<h2>Notes from your therapist</h2><p class='notes'>{body}</p>")
+    parts.append("<p class='disclaimer'><b>Important:</b> " + e(DISCLAIMER) +
+                 " Stop any exercise that makes the pain sharply worse, and ask your therapist.</p>")
+    sources = "; ".join(dict.fromkeys(s for p in patterns for s in p.muscle.sources[:1]))
+    parts.append(f"<p class='small'>Pattern source: {e(sources)}<br>{e(ATTRIBUTION)}</p>")
+    return "\n".join(parts)
+
+
+def _css(pt: float) -> str:
+    return (f"body {{ font-family: 'DejaVu Sans', sans-serif; font-size: {pt:.1f}pt; color: #1a1a1a; }}"
+            f"h1 {{ font-size: {pt * 1.75:.1f}pt; margin-bottom: {pt * 0.4:.1f}pt; }}"
+            f"h2 {{ font-size: {pt * 1.3:.1f}pt; margin-top: {pt * 0.7:.1f}pt; margin-bottom: 2pt; }}"
+            f"h3 {{ font-size: {pt * 1.1:.1f}pt; margin-top: {pt * 0.5:.1f}pt; margin-bottom: 1pt; }}"
+            f"p.legend {{ font-size: {pt * 0.9:.1f}pt; }}"
+            f"p.notes {{ background-color: #f3f3f3; }}"
+            f"p.disclaimer {{ font-size: {pt * 0.85:.1f}pt; margin-top: {pt * 0.8:.1f}pt; }}"
+            f"p.small {{ font-size: {max(6.0, pt * 0.7):.1f}pt; color: #444444; }}")
+
+
+def make_handout(model, patterns_or_muscle, notes: str, out_path, *, side: str = "right",
+                 page: str = "A4", exporter=None) -> Path:
+    """Write a one-page patient handout PDF, atomically.
+
+    Parameters
+    ----------
+    model : ReferralModel
+    patterns_or_muscle : str, Pattern or list of Pattern
+        A muscle name/alias/FMA id (with ``side``), the current pattern, or the
+        marked spots' top candidates (at most 3 are used).
+    notes : str
+        The therapist's notes, printed as written ('' for none).
+    out_path : path of the PDF to write.
+    side : side used when a muscle name is given.
+    page : 'A4' or 'Letter'.
+    exporter : an open viewer.render.export.Exporter to reuse (optional).
+
+    Returns
+    -------
+    Path of the written PDF. Raises ViewerError for an unknown muscle and
+    OSError when the file cannot be written (nothing half-written is left).
+    """
+    from viewer.render.export import Exporter
+
+    ensure_app()
+    out_path = Path(out_path)
+    patterns = resolve_patterns(model, patterns_or_muscle, side)
+    n = len(patterns)
+    pic = (1400, 1050) if n == 1 else (900, 1200)
+    own = exporter is None
+    ex = exporter or Exporter(model)
+    try:
+        images = [_png_image(ex.render(p, size=pic, title=False, legend=False, attribution=False,
+                                       labels=True, label_scale=1.8)) for p in patterns]
+    finally:
+        if own:
+            ex.close()
+
+    names = [f"pattern{i}.png" for i in range(n)]
+    doc = QTextDocument()
+    doc.setDocumentMargin(0)
+    for name, img in zip(names, images):
+        doc.addResource(QTextDocument.ImageResource, QUrl(name), img)
+
+    writer_probe = QPageLayout(QPageSize(PAGE_SIZES.get(page, QPageSize.A4)), QPageLayout.Portrait,
+                               QMarginsF(14, 14, 14, 14), QPageLayout.Millimeter)
+    rect_mm = writer_probe.paintRect(QPageLayout.Millimeter)
+    aspect = rect_mm.height() / rect_mm.width()
+    page_h = LOGICAL_WIDTH * aspect
+    # Shrink text and pictures together until the handout fits one page.
+    for pt, pw in ((11, 640), (10.5, 560), (10, 500), (9.5, 440), (9, 400), (8.5, 360), (8, 320),
+                   (7.5, 300), (7, 260)):
+        width = pw if n == 1 else (LOGICAL_WIDTH - 40) // n
+        doc.setDefaultStyleSheet(_css(pt))
+        doc.setDefaultFont(QFont("DejaVu Sans", pt))
+        doc.setHtml(handout_html(patterns, notes, names, width))
+        doc.setTextWidth(LOGICAL_WIDTH)
+        if doc.size().height() <= page_h:
+            break
+    # Very long notes may still not fit at the smallest size: then the whole
+    # page is scaled down to fit rather than cut or spilled onto a second page.
+    doc_h = max(page_h, doc.size().height())
+
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{out_path.name}.", suffix=".tmp", dir=out_path.parent)
+    os.close(fd)
+    try:
+        writer = QPdfWriter(tmp)
+        writer.setResolution(300)
+        writer.setPageLayout(writer_probe)
+        writer.setTitle(f"Patient handout: {', '.join(p.muscle.name for p in patterns)}")
+        writer.setCreator("referral-viewer")
+        painter = QPainter()
+        if not painter.begin(writer):
+            raise OSError(f"cannot write the PDF {out_path}")
+        scale = writer.width() / LOGICAL_WIDTH * page_h / doc_h
+        painter.scale(scale, scale)
+        doc.drawContents(painter, QRectF(0, 0, LOGICAL_WIDTH, doc_h))
+        if not painter.end():
+            raise OSError(f"cannot write the PDF {out_path}")
+        os.replace(tmp, out_path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return out_path
+
+
+def handout_dialog(parent, model, patterns_or_muscle, notes: str = "") -> Path | None:
+    """File > Patient handout…: ask where to save (and let the therapist edit
+    the notes), write the PDF, return its path (None when cancelled)."""
+    from PySide6.QtWidgets import (QApplication, QDialog, QDialogButtonBox, QFileDialog, QFormLayout,
+                                   QHBoxLayout, QLineEdit, QMessageBox, QPlainTextEdit, QPushButton, QWidget)
+
+    try:
+        patterns = resolve_patterns(model, patterns_or_muscle)
+    except ViewerError as exc:
+        QMessageBox.information(parent, "Patient handout", str(exc))
+        return None
+    dlg = QDialog(parent)
+    dlg.setWindowTitle("Patient handout")
+    form = QFormLayout(dlg)
+    form.addRow("Muscles", QLineEdit(", ".join(p.title for p in patterns), readOnly=True))
+    notes_edit = QPlainTextEdit(notes)
+    notes_edit.setObjectName("handout_notes")
+    notes_edit.setPlaceholderText("Notes for the patient (printed on the handout)")
+    form.addRow("Notes", notes_edit)
+    default = Path.home() / f"handout_{patterns[0].muscle.name.lower().replace(' ', '_')}.pdf"
+    path = QLineEdit(str(default))
+    path.setObjectName("handout_path")
+    browse = QPushButton("Browse…")
+
+    def pick():
+        p, _ = QFileDialog.getSaveFileName(dlg, "Save handout", path.text(), "PDF (*.pdf)")
+        if p:
+            path.setText(p if p.lower().endswith(".pdf") else p + ".pdf")
+
+    browse.clicked.connect(pick)
+    row = QHBoxLayout()
+    row.setContentsMargins(0, 0, 0, 0)
+    row.addWidget(path, 1)
+    row.addWidget(browse)
+    holder = QWidget()
+    holder.setLayout(row)
+    form.addRow("File", holder)
+    buttons = QDialogButtonBox(QDialogButtonBox.Save | QDialogButtonBox.Cancel)
+    buttons.accepted.connect(dlg.accept)
+    buttons.rejected.connect(dlg.reject)
+    form.addRow(buttons)
+    if not dlg.exec():
+        return None
+    out = Path(path.text()).expanduser()
+    out = out if out.suffix.lower() == ".pdf" else out.with_suffix(".pdf")
+    from PySide6.QtCore import Qt
+
+    QApplication.setOverrideCursor(Qt.WaitCursor)
+    try:
+        return make_handout(model, patterns, notes_edit.toPlainText(), out)
+    except (OSError, ViewerError) as exc:
+        QApplication.restoreOverrideCursor()
+        QMessageBox.warning(parent, "The handout could not be written", str(exc))
+        return None
+    finally:
+        if QApplication.overrideCursor() is not None:
+            QApplication.restoreOverrideCursor()

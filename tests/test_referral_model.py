@@ -87,7 +87,16 @@ def test_left_is_the_mirror_of_right(model):
     p_l = model.pattern("FMA22315", "left")
     fr, fl = model.field(p_r), model.field(p_l)
     assert np.median(model.geo.vertices[fr > 0.9, 0]) < 0 < np.median(model.geo.vertices[fl > 0.9, 0])
-    assert np.allclose(fl, fr[model.geo.mirror_index], atol=1e-3)
+    # Equal wherever the body segments are mirror images too: each side's pattern is kept to
+    # its own side's segments, which match the mirror on ~99% of the skin.
+    from viewer.referral.segments import SEGMENT_INDEX, SEGMENTS
+
+    swap = np.array([SEGMENT_INDEX[n.replace("_right", "_L").replace("_left", "_right").replace("_L", "_left")]
+                     for n in SEGMENTS])
+    seg = model.segment_labels
+    same = swap[seg[model.geo.mirror_index]] == seg
+    assert same.mean() > 0.98
+    assert np.allclose(fl[same], fr[model.geo.mirror_index][same], atol=1e-3)
 
 
 def test_every_pattern_has_an_essential_zone_on_the_skin(model):

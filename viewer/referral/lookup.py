@@ -1,9 +1,14 @@
 """Reverse lookup: a painful spot (or area) on the skin -> ranked candidate muscles.
 
+A click stands for a fingertip-sized spot on a patient's body, not on the
+body in the drawings, so a zone is not all-or-nothing at its drawn edge.
 Ranking for a spot: muscles whose essential zone covers it come first, then
 spillover; within each, by field strength; on a tie, the muscle on the same
-side as the pain first. For a painted area: by how much of the area the
-pattern explains (essential counts 1, spillover 0.5).
+side as the pain first. After them come the zones whose edge passes within
+EDGE_MM of the spot (along the same sheet of skin), marked `at_edge` with the
+distance to the edge, essential before spillover, nearest first. For a
+painted area: by how much of the area the pattern explains (essential counts
+1, spillover 0.5).
 """
 
 from __future__ import annotations
@@ -13,10 +18,13 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from viewer.errors import ViewerError
-from viewer.referral.model import ReferralModel
+from viewer.referral.model import IN_ZONE, ReferralModel
+from viewer.referral.segments import ADJACENT
 
-IN_ZONE = 0.5          # membership at which a vertex counts as inside a zone
 MAX_SNAP_MM = 50.0
+# A fingertip covers about 10 mm; published drawings are of one body and people differ by
+# about as much again, so a zone whose edge passes within 20 mm of a spot is "at the edge".
+EDGE_MM = 20.0
 
 
 @dataclass
@@ -30,12 +38,21 @@ class Candidate:
     pattern: int
     coverage_essential: float | None = None   # area lookups: fraction of the area
     coverage_spillover: float | None = None
+    at_edge: bool = False             # spot lookups: the zone's edge passes beside the spot
+    edge_mm: float | None = None      # ... at this distance (mm); None when the zone covers it
+
+    @property
+    def label(self) -> str:
+        """Zone as shown to the user, e.g. "essential" or "spillover (at the edge, 12 mm)"."""
+        return f"{self.zone} (at the edge, {self.edge_mm:.0f} mm)" if self.at_edge else self.zone
 
     def to_json(self) -> dict:
         d = asdict(self)
         if d["coverage_essential"] is None:
             d.pop("coverage_essential")
             d.pop("coverage_spillover")
+        if d["edge_mm"] is None:
+            d.pop("edge_mm")
         return d
 
 
@@ -74,7 +91,31 @@ def rank_memberships(model: ReferralModel, e: np.ndarray, s: np.ndarray, pain_si
     return out
 
 
-def lookup_vertex(model: ReferralModel, vertex: int, radius_mm: float | None = None) -> list[Candidate]:
+def edge_candidates(model: ReferralModel, vertex: int, covered: set[int],
+                    edge_mm: float = EDGE_MM) -> list[Candidate]:
+    """Patterns not covering the spot whose zone reaches within edge_mm of it, nearest first."""
+    verts, dist = disc(model, vertex, edge_mm, with_distance=True)
+    in_e, in_s = model.in_zone
+    e, s = in_e[verts], in_s[verts]
+    out = []
+    for k in np.flatnonzero(e.any(axis=0) | s.any(axis=0)):
+        if int(k) in covered:
+            continue
+        p = model.patterns[k]
+        essential = bool(e[:, k].any())
+        d = float(dist[e[:, k] if essential else s[:, k]].min())
+        v = model.ess if essential else model.spill
+        score = float(v[vertex, k]) * (1.0 if essential else 0.5)
+        out.append(Candidate(p.muscle.id, p.muscle.name, p.side, "essential" if essential else "spillover",
+                             round(score, 4), p.has_mesh, int(k), at_edge=True, edge_mm=round(d, 1)))
+    pain_side = _side_of_point(model, vertex)
+    out.sort(key=lambda c: (c.zone != "essential", c.edge_mm, c.side != pain_side, c.name))
+    return out
+
+
+def lookup_vertex(model: ReferralModel, vertex: int, radius_mm: float | None = None,
+                  edge_mm: float | None = EDGE_MM) -> list[Candidate]:
+    """Candidates for a spot: the zones covering it, then (edge_mm > 0) those at its edge."""
     if radius_mm:
         verts = disc(model, vertex, radius_mm)
         e = model.ess[verts].max(axis=0).astype(np.float32)
@@ -82,17 +123,30 @@ def lookup_vertex(model: ReferralModel, vertex: int, radius_mm: float | None = N
     else:
         e = model.ess[vertex].astype(np.float32)
         s = model.spill[vertex].astype(np.float32)
-    return rank_memberships(model, e, s, _side_of_point(model, vertex))
+    out = rank_memberships(model, e, s, _side_of_point(model, vertex))
+    if edge_mm:
+        reach = max(edge_mm, radius_mm or 0.0)
+        out += edge_candidates(model, vertex, {c.pattern for c in out}, reach)
+    return out
 
 
-def disc(model: ReferralModel, vertex: int, radius_mm: float) -> np.ndarray:
-    """Skin vertices within radius of a vertex on the same sheet of skin (normals agree),
-    so a disc on the inner thigh does not pick up the other thigh."""
+def disc(model: ReferralModel, vertex: int, radius_mm: float, with_distance: bool = False):
+    """Skin vertices within radius of a vertex on the same sheet of skin (normals agree) and
+    on its body segment or one meeting it at a joint, so a disc on the inner thigh does not
+    pick up the other thigh, nor one on the hip the hand resting beside it. With
+    `with_distance`, also their distances (mm)."""
     geo = model.geo
     idx = np.asarray(geo.tree.query_ball_point(geo.vertices[vertex], radius_mm), dtype=np.int64)
     if geo.normals is not None and len(idx):
         idx = idx[geo.normals[idx] @ geo.normals[vertex] > 0.0]
-    return idx if len(idx) else np.array([vertex])
+    seg = getattr(model, "segment_labels", None)
+    if seg is not None and len(idx):
+        idx = idx[ADJACENT[seg[vertex], seg[idx]]]
+    if not len(idx):
+        idx = np.array([vertex])
+    if with_distance:
+        return idx, np.linalg.norm(geo.vertices[idx] - geo.vertices[vertex], axis=1).astype(np.float32)
+    return idx
 
 
 def lookup_point(model: ReferralModel, point, radius_mm: float | None = None) -> SpotResult:

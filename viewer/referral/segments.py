@@ -35,6 +35,22 @@ SEGMENT_INDEX = {name: i for i, name in enumerate(SEGMENTS)}
 MIRROR = np.array([-1.0, 1.0, 1.0])
 
 
+def _adjacency() -> np.ndarray:
+    """ADJACENT[a, b]: segments a and b meet at a joint (or are the same segment)."""
+    pairs = [("head", "neck"), ("neck", "trunk")]
+    for side in ("right", "left"):
+        chain = ["trunk", f"upper_arm_{side}", f"forearm_{side}", f"hand_{side}"]
+        chain2 = ["trunk", f"thigh_{side}", f"leg_{side}", f"foot_{side}"]
+        pairs += list(zip(chain, chain[1:])) + list(zip(chain2, chain2[1:]))
+    a = np.eye(len(SEGMENTS), dtype=bool)
+    for x, y in pairs:
+        a[SEGMENT_INDEX[x], SEGMENT_INDEX[y]] = a[SEGMENT_INDEX[y], SEGMENT_INDEX[x]] = True
+    return a
+
+
+ADJACENT = _adjacency()
+
+
 def _p(landmarks: dict[str, Landmark], name: str) -> np.ndarray:
     lm = landmarks[name]
     if lm.point is None:

@@ -119,11 +119,11 @@ def label_segments(geo: SkinGeometry, landmarks: dict[str, Landmark]) -> np.ndar
         limb_core[core] = True
     radial = V * np.array([1.0, 1.0, 0.0]) - np.array([0.0, -80.0, 0.0])
     radial /= np.maximum(np.linalg.norm(radial, axis=1), 1e-9)[:, None]
-    z_groin = _p(landmarks, "groin")[2]
+    z_low = _p(landmarks, "asis")[2] + 5.0   # the trunk core stops above the hip joints
     trunk_half_width = abs(_p(landmarks, "lateral_chest")[0]) + 10.0
     # Above the armpit the shoulder cap belongs to the arm: the core stops well inside it.
     half = np.where(V[:, 2] > _p(landmarks, "axilla")[2], 0.6 * abs(sk["shoulder"][0]), trunk_half_width)
-    axial = ((np.abs(V[:, 0]) < half) & (V[:, 2] > z_groin + 60.0)
+    axial = ((np.abs(V[:, 0]) < half) & (V[:, 2] > z_low)
              & (np.einsum("ij,ij->i", N, radial) > 0.5) & ~limb_core)
     axial |= V[:, 2] > _p(landmarks, "chin")[2] + 40.0          # the whole head
     # The external genitals (midline, in front, below the pubis) belong to the trunk.

@@ -662,10 +662,12 @@ def bony():
     man = B("Manubrium")
     notch = band(man, 0, 0.0, 6)
     L["sternal_notch"] = onto_skin(notch[np.argmax(notch[:, 2])], (0, -1, 0.3))
-    body = B("Body of sternum")
-    L["sternum"] = onto_skin(((0, 0, 0) + band(body, 2, np.median(body[:, 2]), 4).mean(0)) * (0, 1, 1), ANT)
     xi = B("Xiphoid process")
     L["xiphoid"] = onto_skin(xi[np.argmin(xi[:, 2])] * (0, 1, 1), ANT)
+    # middle of the sternum: halfway from the notch to the xiphoid, on the bone's front
+    body = np.vstack([man, B("Body of sternum")])
+    z_mid = (notch[:, 2].max() + xi[:, 2].min()) / 2
+    L["sternum"] = onto_skin(band(body, 2, z_mid, 4).mean(0) * (0, 1, 1), ANT)
     # Elbow: epicondyles = the humerus's lateral and medial extremes in its lowest 50 mm;
     # olecranon = the top of the ulna, behind.
     hu = B("Right humerus")

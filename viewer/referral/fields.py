@@ -143,6 +143,24 @@ def muscle_fields(m: MuscleMap, geo: SkinGeometry, landmarks, region_labels, reg
     return out
 
 
+_T = np.linspace(0.0, 1.0, 1001)
+_OUTSIDE = EDGE * falloff(_T * FALLOFF_MM, 0.0, FALLOFF_MM)     # decreasing from EDGE to 0
+
+
+def distance_beyond(value: np.ndarray, level: float = 0.5) -> np.ndarray:
+    """Distance (mm, along the skin) from where a zone's field falls to `level` out to where
+    it has fallen to `value`: the inverse of the fall-off outside a stroke or region, so a
+    field value just outside a zone tells how far the zone's edge is."""
+    d = np.interp(-np.asarray(value, dtype=np.float64), -_OUTSIDE, _T * FALLOFF_MM)
+    return d - float(np.interp(-level, -_OUTSIDE, _T * FALLOFF_MM))
+
+
+def value_beyond(mm: float, level: float = 0.5) -> float:
+    """Field value `mm` beyond the place where the field falls to `level` (inverse of the above)."""
+    d0 = float(np.interp(-level, -_OUTSIDE, _T * FALLOFF_MM))
+    return float(EDGE * falloff(np.array([d0 + mm]), 0.0, FALLOFF_MM)[0])
+
+
 def combined(ess: np.ndarray, spill: np.ndarray) -> np.ndarray:
     """Display value: 1.0 essential, 0.5 spillover, smooth in between."""
     return np.maximum(ess, 0.5 * spill)

@@ -5,8 +5,10 @@ body in the drawings, so a zone is not all-or-nothing at its drawn edge.
 Ranking for a spot: muscles whose essential zone covers it come first, then
 spillover; within each, by field strength; on a tie, the muscle on the same
 side as the pain first. After them come the zones whose edge passes within
-EDGE_MM of the spot (along the same sheet of skin), marked `at_edge` with the
-distance to the edge, essential before spillover, nearest first. For a
+EDGE_MM of the spot, marked `at_edge` with the distance to the edge, essential
+before spillover, nearest first. The distance is read off the field itself,
+which falls off smoothly along the skin outside a zone (fields.distance_beyond):
+it is geodesic, kept to the zone's body segments, and costs one row read. For a
 painted area: by how much of the area the pattern explains (essential counts
 1, spillover 0.5).
 """
@@ -18,13 +20,16 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from viewer.errors import ViewerError
-from viewer.referral.model import IN_ZONE, ReferralModel
+from viewer.referral.fields import distance_beyond, value_beyond
+from viewer.referral.model import ReferralModel
 from viewer.referral.segments import ADJACENT
 
+IN_ZONE = 0.5          # membership at which a vertex counts as inside a zone
 MAX_SNAP_MM = 50.0
-# A fingertip covers about 10 mm; published drawings are of one body and people differ by
-# about as much again, so a zone whose edge passes within 20 mm of a spot is "at the edge".
-EDGE_MM = 20.0
+# A fingertip covers about 10 mm and people differ from the one body in the drawings by
+# about as much again; the fields' fall-off reaches ~19 mm beyond a zone's edge, so a zone
+# whose edge passes within 15 mm of a spot is "at the edge".
+EDGE_MM = 15.0
 
 
 @dataclass
@@ -91,24 +96,22 @@ def rank_memberships(model: ReferralModel, e: np.ndarray, s: np.ndarray, pain_si
     return out
 
 
-def edge_candidates(model: ReferralModel, vertex: int, covered: set[int],
+def edge_candidates(model: ReferralModel, e: np.ndarray, s: np.ndarray, pain_side: str, covered: set[int],
                     edge_mm: float = EDGE_MM) -> list[Candidate]:
-    """Patterns not covering the spot whose zone reaches within edge_mm of it, nearest first."""
-    verts, dist = disc(model, vertex, edge_mm, with_distance=True)
-    in_e, in_s = model.in_zone
-    e, s = in_e[verts], in_s[verts]
+    """Patterns not covering the spot whose zone's edge lies within edge_mm of it (along the
+    skin), nearest first, from the memberships e, s at the spot."""
+    lo = value_beyond(edge_mm, IN_ZONE)
     out = []
-    for k in np.flatnonzero(e.any(axis=0) | s.any(axis=0)):
+    for k in np.flatnonzero((e >= lo) | (s >= lo)):
         if int(k) in covered:
             continue
         p = model.patterns[k]
-        essential = bool(e[:, k].any())
-        d = float(dist[e[:, k] if essential else s[:, k]].min())
-        v = model.ess if essential else model.spill
-        score = float(v[vertex, k]) * (1.0 if essential else 0.5)
+        essential = bool(e[k] >= lo)
+        v = float(e[k] if essential else s[k])
+        d = float(distance_beyond(v, IN_ZONE))
         out.append(Candidate(p.muscle.id, p.muscle.name, p.side, "essential" if essential else "spillover",
-                             round(score, 4), p.has_mesh, int(k), at_edge=True, edge_mm=round(d, 1)))
-    pain_side = _side_of_point(model, vertex)
+                             round(v * (1.0 if essential else 0.5), 4), p.has_mesh, int(k),
+                             at_edge=True, edge_mm=round(max(d, 0.0), 1)))
     out.sort(key=lambda c: (c.zone != "essential", c.edge_mm, c.side != pain_side, c.name))
     return out
 
@@ -123,18 +126,17 @@ def lookup_vertex(model: ReferralModel, vertex: int, radius_mm: float | None = N
     else:
         e = model.ess[vertex].astype(np.float32)
         s = model.spill[vertex].astype(np.float32)
-    out = rank_memberships(model, e, s, _side_of_point(model, vertex))
+    pain_side = _side_of_point(model, vertex)
+    out = rank_memberships(model, e, s, pain_side)
     if edge_mm:
-        reach = max(edge_mm, radius_mm or 0.0)
-        out += edge_candidates(model, vertex, {c.pattern for c in out}, reach)
+        out += edge_candidates(model, e, s, pain_side, {c.pattern for c in out}, edge_mm)
     return out
 
 
-def disc(model: ReferralModel, vertex: int, radius_mm: float, with_distance: bool = False):
+def disc(model: ReferralModel, vertex: int, radius_mm: float) -> np.ndarray:
     """Skin vertices within radius of a vertex on the same sheet of skin (normals agree) and
     on its body segment or one meeting it at a joint, so a disc on the inner thigh does not
-    pick up the other thigh, nor one on the hip the hand resting beside it. With
-    `with_distance`, also their distances (mm)."""
+    pick up the other thigh, nor one on the hip the hand resting beside it."""
     geo = model.geo
     idx = np.asarray(geo.tree.query_ball_point(geo.vertices[vertex], radius_mm), dtype=np.int64)
     if geo.normals is not None and len(idx):
@@ -142,11 +144,7 @@ def disc(model: ReferralModel, vertex: int, radius_mm: float, with_distance: boo
     seg = getattr(model, "segment_labels", None)
     if seg is not None and len(idx):
         idx = idx[ADJACENT[seg[vertex], seg[idx]]]
-    if not len(idx):
-        idx = np.array([vertex])
-    if with_distance:
-        return idx, np.linalg.norm(geo.vertices[idx] - geo.vertices[vertex], axis=1).astype(np.float32)
-    return idx
+    return idx if len(idx) else np.array([vertex])
 
 
 def lookup_point(model: ReferralModel, point, radius_mm: float | None = None) -> SpotResult:

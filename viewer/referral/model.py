@@ -6,7 +6,6 @@ import hashlib
 import io
 import time
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -20,9 +19,6 @@ from viewer.referral.points import UnknownLandmark, for_side, resolve
 from viewer.referral.regions import Region, parcellate, region_table
 from viewer.referral.segments import SEGMENTS, label_segments
 from viewer.referral.schema import MuscleMap
-
-
-IN_ZONE = 0.5          # membership at which a vertex counts as inside a zone
 
 
 @dataclass
@@ -57,12 +53,6 @@ class ReferralModel:
     segment_labels: np.ndarray | None = None   # (V,) int8, index into segments.SEGMENTS
 
     # -- queries used by the CLI and the GUI ---------------------------------
-    @cached_property
-    def in_zone(self) -> tuple[np.ndarray, np.ndarray]:
-        """(essential, spillover) boolean membership (>= IN_ZONE), (V, P) each: float16
-        compares are slow in numpy, and the edge search of a click reads many vertices."""
-        return self.ess >= np.float16(IN_ZONE), self.spill >= np.float16(IN_ZONE)
-
     def field(self, pattern: Pattern | int) -> np.ndarray:
         """Display field (1.0 essential, 0.5 spillover) of a pattern, float32 (V,)."""
         return F.combined(*self.zone_weights(pattern))

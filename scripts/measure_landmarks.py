@@ -8,9 +8,14 @@ comments and order are kept).  Frame: BodyParts3D canonical millimetres, +Z up,
 -Y anterior, -X the subject's RIGHT.  Only right-side points are measured (the
 code mirrors them); midline points get x = 0 and are snapped to the skin along y.
 
-Method, per landmark: an *inside* reference point is derived from the muscle
-geometry of the pack (there are no bones), or from the skin itself for the
-face, hand and foot; it is then projected onto the skin along the direction
+Method, per landmark: an *inside* reference point is derived from the bones
+where a skeleton is available and agrees with the skin (see `bony()`: the
+pack's own bones when the pack has them, else BodyParts3D 4.0 bone files in
+../shared/anatomy/bodyparts3d-4.0/bones, brought back to native millimetres;
+trunk, head and upper limb only, since the 4.0 lower limbs are 10-65 mm off
+this skin until they are warped into it), from the skin's own shape for the
+soft-tissue landmarks (groin crease, axilla; see `soft_tissue()`), else from
+the muscle geometry of the pack or the skin itself for the face, hand and foot; it is then projected onto the skin along the direction
 the landmark faces (see `onto_skin`).  Levels that no muscle marks (e.g. the
 spinous processes between C7 and L4) are interpolated between levels that
 are marked by muscles; a few face levels come from the skin's midline profile.
@@ -556,6 +561,200 @@ def foot():
     L["big_toe"] = onto_skin(bt + (0, 8, 0), (0, -1, 0.6))
 
 
+# --------------------------------------------------------------------------- bones
+
+BONES_DIR = ROOT.parent / "shared" / "anatomy" / "bodyparts3d-4.0"
+
+
+def _glb_native(path: Path) -> np.ndarray:
+    """Vertices of a BodyParts3D 4.0 glTF file in native mm (inverse of the converter's
+    transform, ../shared/anatomy/bodyparts3d-4.0/README.md)."""
+    import trimesh
+
+    g = trimesh.load(path, force="mesh")
+    v = np.asarray(g.vertices, float)
+    return np.column_stack([(v[:, 0] + 0.0000105) / 0.001, -(v[:, 2] + 0.10570935) / 0.001,
+                            (v[:, 1] - 0.0728882) / 0.001])
+
+
+def bone_source():
+    """name -> vertices (mm, pack frame) of a bone, e.g. bone("Right scapula"); None without bones.
+
+    Prefers the pack's own skeleton (`pack.bones`, a mapping from English name to an
+    (N, 3) array or to a part, from the anatomy-2 build) and falls back to the shared
+    BodyParts3D 4.0 bone files."""
+    own = getattr(pack, "bones", None)
+    if own:
+        def from_pack(name):
+            b = own[name]
+            return np.asarray(b if isinstance(b, np.ndarray) else pack.part_arrays(b)[0], float)
+        return from_pack
+    table = BONES_DIR / "parts.csv"
+    if not table.exists():
+        return None
+    import csv
+
+    files = {r["english_name"]: BONES_DIR / r["file"] for r in csv.DictReader(table.open())
+             if r["kind"] == "bone"}
+    cache = {}
+
+    def from_files(name):
+        if name not in cache:
+            cache[name] = _glb_native(files[name])
+        return cache[name]
+    return from_files
+
+
+ORDINAL = {1: "First", 3: "Third", 5: "Fifth", 7: "Seventh", 11: "Eleventh"}
+
+
+def spinous_tip(B, name: str) -> np.ndarray:
+    """Most posterior point of a vertebra near the midline (its spinous process tip)."""
+    v = B(name)
+    v = v[np.abs(v[:, 0]) < 8]
+    return v[np.argmax(v[:, 1])]
+
+
+def bony():
+    """Landmarks that have a bone under them, measured on the skeleton and projected onto
+    the skin. Lower-limb landmarks (trochanter, knee, malleoli, calcaneus) and the ischial
+    tuberosity stay muscle-derived until the bones are warped into this skin."""
+    B = bone_source()
+    if B is None:
+        print("no bones found: bony landmarks stay muscle-derived")
+        return
+    c7 = spinous_tip(B, "Seventh cervical vertebra")
+    L["c7_spinous"] = onto_skin(c7, POST)
+    L["t7_spinous"] = onto_skin(spinous_tip(B, "Seventh thoracic vertebra"), POST)
+    L["l3_spinous"] = onto_skin(spinous_tip(B, "Third lumbar vertebra"), POST)
+    for key, vert in [("thoracic_paraspinal_upper", "Third thoracic vertebra"),
+                      ("thoracic_paraspinal_mid", "Seventh thoracic vertebra"),
+                      ("thoracic_paraspinal_lower", "Eleventh thoracic vertebra"),
+                      ("l1_paraspinal", "First lumbar vertebra"), ("l3_paraspinal", "Third lumbar vertebra"),
+                      ("l5_paraspinal", "Fifth lumbar vertebra")]:
+        t = spinous_tip(B, vert)
+        L[key] = onto_skin((-30, t[1] - 40, t[2]), POST)
+    # Scapula: acromion = lateral end of its top; inferior angle = lowest point; medial
+    # border midway between the angles; superior angle = top of the medial half; spine =
+    # its most posterior ridge halfway from the medial border to the acromion.
+    sc = B("Right scapula")
+    top = sc[sc[:, 2] > sc[:, 2].max() - 25]
+    acro = top[np.argmin(top[:, 0])]
+    L["acromion"] = onto_skin(acro + (0, 0, -4), (-0.5, 0, 1))
+    inf = sc[np.argmin(sc[:, 2])]
+    L["scapula_inferior_angle"] = onto_skin(inf, (0, 1, -0.2))
+    medial = sc[sc[:, 0] > np.percentile(sc[:, 0], 60)]
+    sup = medial[np.argmax(medial[:, 2])]
+    L["neck_shoulder_angle"] = onto_skin(sup, (0, 1, 0.5))
+    zb = (sup[2] + inf[2]) / 2
+    bb = band(sc, 2, zb, 6)
+    L["scapula_medial_border"] = onto_skin(bb[np.argmax(bb[:, 0])], POST)
+    xs = (bb[:, 0].max() + acro[0]) / 2
+    sp = band(sc, 0, xs, 6)
+    sp = sp[sp[:, 2] > np.median(sc[:, 2])]            # the spine crosses the upper half
+    L["scapular_spine"] = onto_skin(sp[np.argmax(sp[:, 1])], (0, 1, 0.2))
+    # Clavicle: top of its middle; sternum: notch = top of the manubrium, body midpoint,
+    # xiphoid = its lowest point.
+    cl = B("Right clavicle")
+    xm = (cl[:, 0].min() + cl[:, 0].max()) / 2
+    cb = band(cl, 0, xm, 5)
+    L["clavicle_mid"] = onto_skin(cb[np.argmax(cb[:, 2])], (0, -1, 0.6))
+    man = B("Manubrium")
+    notch = band(man, 0, 0.0, 6)
+    L["sternal_notch"] = onto_skin(notch[np.argmax(notch[:, 2])], (0, -1, 0.3))
+    xi = B("Xiphoid process")
+    L["xiphoid"] = onto_skin(xi[np.argmin(xi[:, 2])] * (0, 1, 1), ANT)
+    # middle of the sternum: halfway from the notch to the xiphoid, on the bone's front
+    body = np.vstack([man, B("Body of sternum")])
+    z_mid = (notch[:, 2].max() + xi[:, 2].min()) / 2
+    L["sternum"] = onto_skin(band(body, 2, z_mid, 4).mean(0) * (0, 1, 1), ANT)
+    # Elbow: epicondyles = the humerus's lateral and medial extremes in its lowest 50 mm;
+    # olecranon = the top of the ulna, behind.
+    hu = B("Right humerus")
+    low = hu[hu[:, 2] < hu[:, 2].min() + 50]
+    L["lateral_epicondyle"] = onto_skin(low[np.argmin(low[:, 0])], (-1, 0.3, 0))
+    L["medial_epicondyle"] = onto_skin(low[np.argmax(low[:, 0])], (1, 0.3, 0))
+    ul = B("Right ulna")
+    L["olecranon"] = onto_skin(ul[np.argmax(ul[:, 2] + 0.3 * ul[:, 1])], POST)
+    # Pelvis: ASIS = most anterior point of the ilium; PSIS = most posterior point of the
+    # ilium beside the sacrum; crest = its top, laterally and just lateral of the PSIS.
+    hb = B("Right hip bone")
+    sac = B("Sacrum")
+    il = hb[hb[:, 2] > sac[:, 2].max() - 60]
+    L["asis"] = onto_skin(il[np.argmin(il[:, 1])], (-0.3, -1, 0))
+    post = hb[(hb[:, 2] > sac[:, 2].min() + 30)]
+    psis = post[np.argmax(post[:, 1] - 0.3 * post[:, 2])]
+    L["psis"] = onto_skin(psis, POST)
+    crest_top = hb[hb[:, 2] > hb[:, 2].max() - 10]
+    L["iliac_crest_lateral"] = onto_skin(crest_top[np.argmin(crest_top[:, 0])], (-1, 0, 0.5))
+    pc = band(hb, 0, psis[0] - 30, 6)
+    L["iliac_crest_posterior"] = onto_skin(pc[np.argmax(pc[:, 2])], POST)
+    L["si_joint"] = onto_skin(psis + (10, 0, -25), POST)
+    # Sacrum: middle of its posterior (dorsal) surface; coccyx: the sacrum has no coccyx in
+    # this set, so its tip is taken ~30 mm below the sacral apex, curving forward.
+    mid = band(sac, 2, (sac[:, 2].min() + sac[:, 2].max()) / 2, 6)
+    mid = mid[np.abs(mid[:, 0]) < 10]
+    L["sacrum"] = onto_skin(mid[np.argmax(mid[:, 1])] * (0, 1, 1), POST)
+    apex = sac[np.argmin(sac[:, 2])]
+    tip = onto_skin((0, apex[1], apex[2] - 20), POST, back=60)
+    while tip[1] < 0:            # below the cleft's top the ray leaves through the perineum
+        tip = onto_skin((0, apex[1], tip[2] + 4), POST, back=60)
+    L["coccyx"] = tip
+    # Head: mastoid = lowest point of the temporal bone behind the ear canal; external
+    # occipital protuberance = most posterior midline point of the occipital bone's
+    # lower half; angle of the mandible = its lowest-back-outer corner.
+    tb = B("Right temporal bone")
+    ear_y = np.median(tb[:, 1])
+    back = tb[tb[:, 1] > ear_y]
+    L["mastoid"] = onto_skin(back[np.argmin(back[:, 2])], (-1, 0.4, 0))
+    oc = B("Occipital bone")
+    oc = oc[(np.abs(oc[:, 0]) < 8) & (oc[:, 2] < np.median(oc[:, 2]))]
+    L["occiput"] = onto_skin(oc[np.argmax(oc[:, 1])] * (0, 1, 1), POST)
+    md = B("Mandible")
+    md = md[md[:, 0] < -20]
+    L["angle_of_jaw"] = onto_skin(md[np.argmax(md @ unit((-0.35, 0.55, -0.75)))], (-1, 0.2, -0.3))
+
+
+def soft_tissue():
+    """Soft-tissue landmarks from the skin's shape (and the pectoral muscles).
+
+    Groin: the deepest point of the fold between the lower abdomen and the front of the
+    thigh (the front skin profile's valley), midway between the ASIS and the side of the
+    genitals. Axilla: the chest wall deep in the armpit, at the level where pectoralis
+    major's lower border leaves the chest wall (the anterior axillary fold)."""
+    genital_edge = genital_half_width()
+    x = (L["asis"][0] - genital_edge) / 2
+    zs = np.arange(L["pubis"][2] - 60, L["asis"][2] - 20, 3.0)
+    prof = np.array([onto_skin((x, -100, z), ANT, back=400) for z in zs])
+    # valley: furthest behind the chord of the profile 30 mm above and below
+    depth = [prof[i, 1] - (prof[i - 10, 1] + prof[i + 10, 1]) / 2 for i in range(10, len(zs) - 10)]
+    L["groin"] = prof[10 + int(np.argmax(depth))]
+    pec = np.vstack([M["Sternocostal_head_of_pectoralis"], M["Abdominal_part_of_pectoralis"]])
+    wall = L["lateral_chest"][0]
+    z_ax = band(pec, 0, wall, 5)[:, 2].min()          # lower border where it meets the chest wall
+    ring = (np.abs(V[:, 2] - z_ax) < 4) & (np.asarray(pack.skin_normals)[:, 0] < -0.7) \
+        & (V[:, 0] > wall - 25) & (V[:, 0] < -100) & (V[:, 1] < -60)
+    q = V[ring]
+    ax = q[np.argmax(q[:, 1])]                          # deepest in the armpit: furthest back
+    L["axilla"] = ax
+    L["anterior_axillary_fold"] = onto_skin((ax[0] - 15, ax[1], z_ax - 5), ANT)
+    td = M["Teres_major"]
+    z_post = extreme(td[td[:, 0] < np.percentile(td[:, 0], 30)], DOWN)[2]
+    L["posterior_axillary_fold"] = onto_skin((ax[0] - 15, -40, z_post + 5), POST)
+
+
+def genital_half_width() -> float:
+    """|x| of the outer edge of the external genitals: skin in front of the thighs' inner
+    fronts, below the pubis, near the midline."""
+    z_pub = L["pubis"][2]
+    slab = V[(V[:, 2] < z_pub - 20) & (V[:, 2] > z_pub - 110) & (np.abs(V[:, 0]) < 60)]
+    front = slab[slab[:, 1] < L["pubis"][1] + 5]
+    return float(np.percentile(np.abs(front[:, 0]), 95))
+
+
+BONY_OR_SOFT: set[str] = set()
+
+
 def measure() -> dict[str, np.ndarray]:
     head_and_neck()
     shoulder_girdle()
@@ -565,6 +764,10 @@ def measure() -> dict[str, np.ndarray]:
     back_and_pelvis()
     leg()
     foot()
+    before = {k: v.copy() for k, v in L.items()}
+    bony()
+    soft_tissue()
+    BONY_OR_SOFT.update(k for k, v in L.items() if k not in before or not np.array_equal(before[k], v))
     return L
 
 
@@ -595,7 +798,7 @@ def rewrite(points: dict[str, np.ndarray], dry_run: bool = False) -> list[str]:
         YAML.write_text("".join(out))
     extra = sorted(set(points) - seen)
     if missing:
-        print("not measured:", ", ".join(missing))
+        print("kept as they are:", ", ".join(missing))
     if extra:
         print("measured but not in the YAML:", ", ".join(extra))
     return missing
@@ -604,10 +807,15 @@ def rewrite(points: dict[str, np.ndarray], dry_run: bool = False) -> list[str]:
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--dry-run", action="store_true", help="print, do not write the YAML")
+    ap.add_argument("--all", action="store_true",
+                    help="rewrite every landmark (default: only those measured on bone or from the "
+                         "skin's shape, so the muscle-derived ones keep their checked-by-eye values)")
     args = ap.parse_args()
     pts = measure()
     for k, v in pts.items():
         print(f"{k:28s} {np.round(v).astype(int).tolist()}")
+    if not args.all:
+        pts = {k: v for k, v in pts.items() if k in BONY_OR_SOFT}
     rewrite(pts, args.dry_run)
 
 

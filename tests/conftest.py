@@ -41,3 +41,21 @@ def model(pack):
     if not m.patterns:
         pytest.fail(f"no referral patterns loaded: {[str(p) for p in m.problems[:5]]}")
     return m
+
+
+# -- `content` tests: rules today's map files do not meet yet (issue 9). By default they
+# run as strict xfails, so CI stays green while they fail and turns red the day they pass
+# (remove the marker then); `--content` runs them as plain tests to see the failures.
+def pytest_addoption(parser):
+    parser.addoption("--content", action="store_true",
+                     help="run tests marked `content` as plain tests (default: strict xfail)")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--content"):
+        return
+    for item in items:
+        mark = item.get_closest_marker("content")
+        if mark is not None:
+            reason = mark.kwargs.get("reason", "content not there yet (issue 9)")
+            item.add_marker(pytest.mark.xfail(strict=True, reason=reason))

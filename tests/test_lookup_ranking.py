@@ -47,3 +47,39 @@ def test_area_ranks_by_share_explained():
     assert [c.name for c in out] == ["Covers all", "Covers half", "Spill all"]
     assert out[0].coverage_essential == 1.0 and out[1].coverage_essential == 0.5
     assert out[2].zone == "spillover" and out[2].coverage_spillover == 1.0
+
+
+def test_zones_whose_edge_passes_beside_the_spot_follow_marked_at_the_edge():
+    from viewer.referral.fields import value_beyond
+    from viewer.referral.lookup import EDGE_MM, lookup_vertex
+
+    # memberships at the spot: covering, or the value a zone's fall-off has this many mm
+    # beyond its edge (the fields fall off smoothly along the skin outside a zone)
+    specs = {"Covers": (1.0, 0.0), "Spill covers": (0.0, 1.0), "Edge 10 mm": (value_beyond(10), 0.0),
+             "Edge 4 mm": (value_beyond(4), 0.0), "Spill edge 6 mm": (0.0, value_beyond(6)),
+             "Too far": (value_beyond(EDGE_MM + 3), 0.0)}
+    m = fake_model([(n, "right") for n in specs])
+    m.ess = np.array([[e for e, _ in specs.values()]], np.float16)
+    m.spill = np.array([[s for _, s in specs.values()]], np.float16)
+    m.region_of = lambda v: SimpleNamespace(side="right")
+    out = lookup_vertex(m, 0)
+    assert [(c.name, c.at_edge) for c in out] == [
+        ("Covers", False), ("Spill covers", False),
+        ("Edge 4 mm", True), ("Edge 10 mm", True), ("Spill edge 6 mm", True)]
+    assert [c.edge_mm for c in out][:2] == [None, None]
+    assert np.allclose([c.edge_mm for c in out][2:], [4.0, 10.0, 6.0], atol=0.3)   # float16 fields
+    assert out[2].label.startswith("essential (at the edge, 4") and "edge_mm" in out[2].to_json()
+    assert "edge_mm" not in out[0].to_json() and out[0].to_json()["at_edge"] is False
+    # the strict answer is still available
+    assert [c.name for c in lookup_vertex(m, 0, edge_mm=None)] == ["Covers", "Spill covers"]
+
+
+def test_edge_distance_inverts_the_fall_off():
+    from viewer.referral.fields import FALLOFF_MM, distance_beyond, stroke_profile, value_beyond
+
+    half = 20.0
+    d = np.linspace(0.0, half + FALLOFF_MM, 400)
+    f = stroke_profile(d, half)
+    edge = d[np.argmin(np.abs(f - 0.5))]                       # where membership ends
+    out = (f < 0.5) & (f > value_beyond(18.0))
+    assert np.allclose(distance_beyond(f[out]), d[out] - edge, atol=0.5)

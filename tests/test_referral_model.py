@@ -87,7 +87,16 @@ def test_left_is_the_mirror_of_right(model):
     p_l = model.pattern("FMA22315", "left")
     fr, fl = model.field(p_r), model.field(p_l)
     assert np.median(model.geo.vertices[fr > 0.9, 0]) < 0 < np.median(model.geo.vertices[fl > 0.9, 0])
-    assert np.allclose(fl, fr[model.geo.mirror_index], atol=1e-3)
+    # Equal wherever the body segments are mirror images too: each side's pattern is kept to
+    # its own side's segments, which match the mirror on ~99% of the skin.
+    from viewer.referral.segments import SEGMENT_INDEX, SEGMENTS
+
+    swap = np.array([SEGMENT_INDEX[n.replace("_right", "_L").replace("_left", "_right").replace("_L", "_left")]
+                     for n in SEGMENTS])
+    seg = model.segment_labels
+    same = swap[seg[model.geo.mirror_index]] == seg
+    assert same.mean() > 0.98
+    assert np.allclose(fl[same], fr[model.geo.mirror_index][same], atol=1e-3)
 
 
 def test_every_pattern_has_an_essential_zone_on_the_skin(model):
@@ -108,9 +117,9 @@ def names_top(res, n=5):
 
 def test_lookup_rank_order_and_side(model):
     res = lookup_point(model, landmark("greater_trochanter"))
-    zones = [c.zone for c in res.candidates]
-    assert zones == sorted(zones, key=lambda z: z != "essential")
-    ess = [c for c in res.candidates if c.zone == "essential"]
+    keys = [(c.at_edge, c.zone != "essential") for c in res.candidates]
+    assert keys == sorted(keys), "covering zones (essential, spillover), then those at the edge"
+    ess = [c for c in res.candidates if c.zone == "essential" and not c.at_edge]
     assert ess and all(c.side == "right" for c in ess)
 
 

@@ -6,23 +6,29 @@ EDGE on its border rising to 1.0 inside, with the same fall-off outside. The pea
 lookup rank a spot in the middle of a zone above one at its edge; membership
 (>= 0.5) ends just beyond the drawn width. Distances are measured along
 the skin (heat method) so that a zone never jumps to a surface that is close
-in space but far on the body (the other thigh, the trunk beside the arm).
+in space but far on the body (the other thigh, the trunk beside the arm). A zone paints only the body
+segments (segments.py) its strokes and regions lie on, or that it names in
+`segments:`: the hanging arm's skin is fused with the chest wall, so a trunk
+band would otherwise run onto the arm along the skin.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from scipy.spatial import cKDTree
 
 from viewer.referral.geometry import SkinGeometry, falloff
 from viewer.referral.loader import Landmark
 from viewer.referral.points import resolve
 from viewer.referral.regions import Region
 from viewer.referral.schema import MuscleMap, Zone
+from viewer.referral.segments import SEGMENT_INDEX, SEGMENTS
 
 FALLOFF_MM = 30.0
 EDGE = 0.7             # value at the edge of a stroke's drawn width
 REGION_CORE_MM = 40.0  # depth inside a region at which it reaches 1.0
-FIELDS_VERSION = "5"   # bump when the maths below changes
+REGION_SEGMENT_SHARE = 0.2  # a region lies on a segment holding >= this share of its vertices
+FIELDS_VERSION = "8"   # bump when the maths below changes
 
 
 def region_profile(mask: np.ndarray, geo: SkinGeometry) -> np.ndarray:
@@ -38,46 +44,121 @@ def stroke_profile(d: np.ndarray, half_width: float) -> np.ndarray:
     return np.where(d <= half_width, inside, EDGE * falloff(d, half_width, FALLOFF_MM))
 
 
+def _region_mask(name: str, region_labels: np.ndarray, region_index) -> np.ndarray:
+    mask = np.zeros(len(region_labels), dtype=bool)
+    for side in ("right", "midline"):
+        k = region_index.get((name, side))
+        if k is not None:
+            mask |= region_labels == k
+    return mask
+
+
+def _point_segment(ref, geo: SkinGeometry, landmarks: dict[str, Landmark], segment_labels: np.ndarray) -> int:
+    """Segment of a stroke point: a landmark (with or without offset) lies on its landmark's
+    segment, so a band drawn sideways from a trunk landmark stays on the trunk even where its
+    end snaps onto the arm resting against it; a raw point lies where it snaps."""
+    name = ref if isinstance(ref, str) else getattr(ref, "at", None)
+    p = resolve(name, landmarks) if name is not None else resolve(ref, landmarks)
+    return int(segment_labels[geo.snap(p)[0][0]])
+
+
+def zone_segments(zone: Zone, geo: SkinGeometry, landmarks: dict[str, Landmark], region_labels: np.ndarray,
+                  region_index: dict[tuple[str, str], int], segment_labels: np.ndarray) -> set[int]:
+    """Segments (indices into SEGMENTS) a right-side zone may paint: those of its strokes'
+    points, those holding a fair share of its regions, and those it names in `segments:`."""
+    allowed = {SEGMENT_INDEX[s if s in ("head", "neck", "trunk") else f"{s}_right"] for s in zone.segments}
+    for stroke in zone.strokes:
+        allowed |= {_point_segment(p, geo, landmarks, segment_labels) for p in stroke.points}
+    for ref in zone.region_refs():
+        mask = _region_mask(ref.name, region_labels, region_index)
+        if mask.any():
+            share = np.bincount(segment_labels[mask], minlength=len(SEGMENTS)) / mask.sum()
+            allowed |= set(np.flatnonzero(share >= REGION_SEGMENT_SHARE).tolist())
+    return allowed
+
+
 def zone_field(zone: Zone, geo: SkinGeometry, landmarks: dict[str, Landmark],
-               region_labels: np.ndarray, region_index: dict[tuple[str, str], int]) -> np.ndarray:
-    """Right-side field of one zone."""
+               region_labels: np.ndarray, region_index: dict[tuple[str, str], int],
+               on_segments: np.ndarray | None = None) -> np.ndarray:
+    """Right-side field of one zone; with `on_segments` (a vertex mask) strokes are sampled
+    on those vertices only (the caller masks the field to them)."""
     f = np.zeros(geo.n)
+    sub = None
+    if on_segments is not None and not on_segments.all():
+        keep = np.flatnonzero(on_segments)
+        sub = (keep, cKDTree(geo.vertices[keep]))
     for stroke in zone.strokes:
         pts = np.array([resolve(p, landmarks) for p in stroke.points])
-        d = geo.distance(geo.sample_polyline(pts))
+        src = geo.sample_polyline(pts)
+        if sub is not None and not on_segments[src].all():
+            src = sub[0][sub[1].query(geo.vertices[src])[1]]
+        d = geo.distance(src)
         f = np.maximum(f, stroke_profile(d, stroke.width / 2.0))
     for ref in zone.region_refs():
-        mask = np.zeros(geo.n, dtype=bool)
-        for side in ("right", "midline"):
-            k = region_index.get((ref.name, side))
-            if k is not None:
-                mask |= region_labels == k
+        mask = _region_mask(ref.name, region_labels, region_index)
         if mask.any():
             f = np.maximum(f, ref.weight * region_profile(mask, geo))
     return f
 
 
-def muscle_fields(m: MuscleMap, geo: SkinGeometry, landmarks, region_labels, region_index):
-    """{side: (essential, spillover)} float32 arrays for the right and (mirrored) left side."""
+def muscle_fields(m: MuscleMap, geo: SkinGeometry, landmarks, region_labels, region_index,
+                  segment_labels: np.ndarray | None = None):
+    """{side: (essential, spillover)} float32 arrays for the right and (mirrored) left side.
+
+    With `segment_labels`, each zone is kept to its segments (zone_segments), on each side
+    after mirroring, so the left pattern obeys the mirrored segments exactly."""
     mirror = geo.mirror_index
+    swap = None
+    if segment_labels is not None:
+        swap = np.array([SEGMENT_INDEX[n.replace("_right", "_L").replace("_left", "_right").replace("_L", "_left")]
+                         for n in SEGMENTS])
 
     def paint(zones):
         # Each zone is computed once; zones marked `mirror: false` stay off the left pattern.
         right, left = np.zeros(geo.n), np.zeros(geo.n)
         for z in zones:
-            f = zone_field(z, geo, landmarks, region_labels, region_index)
-            if z.bilateral or m.bilateral:   # the zone reaches both sides of the body
+            both = z.bilateral or m.bilateral   # the zone reaches both sides of the body
+            on_r = on_l = None
+            if segment_labels is not None:
+                seg = zone_segments(z, geo, landmarks, region_labels, region_index, segment_labels)
+                if both:
+                    seg |= set(swap[sorted(seg)].tolist())
+                on_r = np.isin(segment_labels, sorted(seg))
+                on_l = np.isin(segment_labels, sorted(set(swap[sorted(seg)].tolist())))
+            f = zone_field(z, geo, landmarks, region_labels, region_index, on_r)
+            if both:
                 f = np.maximum(f, f[mirror])
+            fl = f[mirror]                      # the same zone on the left side of the body
+            if on_r is not None:
+                f, fl = np.where(on_r, f, 0.0), np.where(on_l, fl, 0.0)
             right = np.maximum(right, f)
             if z.mirror:
-                left = np.maximum(left, f)
-        return right, left[mirror]
+                left = np.maximum(left, fl)
+        return right, left
 
     (ess_r, ess_l), (spill_r, spill_l) = paint(m.zones.essential), paint(m.zones.spillover)
     out = {"right": (ess_r.astype(np.float32), spill_r.astype(np.float32))}
     if m.mirror:
         out["left"] = (ess_l.astype(np.float32), spill_l.astype(np.float32))
     return out
+
+
+_T = np.linspace(0.0, 1.0, 1001)
+_OUTSIDE = EDGE * falloff(_T * FALLOFF_MM, 0.0, FALLOFF_MM)     # decreasing from EDGE to 0
+
+
+def distance_beyond(value: np.ndarray, level: float = 0.5) -> np.ndarray:
+    """Distance (mm, along the skin) from where a zone's field falls to `level` out to where
+    it has fallen to `value`: the inverse of the fall-off outside a stroke or region, so a
+    field value just outside a zone tells how far the zone's edge is."""
+    d = np.interp(-np.asarray(value, dtype=np.float64), -_OUTSIDE, _T * FALLOFF_MM)
+    return d - float(np.interp(-level, -_OUTSIDE, _T * FALLOFF_MM))
+
+
+def value_beyond(mm: float, level: float = 0.5) -> float:
+    """Field value `mm` beyond the place where the field falls to `level` (inverse of the above)."""
+    d0 = float(np.interp(-level, -_OUTSIDE, _T * FALLOFF_MM))
+    return float(EDGE * falloff(np.array([d0 + mm]), 0.0, FALLOFF_MM)[0])
 
 
 def combined(ess: np.ndarray, spill: np.ndarray) -> np.ndarray:

@@ -1,9 +1,16 @@
 """Reverse lookup: a painful spot (or area) on the skin -> ranked candidate muscles.
 
+A click stands for a fingertip-sized spot on a patient's body, not on the
+body in the drawings, so a zone is not all-or-nothing at its drawn edge.
 Ranking for a spot: muscles whose essential zone covers it come first, then
 spillover; within each, by field strength; on a tie, the muscle on the same
-side as the pain first. For a painted area: by how much of the area the
-pattern explains (essential counts 1, spillover 0.5).
+side as the pain first. After them come the zones whose edge passes within
+EDGE_MM of the spot, marked `at_edge` with the distance to the edge, essential
+before spillover, nearest first. The distance is read off the field itself,
+which falls off smoothly along the skin outside a zone (fields.distance_beyond):
+it is geodesic, kept to the zone's body segments, and costs one row read. For a
+painted area: by how much of the area the pattern explains (essential counts
+1, spillover 0.5).
 """
 
 from __future__ import annotations
@@ -13,10 +20,16 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from viewer.errors import ViewerError
+from viewer.referral.fields import distance_beyond, value_beyond
 from viewer.referral.model import ReferralModel
+from viewer.referral.segments import ADJACENT
 
 IN_ZONE = 0.5          # membership at which a vertex counts as inside a zone
 MAX_SNAP_MM = 50.0
+# A fingertip covers about 10 mm and people differ from the one body in the drawings by
+# about as much again; the fields' fall-off reaches ~19 mm beyond a zone's edge, so a zone
+# whose edge passes within 15 mm of a spot is "at the edge".
+EDGE_MM = 15.0
 
 
 @dataclass
@@ -30,12 +43,21 @@ class Candidate:
     pattern: int
     coverage_essential: float | None = None   # area lookups: fraction of the area
     coverage_spillover: float | None = None
+    at_edge: bool = False             # spot lookups: the zone's edge passes beside the spot
+    edge_mm: float | None = None      # ... at this distance (mm); None when the zone covers it
+
+    @property
+    def label(self) -> str:
+        """Zone as shown to the user, e.g. "essential" or "spillover (at the edge, 12 mm)"."""
+        return f"{self.zone} (at the edge, {self.edge_mm:.0f} mm)" if self.at_edge else self.zone
 
     def to_json(self) -> dict:
         d = asdict(self)
         if d["coverage_essential"] is None:
             d.pop("coverage_essential")
             d.pop("coverage_spillover")
+        if d["edge_mm"] is None:
+            d.pop("edge_mm")
         return d
 
 
@@ -74,7 +96,29 @@ def rank_memberships(model: ReferralModel, e: np.ndarray, s: np.ndarray, pain_si
     return out
 
 
-def lookup_vertex(model: ReferralModel, vertex: int, radius_mm: float | None = None) -> list[Candidate]:
+def edge_candidates(model: ReferralModel, e: np.ndarray, s: np.ndarray, pain_side: str, covered: set[int],
+                    edge_mm: float = EDGE_MM) -> list[Candidate]:
+    """Patterns not covering the spot whose zone's edge lies within edge_mm of it (along the
+    skin), nearest first, from the memberships e, s at the spot."""
+    lo = value_beyond(edge_mm, IN_ZONE)
+    out = []
+    for k in np.flatnonzero((e >= lo) | (s >= lo)):
+        if int(k) in covered:
+            continue
+        p = model.patterns[k]
+        essential = bool(e[k] >= lo)
+        v = float(e[k] if essential else s[k])
+        d = float(distance_beyond(v, IN_ZONE))
+        out.append(Candidate(p.muscle.id, p.muscle.name, p.side, "essential" if essential else "spillover",
+                             round(v * (1.0 if essential else 0.5), 4), p.has_mesh, int(k),
+                             at_edge=True, edge_mm=round(max(d, 0.0), 1)))
+    out.sort(key=lambda c: (c.zone != "essential", c.edge_mm, c.side != pain_side, c.name))
+    return out
+
+
+def lookup_vertex(model: ReferralModel, vertex: int, radius_mm: float | None = None,
+                  edge_mm: float | None = EDGE_MM) -> list[Candidate]:
+    """Candidates for a spot: the zones covering it, then (edge_mm > 0) those at its edge."""
     if radius_mm:
         verts = disc(model, vertex, radius_mm)
         e = model.ess[verts].max(axis=0).astype(np.float32)
@@ -82,16 +126,24 @@ def lookup_vertex(model: ReferralModel, vertex: int, radius_mm: float | None = N
     else:
         e = model.ess[vertex].astype(np.float32)
         s = model.spill[vertex].astype(np.float32)
-    return rank_memberships(model, e, s, _side_of_point(model, vertex))
+    pain_side = _side_of_point(model, vertex)
+    out = rank_memberships(model, e, s, pain_side)
+    if edge_mm:
+        out += edge_candidates(model, e, s, pain_side, {c.pattern for c in out}, edge_mm)
+    return out
 
 
 def disc(model: ReferralModel, vertex: int, radius_mm: float) -> np.ndarray:
-    """Skin vertices within radius of a vertex on the same sheet of skin (normals agree),
-    so a disc on the inner thigh does not pick up the other thigh."""
+    """Skin vertices within radius of a vertex on the same sheet of skin (normals agree) and
+    on its body segment or one meeting it at a joint, so a disc on the inner thigh does not
+    pick up the other thigh, nor one on the hip the hand resting beside it."""
     geo = model.geo
     idx = np.asarray(geo.tree.query_ball_point(geo.vertices[vertex], radius_mm), dtype=np.int64)
     if geo.normals is not None and len(idx):
         idx = idx[geo.normals[idx] @ geo.normals[vertex] > 0.0]
+    seg = getattr(model, "segment_labels", None)
+    if seg is not None and len(idx):
+        idx = idx[ADJACENT[seg[vertex], seg[idx]]]
     return idx if len(idx) else np.array([vertex])
 
 

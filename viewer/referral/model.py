@@ -17,6 +17,7 @@ from viewer.referral.geometry import SkinGeometry
 from viewer.referral.loader import MapSet, Problem, file_digest, load_landmarks, load_maps, load_regions
 from viewer.referral.points import UnknownLandmark, for_side, resolve
 from viewer.referral.regions import Region, parcellate, region_table
+from viewer.referral.segments import SEGMENTS, label_segments
 from viewer.referral.schema import MuscleMap
 
 
@@ -49,6 +50,7 @@ class ReferralModel:
     spill: np.ndarray                  # (V, P) float16, spillover membership 0..1
     problems: list[Problem] = field(default_factory=list)
     timings: dict = field(default_factory=dict)
+    segment_labels: np.ndarray | None = None   # (V,) int8, index into segments.SEGMENTS
 
     # -- queries used by the CLI and the GUI ---------------------------------
     def field(self, pattern: Pattern | int) -> np.ndarray:
@@ -80,6 +82,10 @@ class ReferralModel:
 
     def region_of(self, vertex: int) -> Region:
         return self.regions[int(self.region_labels[vertex])]
+
+    def segment_of(self, vertex: int) -> str:
+        """Body segment of a skin vertex, e.g. "trunk" or "forearm_right"."""
+        return "" if self.segment_labels is None else SEGMENTS[int(self.segment_labels[vertex])]
 
 
 def _sha(*parts: str) -> str:
@@ -129,6 +135,17 @@ def load_model(pack: Pack, *, user_maps=None, maps: MapSet | None = None, cache_
         cached[region_key] = region_labels
         dirty = True
     region_index = F.region_lookup(regions)
+    segment_key = f"segments-{geo_digest[:16]}"
+    if segment_key in cached:
+        segment_labels = cached[segment_key]
+    else:
+        say("labelling body segments")
+        t = time.perf_counter()
+        segment_labels = label_segments(geo, landmarks)
+        timings["segments_s"] = round(time.perf_counter() - t, 2)
+        cached = {k: v for k, v in cached.items() if not k.startswith("segments-")}
+        cached[segment_key] = segment_labels
+        dirty = True
 
     patterns, ess_cols, spill_cols, used = [], [], [], set()
     t = time.perf_counter()
@@ -138,7 +155,7 @@ def load_model(pack: Pack, *, user_maps=None, maps: MapSet | None = None, cache_
         names = {side: (f"ess-{m.id}-{side}-{key}", f"spill-{m.id}-{side}-{key}") for side in ("right", "left")}
         if names["right"][0] not in cached:
             try:
-                result = F.muscle_fields(m, geo, landmarks, region_labels, region_index)
+                result = F.muscle_fields(m, geo, landmarks, region_labels, region_index, segment_labels)
             except (UnknownLandmark, ValueError) as exc:
                 problems.append(Problem(maps.files[m.id], None, "zones", f"{exc}; muscle skipped"))
                 continue
@@ -168,7 +185,7 @@ def load_model(pack: Pack, *, user_maps=None, maps: MapSet | None = None, cache_
         timings["fields_s"] = round(time.perf_counter() - t, 2)
         timings["fields_computed"] = computed
     if dirty:
-        keep = {k: v for k, v in cached.items() if k in used or k == region_key}
+        keep = {k: v for k, v in cached.items() if k in used or k in (region_key, segment_key)}
         buf = io.BytesIO()
         np.savez(buf, **keep)
         atomic.write_bytes(cache_file, buf.getvalue())
@@ -177,4 +194,5 @@ def load_model(pack: Pack, *, user_maps=None, maps: MapSet | None = None, cache_
     spill = np.column_stack(spill_cols) if spill_cols else np.zeros((n, 0), np.float16)
     timings["total_s"] = round(time.perf_counter() - t0, 3)
     return ReferralModel(pack, maps, geo, regions, region_labels, patterns,
-                         np.ascontiguousarray(ess), np.ascontiguousarray(spill), problems, timings)
+                         np.ascontiguousarray(ess), np.ascontiguousarray(spill), problems, timings,
+                         segment_labels)

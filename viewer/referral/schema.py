@@ -7,6 +7,8 @@ from typing import Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+# Body segments a zone may name (right-side names; mirrored with the pattern), see segments.py.
+ZONE_SEGMENTS = ("head", "neck", "trunk", "upper_arm", "forearm", "hand", "thigh", "leg", "foot")
 BODY_REGIONS = ("head", "neck", "shoulder", "upper_back", "chest", "abdomen", "low_back", "pelvis",
                 "hip", "thigh", "leg", "foot", "arm", "forearm", "hand")
 
@@ -61,6 +63,8 @@ class Zone(_Strict):
     regions: list[Union[str, RegionRef]] = Field(default_factory=list)
     bilateral: bool = False   # this zone also appears on the opposite side
     mirror: bool = True       # false: a one-sided feature, never mirrored to the left pattern
+    # Body segments the zone may paint besides those its strokes and regions lie on.
+    segments: list[Literal[ZONE_SEGMENTS]] = Field(default_factory=list)  # type: ignore[valid-type]
 
     @model_validator(mode="after")
     def _not_empty(self):

@@ -23,27 +23,30 @@ def _model(args, progress=True):
 
 
 def cmd_lookup(args) -> int:
+    from viewer import api
     from viewer.referral.lookup import area_from_points, lookup_area, lookup_point
 
-    model = _model(args, progress=not args.json)
+    # check every argument before the (slow) model load, naming the flag
+    top = api.as_top(args.top, "--top")
+    radius = api.as_radius(args.radius, "--radius")
     if args.points:
-        try:
-            pts = json.loads(Path(args.points).read_text())
-        except (OSError, ValueError) as exc:
-            raise ViewerError(f"cannot read the points file ({exc}).", path=args.points,
-                              fix='give a JSON list of [x, y, z] points in mm, e.g. [[-150, 60, 900]].')
-        verts, snap = area_from_points(model, pts, args.radius or 25.0)
-        cands = lookup_area(model, verts)[: args.top]
-        result = {"area_vertices": int(len(verts)), "snap_mm": round(snap, 2),
-                  "candidates": [c.to_json() for c in cands]}
-    elif args.point:
-        t = time.perf_counter()
-        res = lookup_point(model, args.point, args.radius)
-        res.candidates = res.candidates[: args.top]
-        result = res.to_json()
-        result["lookup_ms"] = round((time.perf_counter() - t) * 1000, 3)
+        pts = api.read_points(args.points)
+    elif args.point is not None:
+        point = api.as_point(args.point, "--point")
     else:
         raise ViewerError("lookup needs --point X Y Z or --points FILE.", fix="see referral-viewer lookup --help")
+    model = _model(args, progress=not args.json)
+    if args.points:
+        verts, snap = area_from_points(model, pts, radius or 25.0)
+        cands = lookup_area(model, verts)[:top]
+        result = {"area_vertices": int(len(verts)), "snap_mm": round(snap, 2),
+                  "candidates": [c.to_json() for c in cands]}
+    else:
+        t = time.perf_counter()
+        res = lookup_point(model, point, radius)
+        res.candidates = res.candidates[:top]
+        result = res.to_json()
+        result["lookup_ms"] = round((time.perf_counter() - t) * 1000, 3)
     if args.json:
         print(json.dumps(result, indent=2))
         return 0
@@ -63,17 +66,25 @@ def cmd_validate(args) -> int:
     problems, summary = validate(args.paths or None, meshes=args.meshes, user_maps=args.maps)
     for p in problems:
         print(p)
-    print(summary)
+    print(summary)   # a missing pack is a note in the summary, not a problem: exit 0 then
     return 1 if problems else 0
 
 
 def cmd_export(args) -> int:
+    from viewer import api
     from viewer.render.export import gallery, parse_size, render_pattern
 
     try:
         size = parse_size(args.size)
     except ValueError as exc:
         raise ViewerError(str(exc), path="--size", fix="use WIDTHxHEIGHT such as 1920x1080") from None
+    if args.all and (args.muscle or args.out):
+        raise ViewerError("--all DIR renders every muscle; it cannot be combined with --muscle or --out.",
+                          fix="give either --all DIR, or --muscle NAME --out FILE.png.")
+    if args.all:
+        api.check_out_dir(args.all, "--all")
+    elif args.out:
+        api.check_png_path(args.out, "--out")
     model = _model(args)
     if args.all:
         def prog(i, n, path):
@@ -102,35 +113,38 @@ def cmd_export(args) -> int:
     return 0
 
 
-def add_commands(sub) -> None:
+def add_commands(sub, common) -> None:
+    """Add lookup, validate and export; `common` adds the options every command accepts."""
     lk = sub.add_parser("lookup", help="which muscles can refer pain to this spot or area")
-    lk.add_argument("--point", nargs=3, type=float, metavar=("X", "Y", "Z"),
-                    help="canonical-frame mm (+Z up, -Y anterior, -X subject's right)")
-    lk.add_argument("--points", help="JSON file with a list of [x, y, z] points (a painted area)")
-    lk.add_argument("--radius", type=float, help="mm around the point(s) to include")
-    lk.add_argument("--top", type=int, default=20)
-    lk.add_argument("--json", action="store_true")
-    lk.add_argument("--meshes")
-    lk.add_argument("--maps", help="folder of extra user maps (default $REFERRAL_VIEWER_MAPS)")
+    where = lk.add_mutually_exclusive_group()
+    where.add_argument("--point", nargs=3, type=float, metavar=("X", "Y", "Z"),
+                       help="a painful spot in canonical-frame mm (+Z up, -Y anterior, -X subject's right)")
+    where.add_argument("--points", metavar="FILE",
+                       help="JSON file with a list of [x, y, z] points in mm (a painted area)")
+    lk.add_argument("--radius", type=float, metavar="MM",
+                    help="include the skin within MM of the point(s), 0 < MM <= 300 (area default 25)")
+    lk.add_argument("--top", type=int, default=20, metavar="N", help="show at most N candidates (default 20)")
+    lk.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    common(lk)
     lk.set_defaults(func=cmd_lookup)
 
     va = sub.add_parser("validate", help="check referral-map files")
     va.add_argument("paths", nargs="*", help="map files (default: all built-in and user maps)")
-    va.add_argument("--meshes")
-    va.add_argument("--maps")
+    common(va)
     va.set_defaults(func=cmd_validate)
 
     ex = sub.add_parser("export", help="render a pattern (or every pattern) to PNG off-screen")
-    ex.add_argument("--muscle")
-    ex.add_argument("--side", choices=["right", "left", "both"])
-    ex.add_argument("--view", choices=["anterior", "posterior", "right", "left", "superior"])
-    ex.add_argument("--out")
+    ex.add_argument("--muscle", help="muscle name, alias or FMA id, e.g. 'gluteus minimus'")
+    ex.add_argument("--side", choices=["right", "left", "both"], help="which side's pattern (default right)")
+    ex.add_argument("--view", choices=["anterior", "posterior", "right", "left", "superior"],
+                    help="camera direction (default: the one facing the pattern; with --all, three views)")
+    ex.add_argument("--out", metavar="FILE.png", help="the PNG file to write")
     ex.add_argument("--all", metavar="DIR", help="render a gallery of every muscle into DIR")
-    ex.add_argument("--size", default="1600x1200")
-    ex.add_argument("--transparent", action="store_true")
-    ex.add_argument("--no-title", action="store_true")
-    ex.add_argument("--no-legend", action="store_true")
-    ex.add_argument("--no-attribution", action="store_true")
-    ex.add_argument("--meshes")
-    ex.add_argument("--maps")
+    ex.add_argument("--size", default="1600x1200", metavar="WxH",
+                    help="image size in pixels, up to 3840x2160 (default 1600x1200)")
+    ex.add_argument("--transparent", action="store_true", help="transparent background")
+    ex.add_argument("--no-title", action="store_true", help="leave out the title")
+    ex.add_argument("--no-legend", action="store_true", help="leave out the colour legend")
+    ex.add_argument("--no-attribution", action="store_true", help="leave out the anatomy attribution line")
+    common(ex)
     ex.set_defaults(func=cmd_export)

@@ -321,10 +321,10 @@ def render(model, muscle: str, *, side: str = "right", view: str | None = None, 
 def check_png_path(out, name: str = "out") -> Path:
     """A path a PNG can be written to: ends in .png, not a folder, its parent not a file."""
     path = Path(out).expanduser()
-    if path.suffix.lower() != ".png":
-        raise _arg(name, f"{str(out)!r} does not end in .png; images are written as PNG only.")
     if path.is_dir():
         raise _arg(name, f"{str(out)!r} is a folder; give a file name such as {path / 'pattern.png'}.")
+    if path.suffix.lower() != ".png":
+        raise _arg(name, f"{str(out)!r} does not end in .png; images are written as PNG only.")
     for parent in path.parents:
         if parent.exists():
             if not parent.is_dir():

@@ -148,22 +148,30 @@ def load_maps(user_dir: str | Path | None = None, builtin_dir: Path | None = Non
         else:
             out.problems.append(Problem(user, None, "", "the user maps folder does not exist"))
     h = hashlib.sha256()
-    names: dict[str, tuple[str, Path]] = {}     # lower-case id/FMA/name/alias -> (what, file)
+    builtin_names: dict[str, Path] = {}     # lower-case id/FMA/name/alias of built-ins -> file
     for i, path in enumerate(paths):
         m, problems, raw = parse_map(path)
         out.problems += problems
         if m is None:
             continue
-        clash = _name_clash(m, names)
-        if clash is not None:
-            fld, value, other = clash
-            out.problems.append(Problem(path, _field_line(raw, fld), fld,
-                                        f"{value!r} is already used by {other.name}; every id, FMA id, "
-                                        "name and alias must be unique (a user map may not shadow a "
-                                        "built-in one); this file is skipped"))
+        if m.id in out.files:
+            out.problems.append(Problem(path, 1, "id", f"duplicate id {m.id}, already defined in "
+                                                        f"{out.files[m.id]}; this file is skipped"))
             continue
-        for key in _names_of(m):
-            names.setdefault(key[1].lower(), (key[0], path))
+        if i >= n_builtin:
+            # built-ins may share a group alias ("quads"); a user map may not take any name of
+            # a built-in, or the built-in would become unreachable by that name
+            clash = next(((f, v) for f, v in _names_of(m) if v.strip().lower() in builtin_names), None)
+            if clash is not None:
+                fld, value = clash
+                out.problems.append(Problem(
+                    path, _field_line(raw, fld), fld,
+                    f"{value!r} is already used by the built-in map {builtin_names[value.strip().lower()].name}; "
+                    "a user map needs its own id, FMA id, name and aliases; this file is skipped"))
+                continue
+        else:
+            for _f, value in _names_of(m):
+                builtin_names.setdefault(value.strip().lower(), path)
         out.maps.append(m)
         out.files[m.id] = path
         out.hashes[m.id] = hashlib.sha256(raw).hexdigest()
@@ -181,16 +189,6 @@ def _names_of(m: MuscleMap):
         yield f"aliases.{i}", a
     for i, a in enumerate(m.also_fma):
         yield f"also_fma.{i}", a
-
-
-def _name_clash(m: MuscleMap, names: dict):
-    own = set()
-    for fld, value in _names_of(m):
-        key = value.strip().lower()
-        if key in names and key not in own:
-            return fld, value, names[key][1]
-        own.add(key)
-    return None
 
 
 def _field_line(raw: bytes, fld: str) -> int | None:

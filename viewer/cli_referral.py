@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 import time
 from pathlib import Path
 
 from viewer.errors import ViewerError
+
+log = logging.getLogger("referral-viewer")
 
 
 def _model(args, progress=True):
@@ -15,8 +18,11 @@ def _model(args, progress=True):
     from viewer.referral.model import load_model
 
     pack = load_pack(args.meshes)
+    log.info("pack %s (key %s)", pack.dir, pack.key[:12])
     say = (lambda m: print(m, file=sys.stderr, flush=True)) if progress else None
     model = load_model(pack, user_maps=getattr(args, "maps", None), progress=say)
+    log.info("%d maps, %d patterns, %d problems; timings %s", len(model.maps.maps), len(model.patterns),
+             len(model.problems), model.timings)
     for p in model.problems:
         print(f"warning: {p}", file=sys.stderr)
     return model

@@ -65,6 +65,10 @@ class Pack:
         with np.load(self.dir / "muscles.npz") as z:
             self._mv, self._mf, self._mn = z["vertices"], z["faces"], z["normals"]
             vc, fc = z["vertex_counts"], z["face_counts"]
+        if (len(vc) != len(self.manifest["parts"]) or int(vc.sum()) != len(self._mv)
+                or int(fc.sum()) != len(self._mf) or len(self.skin_faces) == 0
+                or int(self.skin_faces.max()) >= len(self.skin_vertices)):   # hook (packfs): shape check
+            raise packfs.damaged(self.dir, "muscles.npz, skin.npz and manifest.json do not agree")
         vo, fo = np.concatenate([[0], np.cumsum(vc)]), np.concatenate([[0], np.cumsum(fc)])
         self.parts: list[Part] = []
         for i, e in enumerate(self.manifest["parts"]):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import os
 import re
 import shutil
@@ -22,6 +23,8 @@ import zipfile
 from pathlib import Path
 
 from viewer.errors import ViewerError
+
+log = logging.getLogger(__name__)
 
 MARKER = ".referral-viewer-pack"
 LOCK = ".build.lock"
@@ -80,6 +83,7 @@ def clean_stale(root: Path) -> list[Path]:
     removed = []
     for p in Path(root).glob(".building-*"):
         if is_ours(p, WORK_RE):
+            log.info("removing the working folder of an interrupted build: %s", p)
             shutil.rmtree(p, ignore_errors=True)
             removed.append(p)
     return removed
@@ -89,6 +93,7 @@ def remove_old_packs(root: Path, keep: Path) -> None:
     """Remove the packs this app built before `keep` (never anything unmarked)."""
     for p in Path(root).glob("pack-*"):
         if p.name != Path(keep).name and is_ours(p, PACK_RE):
+            log.info("removing the previous pack %s", p)
             shutil.rmtree(p, ignore_errors=True)
 
 

@@ -126,8 +126,12 @@ def test_session_load_random_files(tmp_path, data):
         assert str(f) in str(exc)
 
 
+numbers = st.integers(-5000, 5000) | st.floats(allow_nan=True, allow_infinity=True) | st.booleans() | st.none()
+point_lists = st.lists(st.lists(numbers, min_size=0, max_size=5) | numbers | st.text(max_size=3), max_size=6)
+
+
 @FUZZ
-@given(doc=json_values)
+@given(doc=json_values | point_lists)
 def test_points_parser(tmp_path, doc):
     from viewer import api
 

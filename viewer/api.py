@@ -325,11 +325,7 @@ def check_png_path(out, name: str = "out") -> Path:
         raise _arg(name, f"{str(out)!r} is a folder; give a file name such as {path / 'pattern.png'}.")
     if path.suffix.lower() != ".png":
         raise _arg(name, f"{str(out)!r} does not end in .png; images are written as PNG only.")
-    for parent in path.parents:
-        if parent.exists():
-            if not parent.is_dir():
-                raise _arg(name, f"{str(parent)!r} is a file, so {str(out)!r} cannot be created under it.")
-            break
+    _no_file_above(path, out, name)
     return path
 
 
@@ -338,12 +334,17 @@ def check_out_dir(out, name: str = "out_dir") -> Path:
     path = Path(out).expanduser()
     if path.exists() and not path.is_dir():
         raise _arg(name, f"{str(out)!r} is a file, not a folder.")
+    _no_file_above(path, out, name)
+    return path
+
+
+def _no_file_above(path: Path, out, name: str) -> None:
+    """The nearest existing ancestor must be a folder, or nothing can be created below it."""
     for parent in path.parents:
         if parent.exists():
             if not parent.is_dir():
                 raise _arg(name, f"{str(parent)!r} is a file, so {str(out)!r} cannot be created under it.")
-            break
-    return path
+            return
 
 
 # -- helpers --------------------------------------------------------------------

@@ -88,7 +88,8 @@ def test_broken_user_map_is_reported_and_skipped(tmp_path):
     write(builtin, "good.yaml", GOOD)
     write(user, "broken.yaml", "id: [unclosed\n")
     write(user, "dupe.yaml", GOOD)
-    write(user, "extra.yaml", GOOD.replace("FMA99999", "FMA88888").replace("Test muscle", "User muscle"))
+    write(user, "extra.yaml", GOOD.replace("FMA99999", "FMA88888").replace("Test muscle", "User muscle")
+          .replace("aliases: [TM]", "aliases: [UM]"))   # a user map may not reuse a built-in's alias
     ms = load_maps(user, builtin_dir=builtin)
     assert [m.id for m in ms.maps] == ["FMA99999", "FMA88888"]
     messages = [str(p) for p in ms.problems]

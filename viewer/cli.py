@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
+import os
 import sys
 import time
 
@@ -74,52 +76,104 @@ def cmd_info(args) -> int:
     return 0
 
 
+def _common(parser: argparse.ArgumentParser, *, top: bool = False) -> None:
+    """Options accepted before or after the command (`--meshes D info` == `info --meshes D`).
+
+    SUPPRESS keeps a subcommand's unset option from overwriting the value given
+    before the command name."""
+    d = argparse.SUPPRESS
+    parser.add_argument("--meshes", metavar="DIR", default=d,
+                        help="mesh pack folder (default: meshes/ in a checkout, $REFERRAL_VIEWER_MESHES, "
+                             "or the per-user data folder)")
+    parser.add_argument("--maps", metavar="DIR", default=d,
+                        help="folder of extra user referral maps (default: $REFERRAL_VIEWER_MAPS)")
+    parser.add_argument("-v", "--verbose", action="count", default=d,
+                        help="log what the app does to stderr (-vv for debug detail)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="referral-viewer", description=(
         "Myofascial trigger points and referred-pain patterns on a 3D body. "
         "With no command, opens the desktop window."))
-    p.add_argument("--version", action="version", version=f"referral-viewer {__version__}")
-    p.add_argument("--meshes", help="pack directory (default: meshes/ or $REFERRAL_VIEWER_MESHES)")
-    sub = p.add_subparsers(dest="command")
+    p.add_argument("--version", action="version", version=f"referral-viewer {__version__}",
+                   help="print the version and exit")
+    _common(p, top=True)
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     b = sub.add_parser("build", help="build the mesh pack from an anatomy source")
     b.add_argument("--source", help="folder like ../shared/anatomy, isa_BP3D_4.0_obj_99.zip, a URL, "
                                     "or 'official' (default: $REFERRAL_VIEWER_SOURCE)")
-    b.add_argument("--meshes", help="pack directory")
     b.add_argument("--sha256", help="expected SHA-256 of an archive or download")
     b.add_argument("--allow-unverified", action="store_true",
                    help="accept folder files whose checksums differ from the known ones")
     b.add_argument("--force", action="store_true", help="rebuild even if the pack is up to date")
-    b.add_argument("--skin-vertices", type=int, default=50_000,
-                   help="target skin resolution (default 50000; fewer for slow machines)")
-    b.add_argument("--quiet", action="store_true")
+    b.add_argument("--skin-vertices", type=_int_range(2_000, 500_000), default=50_000,
+                   help="target skin resolution, 2000..500000 (default 50000; fewer for slow machines)")
+    b.add_argument("--quiet", action="store_true", help="no progress messages")
+    _common(b)
     b.set_defaults(func=cmd_build)
 
     i = sub.add_parser("info", help="summary of the built pack")
-    i.add_argument("--meshes", help="pack directory")
-    i.add_argument("--json", action="store_true")
+    i.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    _common(i)
     i.set_defaults(func=cmd_info)
 
     from viewer import cli_referral
 
-    cli_referral.add_commands(sub)
+    cli_referral.add_commands(sub, _common)
     return p
+
+
+def _int_range(lo: int, hi: int):
+    def parse(text: str) -> int:
+        try:
+            v = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not lo <= v <= hi:
+            raise argparse.ArgumentTypeError(f"{v} is outside {lo}..{hi}")
+        return v
+    return parse
+
+
+def _setup_logging(verbose: int) -> None:
+    level = logging.WARNING if not verbose else logging.INFO if verbose == 1 else logging.DEBUG
+    root = logging.getLogger()
+    if not root.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        root.addHandler(handler)
+    root.setLevel(level)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if getattr(args, "meshes", None) is None:
-        args.meshes = parser.parse_known_args(argv)[0].meshes
+    for name in ("meshes", "maps"):
+        setattr(args, name, getattr(args, name, None))
+    args.verbose = getattr(args, "verbose", 0) or 0
+    _setup_logging(args.verbose)
+    if args.maps:   # the window reads the user maps folder from the environment
+        os.environ[config.ENV_MAPS] = str(args.maps)
     if args.command is None:
         from viewer.gui.app import run
 
         return run(args)
     try:
-        return args.func(args)
+        code = args.func(args)
+        sys.stdout.flush()   # inside the try: a closed pipe shows up here, not at exit
+        return code
     except ViewerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # `referral-viewer info | head`: the reader left; exit quietly like other Unix tools
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except OSError:
+            pass
+        return 141

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 import time
@@ -10,41 +11,49 @@ from pathlib import Path
 
 from viewer.errors import ViewerError
 
+log = logging.getLogger("referral-viewer")
+
 
 def _model(args, progress=True):
     from viewer.anatomy.pack import load_pack
     from viewer.referral.model import load_model
 
     pack = load_pack(args.meshes)
+    log.info("pack %s (key %s)", pack.dir, pack.key[:12])
     say = (lambda m: print(m, file=sys.stderr, flush=True)) if progress else None
     model = load_model(pack, user_maps=getattr(args, "maps", None), progress=say)
+    log.info("%d maps, %d patterns, %d problems; timings %s", len(model.maps.maps), len(model.patterns),
+             len(model.problems), model.timings)
     for p in model.problems:
         print(f"warning: {p}", file=sys.stderr)
     return model
 
 
 def cmd_lookup(args) -> int:
+    from viewer import api
     from viewer.referral.lookup import area_from_points, lookup_area, lookup_point
 
-    model = _model(args, progress=not args.json)
+    # check every argument before the (slow) model load, naming the flag
+    top = api.as_top(args.top, "--top")
+    radius = api.as_radius(args.radius, "--radius")
     if args.points:
-        try:
-            pts = json.loads(Path(args.points).read_text())
-        except (OSError, ValueError) as exc:
-            raise ViewerError(f"cannot read the points file ({exc}).", path=args.points,
-                              fix='give a JSON list of [x, y, z] points in mm, e.g. [[-150, 60, 900]].')
-        verts, snap = area_from_points(model, pts, args.radius or 25.0)
-        cands = lookup_area(model, verts)[: args.top]
-        result = {"area_vertices": int(len(verts)), "snap_mm": round(snap, 2),
-                  "candidates": [c.to_json() for c in cands]}
-    elif args.point:
-        t = time.perf_counter()
-        res = lookup_point(model, args.point, args.radius)
-        res.candidates = res.candidates[: args.top]
-        result = res.to_json()
-        result["lookup_ms"] = round((time.perf_counter() - t) * 1000, 3)
+        pts = api.read_points(args.points)
+    elif args.point is not None:
+        point = api.as_point(args.point, "--point")
     else:
         raise ViewerError("lookup needs --point X Y Z or --points FILE.", fix="see referral-viewer lookup --help")
+    model = _model(args, progress=not args.json)
+    if args.points:
+        verts, snap = area_from_points(model, pts, radius or 25.0)
+        cands = lookup_area(model, verts)[:top]
+        result = {"area_vertices": int(len(verts)), "snap_mm": round(snap, 2),
+                  "candidates": [c.to_json() for c in cands]}
+    else:
+        t = time.perf_counter()
+        res = lookup_point(model, point, radius)
+        res.candidates = res.candidates[:top]
+        result = res.to_json()
+        result["lookup_ms"] = round((time.perf_counter() - t) * 1000, 3)
     if args.json:
         print(json.dumps(result, indent=2))
         return 0
@@ -52,7 +61,8 @@ def cmd_lookup(args) -> int:
         print(f"{result['region']['label']}  (snapped {result['snap_mm']} mm)")
     for i, c in enumerate(result["candidates"], 1):
         mesh = "" if c["has_mesh"] else "  [no mesh in this anatomy pack]"
-        print(f"{i:2d}. {c['name']} ({c['side']})  {c['zone']:<9}  {c['score']:.2f}{mesh}")
+        zone = f"{c['zone']} (at the edge, {c['edge_mm']:.0f} mm)" if c.get("at_edge") else c["zone"]
+        print(f"{i:2d}. {c['name']} ({c['side']})  {zone:<9}  {c['score']:.2f}{mesh}")
     if not result["candidates"]:
         print("No published pattern in the maps covers this spot.")
     return 0
@@ -64,7 +74,7 @@ def cmd_validate(args) -> int:
     problems, summary = validate(args.paths or None, meshes=args.meshes, user_maps=args.maps)
     for p in problems:
         print(p)
-    print(summary)
+    print(summary)   # a missing pack is a note in the summary, not a problem: exit 0 then
     return 1 if problems else 0
 
 
@@ -73,8 +83,10 @@ def _csv(text):
 
 
 def cmd_export(args) -> int:
+    from viewer import api
     from viewer.render.export import VIEW_CHOICES, find_muscle, gallery, parse_size, render_pattern
 
+    # check every argument before the (slow) model load, naming the flag
     try:
         size = parse_size(args.size)
     except ValueError as exc:
@@ -85,6 +97,16 @@ def cmd_export(args) -> int:
         raise ViewerError(f"unknown view(s) {', '.join(bad)}.", path="--views",
                           fix=f"choose from {', '.join(VIEW_CHOICES)}, comma-separated.")
     sides = ("right", "left") if args.side == "both" else (args.side or "right",)
+    if args.all and (args.muscle or args.out):
+        raise ViewerError("--all DIR renders many muscles; it cannot be combined with --muscle or --out.",
+                          fix="give either --all DIR (with --muscles/--regions to choose), or --muscle NAME --out FILE.png.")
+    if args.all:
+        api.check_out_dir(args.all, "--all")
+    elif args.out:
+        api.check_png_path(args.out, "--out")
+    if not args.all and (not args.muscle or not args.out):
+        raise ViewerError("export needs --muscle NAME and --out FILE.png (or --all DIR).",
+                          fix="e.g. referral-viewer export --muscle 'gluteus medius' --out gmed.png")
     model = _model(args)
     if args.all:
         def prog(i, n, path):
@@ -98,9 +120,6 @@ def cmd_export(args) -> int:
             raise ViewerError(str(exc), path="--muscles", fix="use names, aliases or FMA ids, comma-separated.")
         print(f"Wrote {len(paths)} images to {args.all}")
         return 0
-    if not args.muscle or not args.out:
-        raise ViewerError("export needs --muscle NAME and --out FILE.png (or --all DIR).",
-                          fix="e.g. referral-viewer export --muscle 'gluteus medius' --out gmed.png")
     muscle = find_muscle(model, args.muscle)
     pattern = model.pattern(muscle.id, sides[0])
     out = render_pattern(model, pattern, args.out, view=views[0], size=size, theme=args.theme,
@@ -110,11 +129,22 @@ def cmd_export(args) -> int:
     return 0
 
 
+def _check_pdf_path(out, name: str) -> Path:
+    path = Path(out).expanduser()
+    if path.is_dir():
+        raise ViewerError(f"{str(out)!r} is a folder.", path=name, fix="give a file name such as handout.pdf.")
+    if path.suffix.lower() != ".pdf":
+        raise ViewerError(f"{str(out)!r} does not end in .pdf.", path=name,
+                          fix="handouts are written as PDF only: give a name ending in .pdf.")
+    from viewer import api
+    api.check_out_dir(path.parent if str(path.parent) else ".", name)
+    return path
+
+
 def cmd_handout(args) -> int:
     from viewer.render.export import find_muscle
 
-    model = _model(args)
-    muscle = find_muscle(model, args.muscle)
+    out = _check_pdf_path(args.out, "--out")
     notes = args.notes or ""
     if args.notes_file:
         try:
@@ -122,64 +152,68 @@ def cmd_handout(args) -> int:
         except (OSError, UnicodeDecodeError) as exc:
             raise ViewerError(f"cannot read the notes file ({exc}).", path=args.notes_file,
                               fix="give a UTF-8 text file, or pass the notes with --notes TEXT.")
+    model = _model(args)
+    muscle = find_muscle(model, args.muscle)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")   # Qt without a window or a display
     from viewer.gui.handout import make_handout
 
-    out = make_handout(model, model.pattern(muscle.id, args.side), notes, args.out, page=args.page)
+    out = make_handout(model, model.pattern(muscle.id, args.side), notes, out, page=args.page)
     print(f"Wrote {out}")
     return 0
 
 
-def add_commands(sub) -> None:
+def add_commands(sub, common) -> None:
+    """Add lookup, validate, export and handout; `common` adds the options every command accepts."""
     lk = sub.add_parser("lookup", help="which muscles can refer pain to this spot or area")
-    lk.add_argument("--point", nargs=3, type=float, metavar=("X", "Y", "Z"),
-                    help="canonical-frame mm (+Z up, -Y anterior, -X subject's right)")
-    lk.add_argument("--points", help="JSON file with a list of [x, y, z] points (a painted area)")
-    lk.add_argument("--radius", type=float, help="mm around the point(s) to include")
-    lk.add_argument("--top", type=int, default=20)
-    lk.add_argument("--json", action="store_true")
-    lk.add_argument("--meshes")
-    lk.add_argument("--maps", help="folder of extra user maps (default $REFERRAL_VIEWER_MAPS)")
+    where = lk.add_mutually_exclusive_group()
+    where.add_argument("--point", nargs=3, type=float, metavar=("X", "Y", "Z"),
+                       help="a painful spot in canonical-frame mm (+Z up, -Y anterior, -X subject's right)")
+    where.add_argument("--points", metavar="FILE",
+                       help="JSON file with a list of [x, y, z] points in mm (a painted area)")
+    lk.add_argument("--radius", type=float, metavar="MM",
+                    help="include the skin within MM of the point(s), 0 < MM <= 300 (area default 25)")
+    lk.add_argument("--top", type=int, default=20, metavar="N", help="show at most N candidates (default 20)")
+    lk.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    common(lk)
     lk.set_defaults(func=cmd_lookup)
 
     va = sub.add_parser("validate", help="check referral-map files")
     va.add_argument("paths", nargs="*", help="map files (default: all built-in and user maps)")
-    va.add_argument("--meshes")
-    va.add_argument("--maps")
+    common(va)
     va.set_defaults(func=cmd_validate)
 
     ex = sub.add_parser("export", help="render a pattern (or many) to slide-ready PNGs off-screen")
-    ex.add_argument("--muscle")
-    ex.add_argument("--side", choices=["right", "left", "both"])
+    ex.add_argument("--muscle", help="muscle name, alias or FMA id, e.g. 'gluteus minimus'")
+    ex.add_argument("--side", choices=["right", "left", "both"], help="which side's pattern (default right)")
     ex.add_argument("--view", choices=["best", "anterior", "posterior", "right", "left", "superior"],
-                    help="default: the view that shows most of the pattern")
-    ex.add_argument("--views", help="with --all: comma-separated views, e.g. best,anterior,posterior")
-    ex.add_argument("--out")
+                    help="camera direction (default best: the view that shows most of the pattern)")
+    ex.add_argument("--views", metavar="V1,V2",
+                    help="with --all: comma-separated views, e.g. best,anterior,posterior")
+    ex.add_argument("--out", metavar="FILE.png", help="the PNG file to write")
     ex.add_argument("--all", metavar="DIR", help="render many patterns into DIR (see --muscles, --regions)")
-    ex.add_argument("--muscles", help="with --all: comma-separated muscle names, aliases or FMA ids")
-    ex.add_argument("--regions", help="with --all: comma-separated body regions, e.g. hip,thigh,neck")
+    ex.add_argument("--muscles", metavar="NAMES", help="with --all: comma-separated muscle names, aliases or FMA ids")
+    ex.add_argument("--regions", metavar="REGIONS", help="with --all: comma-separated body regions, e.g. hip,thigh,neck")
     ex.add_argument("--contact-sheets", action="store_true",
                     help="with --all: also one contact sheet per body region and side")
     ex.add_argument("--sheets-only", action="store_true", help="with --all: contact sheets only")
-    ex.add_argument("--size", default="1920x1080", help="WIDTHxHEIGHT up to 3840x2160 (default 1920x1080)")
-    ex.add_argument("--theme", choices=["light", "dark"], default="light")
+    ex.add_argument("--size", default="1920x1080", metavar="WxH",
+                    help="image size in pixels, up to 3840x2160 (default 1920x1080)")
+    ex.add_argument("--theme", choices=["light", "dark"], default="light", help="slide theme (default light)")
     ex.add_argument("--transparent", action="store_true",
                     help="no background; text keeps a halo so it reads on light and dark slides")
-    ex.add_argument("--no-title", action="store_true")
-    ex.add_argument("--no-legend", action="store_true")
-    ex.add_argument("--no-attribution", action="store_true")
+    ex.add_argument("--no-title", action="store_true", help="leave out the title")
+    ex.add_argument("--no-legend", action="store_true", help="leave out the colour legend")
+    ex.add_argument("--no-attribution", action="store_true", help="leave out the attribution line")
     ex.add_argument("--no-labels", action="store_true", help="no trigger-point labels")
-    ex.add_argument("--meshes")
-    ex.add_argument("--maps")
+    common(ex)
     ex.set_defaults(func=cmd_export)
 
     ho = sub.add_parser("handout", help="write a one-page patient handout PDF for a muscle")
-    ho.add_argument("--muscle", required=True)
-    ho.add_argument("--side", choices=["right", "left"], default="right")
-    ho.add_argument("--out", required=True, help="FILE.pdf")
+    ho.add_argument("--muscle", required=True, help="muscle name, alias or FMA id")
+    ho.add_argument("--side", choices=["right", "left"], default="right", help="which side (default right)")
+    ho.add_argument("--out", required=True, metavar="FILE.pdf", help="the PDF file to write")
     ho.add_argument("--notes", help="the therapist's notes, printed on the handout")
-    ho.add_argument("--notes-file", help="read the notes from a UTF-8 text file")
-    ho.add_argument("--page", choices=["A4", "Letter"], default="A4")
-    ho.add_argument("--meshes")
-    ho.add_argument("--maps")
+    ho.add_argument("--notes-file", metavar="FILE", help="read the notes from a UTF-8 text file")
+    ho.add_argument("--page", choices=["A4", "Letter"], default="A4", help="paper size (default A4)")
+    common(ho)
     ho.set_defaults(func=cmd_handout)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.resources
 import os
 from pathlib import Path
 
@@ -30,6 +31,22 @@ def meshes_dir(explicit: str | os.PathLike | None = None) -> Path:
 
 
 def builtin_maps_dir() -> Path:
+    """The built-in maps, landmarks and regions (`referral_maps/`).
+
+    They ship as package data of the top-level `referral_maps` package (a
+    namespace package: the folder stays at the repository top level, as the
+    design card wants) and are found through importlib.resources, so a wheel
+    installed anywhere finds them; a checkout without an install falls back to
+    the folder beside `viewer/`.
+    """
+    try:
+        # joinpath on a namespace package's MultiplexedPath returns a real path on disk
+        landmarks = importlib.resources.files("referral_maps").joinpath("landmarks.yaml")
+        path = Path(str(landmarks)).parent
+        if (path / "muscles").is_dir():
+            return path
+    except (ImportError, OSError, TypeError, ValueError):
+        pass   # an editable install maps the namespace to a placeholder path: use the checkout
     return REPO_DIR / "referral_maps"
 
 

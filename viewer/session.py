@@ -42,6 +42,9 @@ FORMAT = "referral-viewer-session"
 VERSION = 1
 SIDES = ("right", "left")
 MAX_NOTES = 1_000_000
+MAX_SESSION_BYTES = 50_000_000
+MAX_MARKS = 10_000
+MAX_DRAWING = 5_000_000
 
 
 class SessionError(ViewerError):
@@ -100,23 +103,24 @@ class Session:
                                f"{version}; this one reads up to {VERSION}).", path=source,
                                fix="update referral-viewer.")
         pack_key = data.get("pack_key", "")
-        if not isinstance(pack_key, str):
+        if not isinstance(pack_key, str) or len(pack_key) > 200:
             raise bad("\"pack_key\" must be a string.")
         marks = []
         raw_marks = data.get("marks", [])
-        if not isinstance(raw_marks, list):
-            raise bad("\"marks\" must be a list.")
+        if not isinstance(raw_marks, list) or len(raw_marks) > MAX_MARKS:
+            raise bad(f"\"marks\" must be a list of at most {MAX_MARKS:,} marks.")
         for i, m in enumerate(raw_marks):
             if not isinstance(m, dict) or not _is_index(m.get("vertex")) or not _is_point(m.get("point")):
                 raise bad(f"marks[{i}] must be {{\"vertex\": int >= 0, \"point\": [x, y, z]}}.")
             marks.append(Mark(int(m["vertex"]), tuple(float(x) for x in m["point"])))
         drawing = data.get("drawing", [])
-        if not isinstance(drawing, list) or not all(_is_index(v) for v in drawing):
+        if (not isinstance(drawing, list) or len(drawing) > MAX_DRAWING
+                or not all(_is_index(v) for v in drawing)):
             raise bad("\"drawing\" must be a list of skin vertex ids (integers >= 0).")
         sel = data.get("selected")
         if sel is not None:
             if (not isinstance(sel, dict) or not isinstance(sel.get("muscle_id"), str)
-                    or sel.get("side") not in SIDES):
+                    or len(sel["muscle_id"]) > 200 or sel.get("side") not in SIDES):
                 raise bad("\"selected\" must be null or {\"muscle_id\": str, \"side\": \"right\"|\"left\"}.")
             sel = (sel["muscle_id"], sel["side"])
         notes = data.get("notes", "")
@@ -134,26 +138,28 @@ class Session:
 
     @classmethod
     def load(cls, path: str | Path) -> "Session":
+        """Read a session file: regular file, at most 50 MB, JSON nested at most as deep as the
+        format needs; every failure is a SessionError naming this file (never the previous one)."""
+        from viewer import safeio
+
         path = Path(path)
         try:
-            raw = path.read_bytes()
-        except OSError as exc:
-            raise SessionError(f"cannot read the session file ({exc.strerror or exc}).", path=path) from None
-        try:
-            data = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise SessionError(f"the file is not valid JSON ({exc}); it may be damaged or not a session.",
-                               path=path, fix="open a file saved by referral-viewer.") from None
+            data = safeio.load_json(path, what="session file", max_bytes=MAX_SESSION_BYTES,
+                                    fix="open a file saved by referral-viewer (File > Save session).")
+        except SessionError:
+            raise
+        except ViewerError as exc:
+            raise SessionError(str(exc)) from None
         return cls.from_json(data, source=path)
 
 
 def _is_index(v) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool) and v >= 0
+    return isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 2**31
 
 
 def _is_point(p) -> bool:
     return (isinstance(p, list) and len(p) == 3
-            and all(isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) for x in p))
+            and all(isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) and abs(x) < 3000 for x in p))
 
 
 # -- autosave -------------------------------------------------------------------

@@ -14,7 +14,6 @@ import errno
 import hashlib
 import json
 import shutil
-import tempfile
 import time
 import uuid
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from viewer import ATTRIBUTION, __version__, atomic
-from viewer.anatomy import catalogue, register, sources
+from viewer.anatomy import catalogue, packfs, register, sources
 from viewer.anatomy.muscles import MusclePart, make_part, muscles_from_glb
 from viewer.anatomy.pack import current_pack
 from viewer.anatomy.skin import build_skin
@@ -58,11 +57,23 @@ def build_pack(source, root, *, sha256: str | None = None, verify: bool = True,
     src = sources.resolve(source, sha256=sha256, verify=verify, progress=progress is not None)
     params = {"target_vertices": target_vertices, "voxel_mm": 4.0}
     key = _key(src, params)
+    with packfs.build_lock(root, say):   # hook (packfs): one build at a time per pack folder
+        packfs.clean_stale(root)
+        return _build_locked(src, root, key, params, target_vertices, force, say, t0)
+
+
+def _build_locked(src, root, key, params, target_vertices, force, say, t0) -> BuildReport:
     existing = current_pack(root)
     if existing is not None and not force:
-        manifest = json.loads((existing / "manifest.json").read_text())
-        if manifest.get("key") == key:
-            return BuildReport(existing, True, time.perf_counter() - t0, manifest)
+        try:
+            manifest = json.loads((existing / "manifest.json").read_text())
+        except (OSError, ValueError):
+            manifest = {}
+        if isinstance(manifest, dict) and manifest.get("key") == key:
+            bad = packfs.problems(existing, manifest)   # hook (packfs): a damaged pack is rebuilt
+            if not bad:
+                return BuildReport(existing, True, time.perf_counter() - t0, manifest)
+            say(f"the pack is damaged ({'; '.join(bad)}); rebuilding")
 
     say(f"building pack from {src.origin}")
     skin_v, skin_f, parts, skipped, source_files = _read_source(src)
@@ -178,7 +189,7 @@ def _write(root: Path, key: str, skin, parts: list[MusclePart], manifest: dict) 
     # A fresh name every build: the pack in use is never renamed or deleted
     # before current.json points elsewhere.
     final = root / f"pack-{key[:12]}-{uuid.uuid4().hex[:6]}"
-    tmp = Path(tempfile.mkdtemp(prefix=".building-", dir=root))
+    tmp = packfs.new_workdir(root)   # hook (packfs): marked working folder
     try:
         np.savez(tmp / "skin.npz", vertices=skin.vertices, faces=skin.faces, normals=skin.normals)
         counts_v = np.array([len(p.vertices) for p in parts])
@@ -189,6 +200,7 @@ def _write(root: Path, key: str, skin, parts: list[MusclePart], manifest: dict) 
                  normals=np.vstack([p.normals for p in parts]).astype(np.float32),
                  vertex_counts=counts_v, face_counts=counts_f)
         _write_display_lod(tmp / "muscles_display.npz", parts)
+        manifest["files"] = packfs.checksums(tmp)   # hook (packfs): verified on load and by build
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
         tmp.rename(final)
         atomic.write_json(root / "current.json", {"pack": final.name, "key": key})
@@ -198,11 +210,7 @@ def _write(root: Path, key: str, skin, parts: list[MusclePart], manifest: dict) 
         raise ViewerError(f"{what}; the new pack was discarded and the previous pack is untouched.",
                           path=root, fix="free some disk space (about 30 MB are needed) or choose "
                                          "another location with --meshes DIR, then build again.") from None
-    for old in root.glob("pack-*"):
-        if old != final:
-            shutil.rmtree(old, ignore_errors=True)
-    for stale in root.glob(".building-*"):
-        shutil.rmtree(stale, ignore_errors=True)
+    packfs.remove_old_packs(root, keep=final)   # hook (packfs): only marked folders of ours
     return final
 
 

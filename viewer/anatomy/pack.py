@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import zipfile
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -48,8 +49,15 @@ class Pack:
     """A built pack: arrays are loaded eagerly (fast, ~10 MB), PolyData lazily."""
 
     def __init__(self, pack_dir: Path):
+        from viewer.anatomy import packfs   # hook (packfs): checked manifest and files
+        from viewer.safeio import load_json
+
         self.dir = Path(pack_dir)
-        self.manifest = json.loads((self.dir / "manifest.json").read_text())
+        self.manifest = packfs.check_manifest(load_json(self.dir / "manifest.json", what="pack manifest",
+                                                        max_bytes=20_000_000), self.dir)
+        bad = packfs.problems(self.dir, self.manifest)
+        if bad:
+            raise packfs.damaged(self.dir, "; ".join(bad))
         with np.load(self.dir / "skin.npz") as z:
             self.skin_vertices = z["vertices"]
             self.skin_faces = z["faces"]
@@ -57,6 +65,10 @@ class Pack:
         with np.load(self.dir / "muscles.npz") as z:
             self._mv, self._mf, self._mn = z["vertices"], z["faces"], z["normals"]
             vc, fc = z["vertex_counts"], z["face_counts"]
+        if (len(vc) != len(self.manifest["parts"]) or int(vc.sum()) != len(self._mv)
+                or int(fc.sum()) != len(self._mf) or len(self.skin_faces) == 0
+                or int(self.skin_faces.max()) >= len(self.skin_vertices)):   # hook (packfs): shape check
+            raise packfs.damaged(self.dir, "muscles.npz, skin.npz and manifest.json do not agree")
         vo, fo = np.concatenate([[0], np.cumsum(vc)]), np.concatenate([[0], np.cumsum(fc)])
         self.parts: list[Part] = []
         for i, e in enumerate(self.manifest["parts"]):
@@ -135,6 +147,9 @@ def load_pack(meshes: str | Path | None = None) -> Pack:
                               "--source official to download BodyParts3D), or pass --meshes DIR.")
     try:
         return Pack(pack)
-    except (OSError, ValueError, KeyError) as exc:
-        raise ViewerError(f"The mesh pack is damaged ({type(exc).__name__}: {exc}).", path=pack,
-                          fix="rebuild it with `referral-viewer build --source ... --force`.") from None
+    except ViewerError:
+        raise
+    except (OSError, ValueError, KeyError, TypeError, IndexError, EOFError, zipfile.BadZipFile) as exc:
+        from viewer.anatomy import packfs
+
+        raise packfs.damaged(pack, f"{type(exc).__name__}: {exc}") from None

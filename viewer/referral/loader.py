@@ -9,8 +9,12 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from viewer import config
+from viewer import config, safeio
+from viewer.errors import ViewerError
 from viewer.referral.schema import MuscleMap, cross_check
+
+MAX_MAP_BYTES = 256_000        # the largest built-in map is ~9 KB
+MAX_USER_MAPS = 500
 
 
 @dataclass
@@ -32,6 +36,7 @@ class MapSet:
     hashes: dict[str, str] = field(default_factory=dict)       # id -> sha256 of the file
     problems: list[Problem] = field(default_factory=list)
     digest: str = ""                                           # content hash of the loaded files
+    n_builtin: int = 0                                         # built-in files read (the first ones)
 
     def by_id(self, muscle_id: str) -> MuscleMap:
         for m in self.maps:
@@ -62,7 +67,7 @@ def _node_line(root, loc) -> int | None:
     return line
 
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)   # libyaml when available: ~10x faster
+_Loader = safeio._YamlLoader
 
 
 def _is_union_tag(x) -> bool:
@@ -71,27 +76,47 @@ def _is_union_tag(x) -> bool:
 
 
 def parse_map(path: Path) -> tuple[MuscleMap | None, list[Problem], bytes]:
+    """One map file -> (map or None, problems, raw bytes). Never raises for bad content:
+    a FIFO, a device, a huge, deep or alias-bombed file is a Problem like any other."""
     path = Path(path)
     try:
-        raw = path.read_bytes()
-        text = raw.decode("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        return None, [Problem(path, None, "", f"cannot read the file ({exc})")], b""
+        raw = safeio.read_regular(path, MAX_MAP_BYTES, "map file")
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return None, [Problem(path, None, "", f"not UTF-8 text ({exc.reason} at byte {exc.start})")], raw
+        safeio.check_yaml_shape(text, path)
+    except ViewerError as exc:
+        return None, [Problem(path, None, "", _strip_path(str(exc), path))], b""
     try:
         data = yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None
         return None, [Problem(path, line, "", f"not valid YAML: {getattr(exc, 'problem', exc)}")], raw
+    except (RecursionError, MemoryError):
+        return None, [Problem(path, None, "", "too deeply nested or too large to read")], raw
     if not isinstance(data, dict):
         return None, [Problem(path, 1, "", "expected a mapping of fields (id, name, zones, ...)")], raw
+    try:
+        return _validate(path, text, data, raw)
+    except (RecursionError, MemoryError):
+        return None, [Problem(path, None, "", "too deeply nested or too large to check")], raw
+
+
+def _strip_path(msg: str, path: Path) -> str:
+    prefix = f"{path}: "
+    return msg[len(prefix):] if msg.startswith(prefix) else msg
+
+
+def _validate(path: Path, text: str, data: dict, raw: bytes):
     root = None   # the node tree (for line numbers) is only parsed when there is an error
     try:
         m = MuscleMap.model_validate(data)
     except ValidationError as exc:
         root = yaml.compose(text, Loader=_Loader)
         problems = []
-        for err in exc.errors():
+        for err in exc.errors()[:20]:   # a garbage file can have thousands; the first ones say enough
             loc = tuple(x for x in err["loc"] if not _is_union_tag(x))
             msg = err["msg"]
             if isinstance(err.get("input"), dict) and "string" in msg:
@@ -110,15 +135,21 @@ def load_maps(user_dir: str | Path | None = None, builtin_dir: Path | None = Non
     """Built-in maps plus a user's maps; a broken user file is reported and skipped."""
     builtin_dir = builtin_dir or (config.builtin_maps_dir() / "muscles")
     paths = list(files) if files is not None else sorted(Path(builtin_dir).glob("*.yaml"))
+    n_builtin = len(paths) if files is None else 0
     user = config.user_maps_dir(user_dir)
+    out = MapSet()
     if files is None and user is not None:
         if user.is_dir():
-            paths += sorted(user.glob("*.yaml")) + sorted(user.glob("*.yml"))
-    out = MapSet()
+            found = sorted(user.glob("*.yaml")) + sorted(user.glob("*.yml"))
+            if len(found) > MAX_USER_MAPS:
+                out.problems.append(Problem(user, None, "", f"{len(found)} map files; only the first "
+                                                            f"{MAX_USER_MAPS} are read"))
+            paths += found[:MAX_USER_MAPS]
+        else:
+            out.problems.append(Problem(user, None, "", "the user maps folder does not exist"))
     h = hashlib.sha256()
-    if files is None and user is not None and not user.is_dir():
-        out.problems.append(Problem(user, None, "", "the user maps folder does not exist"))
-    for path in paths:
+    builtin_names: dict[str, Path] = {}     # lower-case id/FMA/name/alias of built-ins -> file
+    for i, path in enumerate(paths):
         m, problems, raw = parse_map(path)
         out.problems += problems
         if m is None:
@@ -127,12 +158,46 @@ def load_maps(user_dir: str | Path | None = None, builtin_dir: Path | None = Non
             out.problems.append(Problem(path, 1, "id", f"duplicate id {m.id}, already defined in "
                                                         f"{out.files[m.id]}; this file is skipped"))
             continue
+        if i >= n_builtin:
+            # built-ins may share a group alias ("quads"); a user map may not take any name of
+            # a built-in, or the built-in would become unreachable by that name
+            clash = next(((f, v) for f, v in _names_of(m) if v.strip().lower() in builtin_names), None)
+            if clash is not None:
+                fld, value = clash
+                out.problems.append(Problem(
+                    path, _field_line(raw, fld), fld,
+                    f"{value!r} is already used by the built-in map {builtin_names[value.strip().lower()].name}; "
+                    "a user map needs its own id, FMA id, name and aliases; this file is skipped"))
+                continue
+        else:
+            for _f, value in _names_of(m):
+                builtin_names.setdefault(value.strip().lower(), path)
         out.maps.append(m)
         out.files[m.id] = path
         out.hashes[m.id] = hashlib.sha256(raw).hexdigest()
         h.update(path.name.encode() + b"\0" + raw + b"\0")
     out.digest = h.hexdigest()
+    out.n_builtin = n_builtin
     return out
+
+
+def _names_of(m: MuscleMap):
+    """(field, value) of every name a user can find this muscle by."""
+    yield "id", m.id
+    yield "name", m.name
+    for i, a in enumerate(m.aliases):
+        yield f"aliases.{i}", a
+    for i, a in enumerate(m.also_fma):
+        yield f"also_fma.{i}", a
+
+
+def _field_line(raw: bytes, fld: str) -> int | None:
+    try:
+        root = yaml.compose(raw.decode("utf-8"), Loader=_Loader)
+    except Exception:   # already parsed once; a line number is a nicety
+        return None
+    loc = tuple(int(x) if x.isdigit() else x for x in fld.split("."))
+    return _node_line(root, loc)
 
 
 @dataclass
@@ -145,10 +210,20 @@ class Landmark:
 
 def load_landmarks(path: Path | None = None) -> dict[str, Landmark]:
     path = path or config.builtin_maps_dir() / "landmarks.yaml"
-    data = yaml.safe_load(Path(path).read_text())["landmarks"]
-    return {name: Landmark(name, v["side"], v.get("description", ""),
-                           tuple(v["point"]) if v.get("point") else None)
-            for name, v in data.items()}
+    data, _ = safeio.load_yaml(path, what="landmarks file")
+    try:
+        out = {}
+        for name, v in data["landmarks"].items():
+            pt = v.get("point")
+            if pt is not None:
+                pt = tuple(float(x) for x in pt)
+                if len(pt) != 3 or not all(abs(x) < 3000 for x in pt):   # also refuses NaN
+                    raise ValueError(f"landmark {name!r}: point must be [x, y, z] in mm, |x| < 3000")
+            out[name] = Landmark(str(name), v["side"], v.get("description", ""), pt)
+        return out
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ViewerError(f"the landmarks file is damaged ({type(exc).__name__}: {exc}).", path=path,
+                          fix="restore it from the release (or `git checkout referral_maps/`).") from None
 
 
 @dataclass
@@ -161,8 +236,13 @@ class RegionDef:
 
 def load_regions(path: Path | None = None) -> dict[str, RegionDef]:
     path = path or config.builtin_maps_dir() / "regions.yaml"
-    data = yaml.safe_load(Path(path).read_text())["regions"]
-    return {n: RegionDef(n, v["side"], v["label"], list(v["seeds"])) for n, v in data.items()}
+    data, _ = safeio.load_yaml(path, what="regions file")
+    try:
+        return {str(n): RegionDef(str(n), v["side"], str(v["label"]), [str(x) for x in v["seeds"]])
+                for n, v in data["regions"].items()}
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ViewerError(f"the regions file is damaged ({type(exc).__name__}: {exc}).", path=path,
+                          fix="restore it from the release (or `git checkout referral_maps/`).") from None
 
 
 def file_digest(*paths: Path) -> str:

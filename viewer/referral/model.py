@@ -97,6 +97,53 @@ def _part_ids(pack: Pack, m: MuscleMap, side: str) -> list[str]:
     return [p.id for p in pack.parts if p.side == side and normalize(p.base) in wanted]
 
 
+def _checked(maps: MapSet, pack: Pack, geo: SkinGeometry, landmarks, region_defs, problems) -> MapSet:
+    """The maps that pass exactly `validate`'s checks; the others are reported and skipped."""
+    from viewer.referral.validate import check_map
+
+    part_bases = {normalize(p.base) for p in pack.parts}
+    keep = MapSet(problems=maps.problems, digest=maps.digest, n_builtin=maps.n_builtin)
+    for m in maps.maps:
+        path = maps.files[m.id]
+        found = check_map(m, path, landmarks, region_defs, geo.tree, part_bases)
+        if found:
+            problems.extend(found)
+            problems.append(Problem(path, None, "", f"{m.name} skipped: fix the problems above "
+                                                    "(`referral-viewer validate` lists them)"))
+            continue
+        keep.maps.append(m)
+        keep.files[m.id] = path
+        keep.hashes[m.id] = maps.hashes[m.id]
+    return keep
+
+
+def _read_cache(path: Path, n_vertices: int) -> dict:
+    """The field cache, or {} when it is missing, damaged or foreign: it is only ever recomputed."""
+    import zipfile
+
+    try:
+        if not path.is_file():
+            return {}
+        with np.load(path, allow_pickle=False) as z:
+            out = {k: z[k] for k in z.files}
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, MemoryError):
+        return {}
+    # a column of the wrong length (another pack, a hand-edited file) would break the lookup
+    return {k: v for k, v in out.items() if v.ndim == 1 and len(v) == n_vertices}
+
+
+def _write_cache(path: Path, arrays: dict, problems: list) -> None:
+    """Save the cache; on a read-only folder or a full disk, warn and keep it in memory."""
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    try:
+        atomic.write_bytes(path, buf.getvalue())
+    except OSError as exc:
+        problems.append(Problem(path, None, "", f"could not save the referral cache ({exc.strerror or exc}); "
+                                                "it is kept in memory and recomputed next start. Free "
+                                                "disk space or make the folder writable to speed up starts"))
+
+
 def load_model(pack: Pack, *, user_maps=None, maps: MapSet | None = None, cache_dir: Path | None = None,
                progress=None) -> ReferralModel:
     """Maps, regions and fields for this pack; computes what the cache lacks."""
@@ -110,16 +157,11 @@ def load_model(pack: Pack, *, user_maps=None, maps: MapSet | None = None, cache_
     geo = SkinGeometry(pack.skin_vertices, pack.skin_faces, pack.skin_normals)
     regions = region_table(region_defs)
     problems = list(maps.problems)
+    maps = _checked(maps, pack, geo, landmarks, region_defs, problems)
 
     cache_dir = Path(cache_dir or (pack.dir.parent / "cache"))
     cache_file = cache_dir / f"referral-{pack.key[:12]}.npz"
-    cached = {}
-    if cache_file.exists():
-        try:
-            with np.load(cache_file, allow_pickle=False) as z:
-                cached = {k: z[k] for k in z.files}
-        except (OSError, ValueError):
-            cached = {}
+    cached = _read_cache(cache_file, geo.n)
     timings = {"cache_read_s": round(time.perf_counter() - t0, 3)}
 
     dirty = False
@@ -186,9 +228,7 @@ def load_model(pack: Pack, *, user_maps=None, maps: MapSet | None = None, cache_
         timings["fields_computed"] = computed
     if dirty:
         keep = {k: v for k, v in cached.items() if k in used or k in (region_key, segment_key)}
-        buf = io.BytesIO()
-        np.savez(buf, **keep)
-        atomic.write_bytes(cache_file, buf.getvalue())
+        _write_cache(cache_file, keep, problems)
     n = geo.n
     ess = np.column_stack(ess_cols) if ess_cols else np.zeros((n, 0), np.float16)
     spill = np.column_stack(spill_cols) if spill_cols else np.zeros((n, 0), np.float16)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import Literal, Union
+import math
+from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -13,24 +14,42 @@ BODY_REGIONS = ("head", "neck", "shoulder", "upper_back", "chest", "abdomen", "l
                 "hip", "thigh", "leg", "foot", "arm", "forearm", "hand")
 
 
+# Caps that keep one hostile or mistyped file from hanging or exhausting the app
+# (a real map uses at most 6 zones, strokes or trigger points, and a few KB of text).
+MAX_COORD_MM = 3000.0          # |coordinate| and |offset| in mm: the body is < 2 m tall
+MAX_ZONES = 30                 # per kind (essential, spillover)
+MAX_STROKES = 50               # per zone
+MAX_POINTS = 100               # per stroke
+MAX_TRIGGER_POINTS = 30
+MAX_STROKE_MM = 5000.0         # polyline length of a stroke given by raw points
+MAX_LIST = 200                 # any other list (aliases, sources, symptoms, ...)
+MAX_TEXT = 20_000              # characters in any one text field
+
+Coord = Annotated[float, Field(gt=-MAX_COORD_MM, lt=MAX_COORD_MM)]
+Vec3 = tuple[Coord, Coord, Coord]
+Text = Annotated[str, Field(max_length=MAX_TEXT)]
+
+
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    # allow_inf_nan=False: NaN/inf coordinates are refused here, not discovered in a field computation
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, allow_inf_nan=False,
+                              str_max_length=MAX_TEXT)
 
 
 class Anchored(_Strict):
-    at: str
-    offset: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    at: str = Field(max_length=200)
+    offset: Vec3 = (0.0, 0.0, 0.0)
 
 
 # A point is a landmark name, a landmark plus offset, or a raw canonical [x, y, z].
-PointRef = Union[str, Anchored, tuple[float, float, float]]
+PointRef = Union[Annotated[str, Field(max_length=200)], Anchored, Vec3]
 
 
 class TriggerPoint(_Strict):
     label: str = Field(min_length=1)
     at: str | None = None
-    offset: tuple[float, float, float] = (0.0, 0.0, 0.0)
-    point: tuple[float, float, float] | None = None
+    offset: Vec3 = (0.0, 0.0, 0.0)
+    point: Vec3 | None = None
     description: str = Field(min_length=3)
     how_to_find: str = ""
     mirror: bool = True   # false: a one-sided feature, shown on the authored (right) side only
@@ -47,8 +66,17 @@ class TriggerPoint(_Strict):
 
 
 class Stroke(_Strict):
-    points: list[PointRef] = Field(min_length=1)
+    points: list[PointRef] = Field(min_length=1, max_length=MAX_POINTS)
     width: float = Field(gt=0, le=400, description="full-strength band width in mm")
+
+    @model_validator(mode="after")
+    def _length(self):
+        raw = [p for p in self.points if isinstance(p, tuple)]
+        if len(raw) == len(self.points) and len(raw) > 1:
+            length = sum(math.dist(a, b) for a, b in zip(raw, raw[1:]))
+            if length > MAX_STROKE_MM:
+                raise ValueError(f"the stroke is {length:.0f} mm long (at most {MAX_STROKE_MM:.0f} mm)")
+        return self
 
 
 class RegionRef(_Strict):
@@ -58,9 +86,9 @@ class RegionRef(_Strict):
 
 class Zone(_Strict):
     description: str = Field(min_length=3)
-    from_: list[str] = Field(default_factory=list, alias="from")
-    strokes: list[Stroke] = Field(default_factory=list)
-    regions: list[Union[str, RegionRef]] = Field(default_factory=list)
+    from_: list[str] = Field(default_factory=list, alias="from", max_length=MAX_LIST)
+    strokes: list[Stroke] = Field(default_factory=list, max_length=MAX_STROKES)
+    regions: list[Union[str, RegionRef]] = Field(default_factory=list, max_length=MAX_LIST)
     bilateral: bool = False   # this zone also appears on the opposite side
     mirror: bool = True       # false: a one-sided feature, never mirrored to the left pattern
     # Body segments the zone may paint besides those its strokes and regions lie on.
@@ -77,8 +105,8 @@ class Zone(_Strict):
 
 
 class Zones(_Strict):
-    essential: list[Zone] = Field(min_length=1)
-    spillover: list[Zone] = Field(default_factory=list)
+    essential: list[Zone] = Field(min_length=1, max_length=MAX_ZONES)
+    spillover: list[Zone] = Field(default_factory=list, max_length=MAX_ZONES)
 
 
 class Treatment(_Strict):
@@ -113,25 +141,25 @@ class Anatomy(_Strict):
 
 
 class MuscleMap(_Strict):
-    id: str = Field(pattern=r"^FMA\d+$")
-    name: str = Field(min_length=2)
-    aliases: list[str] = Field(default_factory=list)
+    id: str = Field(pattern=r"^FMA\d{1,12}$", max_length=15)
+    name: str = Field(min_length=2, max_length=200)
+    aliases: list[Annotated[str, Field(max_length=200)]] = Field(default_factory=list, max_length=MAX_LIST)
     body_region: Literal[BODY_REGIONS]  # type: ignore[valid-type]
-    mesh_parts: list[str] = Field(default_factory=list)
+    mesh_parts: list[str] = Field(default_factory=list, max_length=MAX_LIST)
     no_mesh: bool = False
-    also_fma: list[str] = Field(default_factory=list)
+    also_fma: list[Annotated[str, Field(max_length=15)]] = Field(default_factory=list, max_length=MAX_LIST)
     description: str = Field(min_length=20)
     patient_description: str = ""
     anatomy: Anatomy | None = None
-    trigger_points: list[TriggerPoint] = Field(min_length=1)
+    trigger_points: list[TriggerPoint] = Field(min_length=1, max_length=MAX_TRIGGER_POINTS)
     zones: Zones
     bilateral: bool = False
     mirror: bool = True
-    symptoms: list[str] = Field(default_factory=list)
-    differentials: list[str] = Field(default_factory=list)
-    perpetuating_factors: list[str] = Field(default_factory=list)
+    symptoms: list[str] = Field(default_factory=list, max_length=MAX_LIST)
+    differentials: list[str] = Field(default_factory=list, max_length=MAX_LIST)
+    perpetuating_factors: list[str] = Field(default_factory=list, max_length=MAX_LIST)
     treatment: Treatment = Field(default_factory=Treatment)
-    sources: list[str] = Field(min_length=1)
+    sources: list[str] = Field(min_length=1, max_length=MAX_LIST)
 
     @field_validator("also_fma")
     @classmethod

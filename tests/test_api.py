@@ -1,0 +1,77 @@
+"""The public Python API (viewer.api): results, rendering, and errors that name the argument."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from viewer import api as rv
+from viewer.errors import ViewerError
+
+HIP = (-165, -75, 801)
+
+
+def test_lookup_matches_the_cli_ranking(model):
+    from viewer.referral.lookup import lookup_point
+
+    res = rv.lookup(model, HIP, top=3)
+    assert res.region["name"] == "greater_trochanter" and res.snap_mm < 5
+    full = lookup_point(model, np.array(HIP, float))
+    assert [c.muscle_id for c in res.candidates] == [c.muscle_id for c in full.candidates[:3]]
+    assert "Tensor fasciae latae" in [c.name for c in res.candidates]
+
+
+def test_lookup_area_and_lists(model):
+    cands = rv.lookup_area(model, [HIP, (-160, -70, 760)], top=5)
+    assert 0 < len(cands) <= 5 and all(0 <= c.score <= 1 for c in cands)
+    muscles = rv.muscles(model)
+    pats = rv.patterns(model)
+    assert len(pats) == len(model.patterns) and len(muscles) == len(model.maps.maps)
+    assert {"id", "name", "aliases", "body_region", "has_mesh"} <= set(muscles[0])
+    assert rv.find(model, "TFL").muscle.name == "Tensor fasciae latae"
+
+
+@pytest.mark.parametrize("call, arg", [
+    (lambda m: rv.lookup(m, (float("nan"), 0, 800)), "point"),
+    (lambda m: rv.lookup(m, (1, 2)), "point"),
+    (lambda m: rv.lookup(m, "abc"), "point"),
+    (lambda m: rv.lookup(m, (0, -600, 1000)), "point"),      # far in front of the body
+    (lambda m: rv.lookup(m, HIP, radius_mm=float("inf")), "radius_mm"),
+    (lambda m: rv.lookup(m, HIP, radius_mm=-2), "radius_mm"),
+    (lambda m: rv.lookup(m, HIP, top=-3), "top"),
+    (lambda m: rv.lookup_area(m, []), "points"),
+    (lambda m: rv.lookup_area(m, [[1, 2, 3], [1, 2]]), "points[1]"),
+    (lambda m: rv.find(m, "no such muscle"), "muscle"),
+    (lambda m: rv.find(m, "TFL", side="middle"), "side"),
+    (lambda m: rv.render(m, "TFL", size=(10, 10)), "size"),
+    (lambda m: rv.render(m, "TFL", view="below"), "view"),
+    (lambda m: rv.render(m, "TFL", out="x.jpg"), "out"),
+])
+def test_errors_name_the_argument_not_a_flag(model, call, arg):
+    with pytest.raises(ViewerError) as exc:
+        call(model)
+    msg = str(exc.value)
+    assert msg.startswith(arg) and "--" not in msg.split(".")[0], msg
+
+
+@pytest.mark.slow
+def test_render_to_array_and_file(model, tmp_path):
+    img = rv.render(model, "gluteus minimus", view="right", size=(320, 240))
+    assert img.shape[:2] == (240, 320) and img.dtype == np.uint8
+    assert len(np.unique(img.reshape(-1, img.shape[2]), axis=0)) > 50   # a real picture, not blank
+    out = rv.render(model, "gluteus minimus", size=(320, 240), out=tmp_path / "g.png")
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.slow
+def test_show_draws_into_a_given_plotter(model):
+    import pyvista as pv
+
+    plotter = pv.Plotter(off_screen=True, window_size=(200, 150))
+    try:
+        assert rv.show(model, "piriformis", plotter) is plotter
+        assert len(plotter.renderer.actors) >= 2   # skin and trigger points at least
+        img = plotter.screenshot(return_img=True)
+        assert img.std() > 1
+    finally:
+        plotter.close()

@@ -1,0 +1,376 @@
+"""The public Python API: load the model, look up a spot or an area, render a pattern.
+
+Example
+-------
+>>> import viewer.api as rv
+>>> model = rv.load()                                  # the built pack and every map
+>>> [c.name for c in rv.lookup(model, (-165, -75, 801)).candidates][:3]
+>>> rv.render(model, "gluteus minimus", out="gmin.png", size=(800, 600))
+
+Errors are `viewer.errors.ViewerError` (one paragraph) and name the argument
+that was wrong (``point``, ``radius_mm``, ...), never a command-line flag.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+from viewer.errors import ViewerError
+
+MAX_COORD_MM = 3000.0      # the body is < 2 m tall; anything beyond is a unit or typing error
+MAX_RADIUS_MM = 300.0      # a disc larger than a thigh's length is no longer a "spot"
+MAX_AREA_POINTS = 100_000
+VIEWS = ("anterior", "posterior", "right", "left", "superior")
+SIDES = ("right", "left")
+
+__all__ = ["load", "lookup", "lookup_area", "muscles", "patterns", "find", "render", "show",
+           "as_point", "as_points", "as_radius", "as_top", "read_points", "ViewerError"]
+
+
+# -- argument checks (shared with the CLI, which passes its flag names) ----------
+def as_point(value, name: str = "point") -> np.ndarray:
+    """A finite canonical-frame point in mm as a float64 array of shape (3,).
+
+    Raises
+    ------
+    ViewerError
+        Not three finite numbers within +-3000 mm; the message names ``name``.
+    """
+    pts = _numbers(value, name, shape="three numbers [x, y, z]")
+    if pts.shape != (3,):
+        raise _arg(name, f"must be three numbers [x, y, z] in mm, got shape {pts.shape}.")
+    _bounded(pts, name)
+    return pts
+
+
+def as_points(value, name: str = "points") -> np.ndarray:
+    """A painted area: a non-empty list of [x, y, z] points, as an (N, 3) float64 array.
+
+    Raises
+    ------
+    ViewerError
+        Empty, ragged, not numbers, non-finite, out of range or more than 100,000 points.
+    """
+    if not isinstance(value, (list, tuple, np.ndarray)) or len(value) == 0:
+        raise _arg(name, "must be a non-empty list of [x, y, z] points in mm, e.g. [[-150, 60, 900]].")
+    if len(value) > MAX_AREA_POINTS:
+        raise _arg(name, f"has {len(value):,} points; at most {MAX_AREA_POINTS:,} are allowed.")
+    for i, p in enumerate(value):
+        if not isinstance(p, (list, tuple, np.ndarray)) or len(p) != 3:
+            raise _arg(f"{name}[{i}]", f"must be a point [x, y, z] in mm, got {_short(p)}.")
+    pts = _numbers(value, name, shape="a list of [x, y, z] points")
+    _bounded(pts, name)
+    return pts.reshape(-1, 3)
+
+
+def as_radius(value, name: str = "radius_mm", *, allow_none: bool = True) -> float | None:
+    """A radius in mm: None (no disc), or a finite number in (0, 300].
+
+    Raises
+    ------
+    ViewerError
+        Negative, zero, infinite, NaN or larger than 300 mm.
+    """
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
+        raise _arg(name, f"must be a number of millimetres, got {_short(value)}.")
+    v = float(value)
+    if not (math.isfinite(v) and 0 < v <= MAX_RADIUS_MM):
+        raise _arg(name, f"must be more than 0 and at most {MAX_RADIUS_MM:.0f} mm, got {value}.")
+    return v
+
+
+def as_top(value, name: str = "top") -> int:
+    """How many candidates to return: a whole number >= 1."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise _arg(name, f"must be a whole number of at least 1, got {_short(value)}.")
+    return int(value)
+
+
+def read_points(path, name: str = "points file") -> np.ndarray:
+    """Read a painted area from a JSON file holding a list of [x, y, z] points (mm).
+
+    Raises
+    ------
+    ViewerError
+        Not a regular file, too large, not JSON, or not a valid list of points.
+    """
+    from viewer import safeio
+
+    fix = 'give a JSON list of [x, y, z] points in mm, e.g. [[-150, 60, 900], [-140, 60, 905]].'
+    data = safeio.load_json(path, what="points file", max_bytes=20_000_000, fix=fix)
+    try:
+        return as_points(data, name=f"{path}")
+    except ViewerError as exc:
+        raise ViewerError(str(exc), fix=None if "Fix:" in str(exc) else fix) from None
+
+
+# -- loading and queries --------------------------------------------------------
+def load(meshes=None, maps=None, *, progress=None):
+    """Load the mesh pack and the referral model (built-in maps plus optional user maps).
+
+    Parameters
+    ----------
+    meshes : str or Path, optional
+        Pack folder; default ``meshes/`` in a checkout, ``$REFERRAL_VIEWER_MESHES`` or the
+        per-user data folder.
+    maps : str or Path, optional
+        Folder of extra user maps; a broken one is reported in ``model.problems`` and skipped.
+    progress : callable, optional
+        Called with a message while fields are computed (first run only).
+
+    Returns
+    -------
+    viewer.referral.model.ReferralModel
+        ``model.patterns``, ``model.maps.maps``, ``model.problems`` and the queries below.
+    """
+    from viewer.anatomy.pack import load_pack
+    from viewer.referral.model import load_model
+
+    pack = load_pack(meshes)
+    return load_model(pack, user_maps=maps, progress=progress)
+
+
+def lookup(model, point, radius_mm: float | None = None, top: int = 20):
+    """Candidate muscles for a painful spot.
+
+    Parameters
+    ----------
+    model : ReferralModel
+        From `load`.
+    point : array_like of 3 floats
+        Canonical-frame mm (+Z up, -Y anterior, -X the subject's right); snapped to the skin,
+        refused beyond 50 mm from it.
+    radius_mm : float, optional
+        Include the skin within this radius (0 < r <= 300).
+    top : int
+        At most this many candidates (>= 1).
+
+    Returns
+    -------
+    viewer.referral.lookup.SpotResult
+        ``.region``, ``.snap_mm``, ``.candidates`` (ranked) and ``.to_json()``.
+    """
+    from viewer.referral import lookup as L
+
+    p, r, top = as_point(point), as_radius(radius_mm), as_top(top)
+    try:
+        res = L.lookup_point(model, p, r)
+    except ViewerError as exc:   # the layer below names the CLI flag
+        raise ViewerError(str(exc).replace("--point: ", "point: ", 1)) from None
+    res.candidates = res.candidates[:top]
+    return res
+
+
+def lookup_area(model, points, radius_mm: float = 25.0, top: int = 20):
+    """Candidate muscles for a painted area, ranked by how much of it they explain.
+
+    Parameters
+    ----------
+    model : ReferralModel
+    points : array_like, shape (N, 3)
+        Points on the painted area in canonical mm; each paints a disc of ``radius_mm``.
+    radius_mm : float
+        Disc radius (0 < r <= 300).
+    top : int
+        At most this many candidates.
+
+    Returns
+    -------
+    list of viewer.referral.lookup.Candidate
+    """
+    from viewer.referral import lookup as L
+
+    pts, r, top = as_points(points), as_radius(radius_mm, allow_none=False), as_top(top)
+    try:
+        verts, _snap = L.area_from_points(model, pts, r)
+    except ViewerError as exc:
+        raise ViewerError(str(exc).replace("--points: ", "points: ", 1)) from None
+    return L.lookup_area(model, verts)[:top]
+
+
+def muscles(model) -> list[dict]:
+    """Every muscle with a map: id, name, aliases, body region and whether the pack has its mesh."""
+    meshed = {p.muscle.id for p in model.patterns if p.has_mesh}
+    return [{"id": m.id, "name": m.name, "aliases": list(m.aliases), "body_region": m.body_region,
+             "has_mesh": m.id in meshed} for m in model.maps.maps]
+
+
+def patterns(model) -> list[dict]:
+    """Every pattern (one per muscle and side): index, muscle id and name, side, has_mesh."""
+    return [{"index": p.index, "muscle_id": p.muscle.id, "name": p.muscle.name, "side": p.side,
+             "has_mesh": p.has_mesh} for p in model.patterns]
+
+
+def find(model, muscle: str, side: str = "right"):
+    """The pattern of one muscle, by name, alias or FMA id (case-insensitive).
+
+    Raises
+    ------
+    ViewerError
+        No match or several matches (the message lists them), or an unknown side.
+    """
+    if not isinstance(muscle, str) or not muscle.strip():
+        raise _arg("muscle", "must be a muscle name, alias or FMA id, e.g. 'gluteus minimus'.")
+    if side not in SIDES:
+        raise _arg("side", f"must be 'right' or 'left', got {_short(side)}.")
+    found = model.find_muscles(muscle)
+    if not found:
+        raise _arg("muscle", f"no muscle matches {muscle!r}; see muscles(model) for the names.")
+    if len(found) > 1:
+        raise _arg("muscle", f"{muscle!r} matches several muscles: "
+                             f"{', '.join(m.name for m in found[:8])}; give the full name or FMA id.")
+    return model.pattern(found[0].id, side)
+
+
+def show(model, muscle: str, plotter=None, *, side: str = "right", view: str | None = None,
+         skin_opacity: float = 0.8):
+    """Draw a pattern into a `pyvista.Plotter` (works with PyVista's notebook backend).
+
+    Parameters
+    ----------
+    model : ReferralModel
+    muscle : str
+        Name, alias or FMA id.
+    plotter : pyvista.Plotter, optional
+        Drawn into; a new one is made when omitted. Call ``plotter.show()`` yourself.
+    side : {'right', 'left'}
+    view : {'anterior', 'posterior', 'right', 'left', 'superior'}, optional
+        Default: the view that faces the pattern.
+    skin_opacity : float
+        0..1.
+
+    Returns
+    -------
+    pyvista.Plotter
+    """
+    import pyvista as pv
+
+    from viewer.render.scene import BodyScene
+
+    pattern = find(model, muscle, side)
+    if view is not None and view not in VIEWS:
+        raise _arg("view", f"must be one of {', '.join(VIEWS)}, got {_short(view)}.")
+    if not (isinstance(skin_opacity, (int, float)) and 0 <= skin_opacity <= 1):
+        raise _arg("skin_opacity", f"must be a number from 0 to 1, got {_short(skin_opacity)}.")
+    plotter = plotter if plotter is not None else pv.Plotter()
+    scene = BodyScene(plotter, model, skin_opacity=skin_opacity, show_muscles=False)
+    scene.show_pattern(pattern, render=False)
+    scene.set_view(view or scene.best_view(), focus="pattern", render=False)
+    plotter._referral_scene = scene   # keep the scene (and its callbacks) alive with the plotter
+    return plotter
+
+
+def render(model, muscle: str, *, side: str = "right", view: str | None = None, size=(1600, 1200),
+           out=None, transparent: bool = False):
+    """Render a pattern off-screen, with title, legend and attribution.
+
+    Parameters
+    ----------
+    model : ReferralModel
+    muscle : str
+        Name, alias or FMA id.
+    side : {'right', 'left'}
+    view : str, optional
+        One of 'anterior', 'posterior', 'right', 'left', 'superior'; default faces the pattern.
+    size : (int, int)
+        Width and height in pixels, 16..3840 x 16..2160.
+    out : str or Path, optional
+        A ``.png`` file to write atomically. Without it the image is returned.
+    transparent : bool
+        Transparent background.
+
+    Returns
+    -------
+    Path or numpy.ndarray
+        The written path, or an (H, W, 3|4) uint8 image.
+    """
+    import pyvista as pv
+
+    from viewer.render import export as E
+    from viewer.render.scene import BodyScene
+
+    pattern = find(model, muscle, side)
+    if view is not None and view not in VIEWS:
+        raise _arg("view", f"must be one of {', '.join(VIEWS)}, got {_short(view)}.")
+    try:
+        w, h = (int(x) for x in size)
+    except (TypeError, ValueError):
+        raise _arg("size", f"must be (width, height) in pixels, got {_short(size)}.") from None
+    if not (16 <= w <= E.MAX_SIZE[0] and 16 <= h <= E.MAX_SIZE[1]):
+        raise _arg("size", f"{w}x{h} is outside 16x16 .. {E.MAX_SIZE[0]}x{E.MAX_SIZE[1]}.")
+    if out is not None:
+        return E.render_pattern(model, pattern, check_png_path(out, "out"), view=view, size=(w, h),
+                                transparent=transparent)
+    with E.Exporter(model) as exporter:   # the same slide image as `referral-viewer export`
+        img = exporter.render(pattern, view=view, size=(w, h), transparent=transparent)
+    return img if transparent else img[..., :3]
+
+
+def check_png_path(out, name: str = "out") -> Path:
+    """A path a PNG can be written to: ends in .png, not a folder, its parent not a file."""
+    path = Path(out).expanduser()
+    if path.is_dir():
+        raise _arg(name, f"{str(out)!r} is a folder; give a file name such as {path / 'pattern.png'}.")
+    if path.suffix.lower() != ".png":
+        raise _arg(name, f"{str(out)!r} does not end in .png; images are written as PNG only.")
+    _no_file_above(path, out, name)
+    return path
+
+
+def check_out_dir(out, name: str = "out_dir") -> Path:
+    """A folder images can be written into: it may not exist yet, but it may not be a file."""
+    path = Path(out).expanduser()
+    if path.exists() and not path.is_dir():
+        raise _arg(name, f"{str(out)!r} is a file, not a folder.")
+    _no_file_above(path, out, name)
+    return path
+
+
+def _no_file_above(path: Path, out, name: str) -> None:
+    """The nearest existing ancestor must be a folder, or nothing can be created below it."""
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise _arg(name, f"{str(parent)!r} is a file, so {str(out)!r} cannot be created under it.")
+            return
+
+
+# -- helpers --------------------------------------------------------------------
+def _arg(name: str, what: str) -> ViewerError:
+    return ViewerError(f"{name} {what}")
+
+
+def _short(v) -> str:
+    r = repr(v)
+    return r if len(r) <= 60 else r[:57] + "..."
+
+
+def _numbers(value, name: str, *, shape: str) -> np.ndarray:
+    if isinstance(value, (str, bytes, dict)):
+        raise _arg(name, f"must be {shape} in mm, got {_short(value)}.")
+    try:
+        arr = np.asarray(value, dtype=object)
+    except (ValueError, TypeError):
+        raise _arg(name, f"must be {shape} in mm, got {_short(value)}.") from None
+    flat = arr.reshape(-1) if arr.dtype == object else arr.ravel()
+    for x in flat:
+        if isinstance(x, (bool, np.bool_)) or not isinstance(x, (int, float, np.integer, np.floating)):
+            raise _arg(name, f"must be {shape} in mm; {_short(x)} is not a number.")
+    try:
+        out = np.asarray(value, dtype=np.float64)
+    except (ValueError, TypeError, OverflowError):
+        raise _arg(name, f"must be {shape} in mm, got {_short(value)}.") from None
+    return out
+
+
+def _bounded(pts: np.ndarray, name: str) -> None:
+    if not np.all(np.isfinite(pts)):
+        raise _arg(name, "holds NaN or an infinite value; give finite millimetres.")
+    if np.any(np.abs(pts) >= MAX_COORD_MM):
+        raise _arg(name, f"has a coordinate beyond +-{MAX_COORD_MM:.0f} mm; canonical coordinates are "
+                         "millimetres on a body under 2 m tall (see `referral-viewer info` for its bounds).")

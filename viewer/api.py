@@ -289,10 +289,7 @@ def render(model, muscle: str, *, side: str = "right", view: str | None = None, 
     Path or numpy.ndarray
         The written path, or an (H, W, 3|4) uint8 image.
     """
-    import pyvista as pv
-
     from viewer.render import export as E
-    from viewer.render.scene import BodyScene
 
     pattern = find(model, muscle, side)
     if view is not None and view not in VIEWS:

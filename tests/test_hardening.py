@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -21,9 +22,19 @@ from viewer.errors import ViewerError
 REPO = Path(__file__).resolve().parents[1]
 BUILTIN = REPO / "referral_maps" / "muscles"
 BASE = (BUILTIN / "adductor_longus.yaml").read_text()
-NEW = (BASE.replace("id: FMA22441", "id: FMA99999001").replace("name: Adductor longus", "name: Test muscle")
-       .replace("aliases: [adductors, add longus]", "aliases: [testy]"))
-TP_OFFSET = "offset: [0, -25, 20]"
+
+
+def _sub(text: str, old: str, new: str, count: int = -1) -> str:
+    """str.replace that fails loudly when the built-in file no longer holds `old`
+    (a silent no-op would turn a hostile map into a valid one)."""
+    assert old in text, f"adductor_longus.yaml no longer contains {old!r}: update this test's template"
+    return text.replace(old, new, count)
+
+
+NEW = _sub(_sub(_sub(BASE, "id: FMA22441", "id: FMA99999001"), "name: Adductor longus", "name: Test muscle"),
+           "aliases: [adductors, add longus]", "aliases: [testy]")
+# the first trigger point's offset, whatever its numbers are today
+TP_OFFSET = re.search(r"offset: \[[^\]]*\]", NEW[NEW.index("trigger_points:"):]).group(0)
 HIP = ["-165", "-75", "801"]     # the README's lookup point, on the skin over the greater trochanter
 
 
@@ -35,19 +46,19 @@ def _bomb() -> str:
 
 
 BAD_MAPS = {
-    "nan": NEW.replace(TP_OFFSET, "offset: [.nan, -25, 20]"),
-    "inf": NEW.replace(TP_OFFSET, "offset: [.inf, -25, 20]"),
-    "1e308": NEW.replace(TP_OFFSET, "offset: [1e308, -25, 20]"),
-    "long_stroke": NEW.replace("offset: [0, -30, 10]}", "offset: [0, -30, 2000000000]}", 1),
-    "long_id": NEW.replace("id: FMA99999001", "id: FMA" + "9" * 70000),
+    "nan": _sub(NEW, TP_OFFSET, "offset: [.nan, -25, 20]"),
+    "inf": _sub(NEW, TP_OFFSET, "offset: [.inf, -25, 20]"),
+    "1e308": _sub(NEW, TP_OFFSET, "offset: [1e308, -25, 20]"),
+    "long_stroke": _sub(NEW, "offset: [0, -30, 10]}", "offset: [0, -30, 2000000000]}", 1),
+    "long_id": _sub(NEW, "id: FMA99999001", "id: FMA" + "9" * 70000),
     "deep": "a: " + "[" * 100000 + "]" * 100000 + "\n",
     "alias_bomb": _bomb(),
-    "steals_name": BASE.replace("id: FMA22441", "id: FMA99999002"),
-    "steals_id": BASE.replace("name: Adductor longus", "name: Fake").replace("aliases: [adductors, add longus]",
+    "steals_name": _sub(BASE, "id: FMA22441", "id: FMA99999002"),
+    "steals_id": _sub(_sub(BASE, "name: Adductor longus", "name: Fake"), "aliases: [adductors, add longus]",
                                                                               "aliases: []"),
-    "steals_alias": NEW.replace("aliases: [testy]", "aliases: [QL]"),
-    "steals_fma": NEW.replace("aliases: [testy]", "aliases: [testy]\nalso_fma: [FMA22441]"),
-    "off_skin": NEW.replace(TP_OFFSET, "offset: [0, -400, 20]"),   # schema-valid, validate rejects
+    "steals_alias": _sub(NEW, "aliases: [testy]", "aliases: [QL]"),
+    "steals_fma": _sub(NEW, "aliases: [testy]", "aliases: [testy]\nalso_fma: [FMA22441]"),
+    "off_skin": _sub(NEW, TP_OFFSET, "offset: [0, -400, 20]"),   # schema-valid, validate rejects
 }
 
 

@@ -63,7 +63,6 @@ def test_citation_rule_itself():
                      "Point Manual. 3rd ed. 2019.")
 
 
-@pytest.mark.content(reason="today's Travell & Simons citations give no chapter or figure numbers")
 def test_travell_simons_citations_give_volume_edition_chapter_and_figure():
     bad = []
     for m in MAPS.maps:
@@ -73,7 +72,7 @@ def test_travell_simons_citations_give_volume_edition_chapter_and_figure():
     assert not bad, f"{len(bad)} citations:\n" + "\n".join(bad)
 
 
-@pytest.mark.content(reason="several files cite Travell & Simons alone")
+@pytest.mark.content(reason="16 files still cite Travell & Simons (1st-3rd eds.) alone: no second source confirmed yet")
 def test_two_sources_one_not_travell_simons():
     bad = []
     for m in MAPS.maps:
@@ -83,7 +82,6 @@ def test_two_sources_one_not_travell_simons():
     assert not bad, f"{len(bad)} files:\n" + "\n".join(bad)
 
 
-@pytest.mark.content(reason="anatomy facts (origin, insertion, action, innervation) not yet written")
 def test_anatomy_with_innervation_segments():
     bad = []
     for m in MAPS.maps:

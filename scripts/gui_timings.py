@@ -19,6 +19,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import json
 import platform
 import resource
@@ -31,7 +32,7 @@ import numpy as np
 import psutil
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+sys.path.insert(0, os.environ.get("REFERRAL_VIEWER_CODE", str(REPO)))   # another checkout's code: "before" figures
 
 
 def stats(xs):
@@ -83,9 +84,14 @@ def main() -> int:
     win = MainWindow(autosave=Path("/tmp/referral-viewer-timings-autosave.json"), confirm_close=False)
     win.resize(*(int(x) for x in args.size.split("x")))
     win.show()
+    t_wait = time.perf_counter()
     while win.first_frame_s is None:
         app.processEvents()
-        time.sleep(0.002)
+        time.sleep(0.01)
+        if time.perf_counter() - t_wait > 300:
+            print("error: the window drew no body within 300 s (is the pack built? "
+                  "$REFERRAL_VIEWER_MESHES)", file=sys.stderr)
+            return 2
     first_frame = time.time() - (time.perf_counter() - win.first_frame_s) - start
     model = win.model
     out = {"first_frame_s": round(first_frame, 3), "patterns": len(model.patterns),
@@ -127,6 +133,8 @@ def main() -> int:
                 "list": cand_list.count() > 0,
                 "pattern": scene.pattern is not None and bool(np.any(scene._ess > 0.5) or np.any(scene._spill > 0.5))}
 
+    say = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
+    say("click to frame")
     # -- click -> frame with marker, list and pattern ------------------------------
     frames.check = shows
     click, click_list, click_shows = [], [], None
@@ -167,7 +175,7 @@ def main() -> int:
         for _ in range(notches):
             ev = QWheelEvent(QPointF(pos), QPointF(plotter.mapToGlobal(pos)), QPoint(0, 0), QPoint(0, 120),
                              Qt.NoButton, Qt.NoModifier, Qt.NoScrollPhase, False)
-            app.sendEvent(plotter, ev) if False else app.postEvent(plotter, ev)
+            app.postEvent(plotter, ev)      # queued, as a fast wheel's events are
 
     def settle_frames(timeout=5.0, quiet=0.3):
         last = [time.perf_counter(), len(frames.times)]
@@ -178,8 +186,8 @@ def main() -> int:
             return time.perf_counter() - last[0] > quiet
         _pump(app, quiet_for, timeout)
 
-    if hasattr(win, "reset_view"):
-        win.reset_view()
+    say("wheel")
+    win.reset_view()
     settle_frames()
     one, burst, burst_frames, anchor = [], [], [], []
     V = model.geo.vertices
@@ -204,7 +212,7 @@ def main() -> int:
         if len(frames.times) > n0:
             burst.append((frames.times[-1] - t0) * 1000)
             burst_frames.append(len(frames.times) - n0)
-        win.reset_view() if hasattr(win, "reset_view") else None
+        win.reset_view()
         settle_frames()
     out["wheel_ms"] = stats(one) if one else None
     out["wheel_burst_ms"] = stats(burst) if burst else None
@@ -212,6 +220,7 @@ def main() -> int:
     out["wheel_anchor_px"] = stats(anchor) if anchor else None
 
     # -- camera flight ------------------------------------------------------------
+    say("flight")
     flights = []
     for p in [q for q in model.patterns if q.has_mesh][:5]:
         win.reset_view()
@@ -227,6 +236,7 @@ def main() -> int:
     out["flight_ms"] = stats(flights) if flights else None
 
     # -- rotation -----------------------------------------------------------------
+    say("rotation")
     win.reset_view()
     settle_frames()
     fps = []
@@ -260,7 +270,7 @@ def main() -> int:
     out["model_load"] = model.timings
     win.close()
     out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-    print(json.dumps(out, indent=2))
+    print(json.dumps(out, indent=2), flush=True)   # flushed: VTK may abort at interpreter exit
     return 0
 
 

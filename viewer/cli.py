@@ -108,7 +108,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    session = argv.pop(0) if argv and argv[0].lower().endswith(".json") else None   # referral-viewer FILE.json
     args = parser.parse_args(argv)
+    args.session = session
     if getattr(args, "meshes", None) is None:
         args.meshes = parser.parse_known_args(argv)[0].meshes
     if args.command is None:

@@ -81,7 +81,12 @@ def main() -> int:
     app.setStyle("Fusion")
     from viewer.gui.main_window import MainWindow
 
-    win = MainWindow(autosave=Path("/tmp/referral-viewer-timings-autosave.json"), confirm_close=False)
+    import tempfile
+
+    try:         # this checkout: one autosave folder per window; the "before" code took a file
+        win = MainWindow(autosave_dir=Path(tempfile.mkdtemp(prefix="rv-timings-")), confirm_close=False)
+    except TypeError:
+        win = MainWindow(autosave=Path(tempfile.mkdtemp(prefix="rv-timings-")) / "a.json", confirm_close=False)
     win.resize(*(int(x) for x in args.size.split("x")))
     win.show()
     t_wait = time.perf_counter()
@@ -134,6 +139,11 @@ def main() -> int:
                 "pattern": scene.pattern is not None and bool(np.any(scene._ess > 0.5) or np.any(scene._spill > 0.5))}
 
     say = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
+    # this checkout's actions, or the window before issue 11 (its methods), for "before" figures
+    acts = getattr(win, "actions", None)
+    reset = acts.reset.trigger if hasattr(acts, "reset") else win.reset_view
+    frame = acts.frame.trigger if hasattr(acts, "frame") else win.act_frame.trigger
+    picker = win.view.picker if hasattr(win, "view") else win.picker
     say("click to frame")
     # -- click -> frame with marker, list and pattern ------------------------------
     frames.check = shows
@@ -187,13 +197,13 @@ def main() -> int:
         _pump(app, quiet_for, timeout)
 
     say("wheel")
-    win.reset_view()
+    reset()
     settle_frames()
     one, burst, burst_frames, anchor = [], [], [], []
     V = model.geo.vertices
     for pos in visible_points(5, seed=3):
         # the world point under the cursor before zooming
-        hit = win.picker.pick(QPointF(pos))
+        hit = picker.pick(QPointF(pos))
         settle_frames(quiet=0.1)
         n0 = len(frames.times)
         t0 = time.perf_counter()
@@ -212,7 +222,7 @@ def main() -> int:
         if len(frames.times) > n0:
             burst.append((frames.times[-1] - t0) * 1000)
             burst_frames.append(len(frames.times) - n0)
-        win.reset_view()
+        reset()
         settle_frames()
     out["wheel_ms"] = stats(one) if one else None
     out["wheel_burst_ms"] = stats(burst) if burst else None
@@ -223,13 +233,13 @@ def main() -> int:
     say("flight")
     flights = []
     for p in [q for q in model.patterns if q.has_mesh][:5]:
-        win.reset_view()
+        reset()
         settle_frames()
         win.scene.show_pattern(p)
         settle_frames(quiet=0.1)
         n0 = len(frames.times)
         t0 = time.perf_counter()
-        win.act_frame.trigger()          # the F key's action
+        frame()          # the F key's action
         settle_frames(quiet=0.4)
         if len(frames.times) > n0:
             flights.append((frames.times[-1] - t0) * 1000)
@@ -237,7 +247,7 @@ def main() -> int:
 
     # -- rotation -----------------------------------------------------------------
     say("rotation")
-    win.reset_view()
+    reset()
     settle_frames()
     fps = []
     c = plotter.rect().center()

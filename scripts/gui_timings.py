@@ -150,7 +150,10 @@ def main() -> int:
     click, click_list, click_shows = [], [], None
     for pos in visible_points(args.clicks):
         win.scene.show_pattern(None, render=False)
-        plotter.remove_actor("marks", render=False)
+        try:
+            win.scene.set_marks(None, render=False)
+        except TypeError:            # the scene before issue 11 (always rendered)
+            plotter.remove_actor("marks", render=False)
         cand_list.clear()
         plotter.render()
         _pump(app, lambda: False, 0.05)

@@ -14,7 +14,7 @@ from PySide6.QtCore import QObject, QPointF, Qt, QTimer, Signal
 
 from viewer.gui.picking import MouseRouter, Picker
 
-FLY_MS = 350            # camera flight; the last frame (full meshes) lands within 0.6 s
+FLY_MS = 300            # camera flight; the last frame (full meshes) lands within 0.6 s
 WHEEL_STEP = 1.15       # zoom factor per wheel notch
 SETTLE_MS = 180         # full-detail frame this long after the camera stops
 

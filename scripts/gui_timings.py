@@ -173,11 +173,12 @@ def main() -> int:
             click_list.append((listed[0] - t0) * 1000)
         if full:
             click.append((full[0] - t0) * 1000)
+            click_shows = {"marker": True, "list": True, "pattern": True}
         else:          # this window's click never shows a pattern: time the frame with marker + list
             partial = [t for t, s in zip(frames.times[n0:], frames.shows[n0:]) if s["marker"] and s["list"]]
             if partial:
                 click.append((partial[0] - t0) * 1000)
-        click_shows = frames.shows[-1] if len(frames.shows) > n0 else None
+                click_shows = {"marker": True, "list": True, "pattern": False}
     frames.check = None
     out["click_to_frame_ms"] = stats(click) if click else None
     out["click_to_frame_shows"] = click_shows

@@ -25,6 +25,7 @@ class MuscleBrowser(QWidget):
         super().__init__(parent)
         self.model = None
         self.index = None
+        self.rank = {}
         self.search = QLineEdit(placeholderText="Search: muscle, area or symptom (e.g. knee)…")
         self.search.setClearButtonEnabled(True)
         self.search.setToolTip("Name, alias (QL, TFL, SCM), body region, where it hurts or a symptom; "
@@ -91,8 +92,10 @@ class MuscleBrowser(QWidget):
         if self.model is None:
             return
         q = text.strip().lower()
-        ids = {m.id for m in self.model.find_muscles(q)} | {h.muscle_id for h in self.index.search(q)} \
-            if q else set()
+        ranked = [m.id for m in self.model.find_muscles(q)] + [h.muscle_id for h in self.index.search(q)] \
+            if q else []
+        self.rank = {mid: i for i, mid in reversed(list(enumerate(ranked)))}   # best match first
+        ids = set(ranked)
         for i in range(self.tree.topLevelItemCount()):
             group = self.tree.topLevelItem(i)
             shown = 0
@@ -107,15 +110,18 @@ class MuscleBrowser(QWidget):
         self.no_matches.setVisible(bool(q) and not ids)
 
     def visible_items(self) -> list:
+        """The muscles shown, best match of the search first (tree order without a search)."""
         out = []
         for i in range(self.tree.topLevelItemCount()):
             g = self.tree.topLevelItem(i)
             out += [g.child(j) for j in range(g.childCount())
                     if not g.isHidden() and not g.child(j).isHidden() and g.child(j).flags() & Qt.ItemIsEnabled]
+        if self.search.text().strip():
+            out.sort(key=lambda it: self.rank.get(it.data(0, MUSCLE_ROLE), len(self.rank)))
         return out
 
     def eventFilter(self, obj, ev):
-        """Down or Enter in the search box move to the results (Enter also opens the first)."""
+        """Down or Enter in the search box move to the best match (Enter also opens it)."""
         if obj is self.search and ev.type() == QEvent.KeyPress and ev.key() in (
                 Qt.Key_Down, Qt.Key_Return, Qt.Key_Enter):
             items = self.visible_items()

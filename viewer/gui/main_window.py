@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QM
                                QPlainTextEdit, QSplitter, QStackedWidget, QTabWidget, QVBoxLayout, QWidget)
 
 from viewer import DISCLAIMER
-from viewer.errors import ViewerError
 from viewer.gui import actions, modes
 from viewer.gui.browser import MuscleBrowser
 from viewer.gui.candidates import CandidateList, segments_text
@@ -23,7 +22,7 @@ from viewer.gui.help import HelpDialog, about_html
 from viewer.gui.sessions import SessionController
 from viewer.gui.view3d import View3D
 from viewer.gui.widgets import FirstRunPage, PointStatus, legend
-from viewer.gui.workers import Task, load_pack_and_model
+from viewer.gui.workers import NoPack, Task, load_pack_and_model
 from viewer.state import ViewerState
 
 class MainWindow(QMainWindow):
@@ -163,7 +162,7 @@ class MainWindow(QMainWindow):
         self._task.start()
 
     def _on_load_failed(self, exc) -> None:
-        if isinstance(exc, ViewerError) and "No mesh pack" in str(exc):
+        if isinstance(exc, NoPack):
             self.first_run.text.setText(
                 "<b>No anatomy pack is built yet.</b><br><br>The app builds its 3D body from "
                 "BodyParts3D (DBCLS, CC BY 4.0) on your computer, once.<br>Download it, or use a folder "

@@ -14,7 +14,7 @@ from PySide6.QtCore import QObject, QPointF, Qt, QTimer, Signal
 
 from viewer.gui.picking import MouseRouter, Picker
 
-FLY_MS = 300            # camera flight; the last frame (full meshes) lands within 0.6 s
+FLY_MS = 250            # camera flight; the last frame (full meshes) lands within 0.6 s
 WHEEL_STEP = 1.15       # zoom factor per wheel notch
 SETTLE_MS = 180         # full-detail frame this long after the camera stops
 
@@ -79,8 +79,11 @@ class View3D(QObject):
         if not self._closing and self.scene is not None:
             self.plotter.render()
 
-    def render_now(self) -> None:
+    def render_now(self, *, coarse: bool = False) -> None:
+        """Draw at once; full detail unless `coarse` (frames while the camera moves)."""
         self._render_pending = False
+        if not coarse and self.scene is not None and self.scene.interacting:
+            self.scene.set_interacting(False)
         self.plotter.render()
 
     def _interacting(self, on: bool) -> None:
@@ -143,7 +146,8 @@ class View3D(QObject):
             return
         self.state.mark(hit[1], add=bool(modifiers & Qt.ShiftModifier))
         self.timings["pick_to_candidates_ms"] = (time.perf_counter() - t) * 1000
-        # draw now rather than after the panels: the marker and pattern appear first
+        # draw now, in full detail (VTK's button press started an "interaction"), before the
+        # panels are laid out: the marker and the pattern appear first
         self.render_now()
 
     def _pick_muscle(self, pos: QPointF) -> None:
@@ -193,7 +197,7 @@ class View3D(QObject):
             point = np.array(w[:3]) / (w[3] or 1.0)
         self.scene.set_interacting(True)
         self.scene.zoom_at(point, WHEEL_STEP ** notches, render=False)
-        self.render_now()
+        self.render_now(coarse=True)
         self._settle.start()
         self._camera_changed()
 
@@ -221,9 +225,13 @@ class View3D(QObject):
             return
         t0 = time.perf_counter()
         self.scene.set_interacting(True)
+        last = [0.0]            # duration of the previous frame (s)
 
         def step():
-            s = min(1.0, (time.perf_counter() - t0) * 1000 / self.fly_ms)
+            now = time.perf_counter()
+            # the end comes one frame early rather than one frame late: a slow software frame
+            # would otherwise add its whole duration to the flight
+            s = min(1.0, (now - t0 + last[0]) * 1000 / self.fly_ms)
             k = s * s * (3 - 2 * s)
             (p0, f0, u0), (p1, f1, u1) = start, end
             d0, d1 = p0 - f0, p1 - f1
@@ -237,9 +245,9 @@ class View3D(QObject):
             self.plotter.renderer.ResetCameraClippingRange()
             if s >= 1.0:
                 self._fly.stop()
-                self.scene.set_interacting(False)
                 self._camera_changed()
-            self.render_now()
+            self.render_now(coarse=s < 1.0)
+            last[0] = time.perf_counter() - now
 
         cam.position, cam.focal_point, cam.up = start
         self._fly = QTimer(self, interval=16, timeout=step)

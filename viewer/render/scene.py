@@ -58,8 +58,9 @@ class BodyScene:
         # software-OpenGL frame (bench: 266 -> 133 ms) and draws the same image.
         self.muscle_actor.GetProperty().BackfaceCullingOn()
         self.highlight_actor = None
-        self._marks = pv.PolyData(np.zeros((1, 3)))
         self.marks_actor = None
+        # what the mappers draw in full detail (pyvista may hand them a processed copy)
+        self._full = (self.skin_actor.GetMapper().GetInput(), self.muscle_actor.GetMapper().GetInput())
         # No depth peeling: with Mesa's software OpenGL (OSMesa, Xvfb) it drops
         # the translucent skin entirely; plain alpha blending looks right.
         self.set_view("anterior", render=False)
@@ -249,7 +250,7 @@ class BodyScene:
         if on == self.interacting:
             return
         self.interacting = on
-        skin, _, muscles = self._lod_meshes() if on else (self.skin, None, self.muscles)
+        skin, _, muscles = self._lod_meshes() if on else (self._full[0], None, self._full[1])
         self.skin_actor.GetMapper().SetInputData(skin)
         self.muscle_actor.GetMapper().SetInputData(muscles)
 

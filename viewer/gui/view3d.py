@@ -59,7 +59,9 @@ class View3D(QObject):
         self.router.paintEnded.connect(self.state.end_stroke)
         self.router.wheeled.connect(self._wheeled)
         style = self.plotter.iren.interactor.GetInteractorStyle()
-        style.AddObserver("StartInteractionEvent", lambda *_: self._interacting(True))
+        # coarse meshes from the first camera motion, not at the button press: a click must
+        # never leave the full meshes (its frame is drawn in full detail)
+        style.AddObserver("InteractionEvent", lambda *_: self._interacting(True))
         style.AddObserver("EndInteractionEvent", lambda *_: self._interacting(False))
         ev = self.state.events
         ev.marks.connect(self._marks_changed)
@@ -90,7 +92,9 @@ class View3D(QObject):
         if on:
             self._settle.stop()
             self.scene.set_interacting(True)
-        else:
+            self._moved = True
+        elif getattr(self, "_moved", False):
+            self._moved = False
             self._settle.start()
             self._camera_changed()
 
@@ -151,7 +155,7 @@ class View3D(QObject):
         self.render_now()
 
     def _pick_muscle(self, pos: QPointF) -> None:
-        if not self.scene.muscle_actor.GetVisibility():
+        if not self.scene.muscles_visible:
             return
         hit = self.picker.pick(pos, "muscles")
         if hit is not None:

@@ -53,14 +53,13 @@ class BodyScene:
         self.muscle_actor = plotter.add_mesh(self.muscles, color=style.MUSCLE_CONTEXT, smooth_shading=True,
                                              name="muscles", pickable=True, opacity=1.0,
                                              reset_camera=False)
+        self._muscles_visible = bool(show_muscles)
         self.muscle_actor.SetVisibility(show_muscles)
         # The muscles are closed with outward normals: culling their far sides halves the
         # software-OpenGL frame (bench: 266 -> 133 ms) and draws the same image.
         self.muscle_actor.GetProperty().BackfaceCullingOn()
         self.highlight_actor = None
         self.marks_actor = None
-        # what the mappers draw in full detail (pyvista may hand them a processed copy)
-        self._full = (self.skin_actor.GetMapper().GetInput(), self.muscle_actor.GetMapper().GetInput())
         # No depth peeling: with Mesa's software OpenGL (OSMesa, Xvfb) it drops
         # the translucent skin entirely; plain alpha blending looks right.
         self.set_view("anterior", render=False)
@@ -147,6 +146,7 @@ class BodyScene:
         self.skin.Modified()
         if self._lod is not None:
             self._lod[0].point_data["rgba"] = rgba[self._lod[1]]
+            self._lod[0].Modified()
 
     @property
     def skin_rgb(self) -> np.ndarray:
@@ -206,8 +206,15 @@ class BodyScene:
     def skin_opacity(self) -> float:
         return self._skin_opacity
 
+    @property
+    def muscles_visible(self) -> bool:
+        return self._muscles_visible
+
     def set_muscles_visible(self, visible: bool, *, render: bool = True) -> None:
-        self.muscle_actor.SetVisibility(bool(visible))
+        self._muscles_visible = bool(visible)
+        self.muscle_actor.SetVisibility(self._muscles_visible and not self.interacting)
+        if self._lod is not None:
+            self._lod[3].SetVisibility(self._muscles_visible and self.interacting)
         if render:
             self.plotter.render()
 
@@ -241,18 +248,34 @@ class BodyScene:
             skin = coarse(pv.PolyData(self.skin.points, self.skin.faces))
             vmap = self.model.geo.snap(np.asarray(skin.points))[0]
             skin.point_data["rgba"] = np.asarray(self.skin.point_data["rgba"])[vmap]
-            self._lod = (skin, vmap, coarse(pv.PolyData(self.muscles.points, self.muscles.faces)))
+            # separate hidden actors, shown instead of the full ones while the camera moves:
+            # toggling visibility is free, swapping a mapper's input re-uploads the whole mesh
+            skin_actor = self.plotter.add_mesh(skin, scalars="rgba", rgba=True, smooth_shading=True,
+                                               name="skin_lod", pickable=False, specular=0.1,
+                                               reset_camera=False, render=False)
+            skin_actor.GetProperty().BackfaceCullingOn()
+            self._use_rgba(skin_actor.GetMapper())
+            muscle_actor = self.plotter.add_mesh(coarse(pv.PolyData(self.muscles.points, self.muscles.faces)),
+                                                 color=style.MUSCLE_CONTEXT, smooth_shading=True,
+                                                 name="muscles_lod", pickable=False, reset_camera=False,
+                                                 render=False)
+            muscle_actor.GetProperty().BackfaceCullingOn()
+            skin_actor.SetVisibility(False)
+            muscle_actor.SetVisibility(False)
+            self._lod = (skin, vmap, skin_actor, muscle_actor)
         return self._lod
 
     def set_interacting(self, on: bool) -> None:
-        """Swap the skin and the muscles to their coarse meshes while the camera moves."""
+        """Show the coarse skin and muscles instead of the full ones while the camera moves."""
         on = bool(on)
         if on == self.interacting:
             return
+        lod = self._lod_meshes()
         self.interacting = on
-        skin, _, muscles = self._lod_meshes() if on else (self._full[0], None, self._full[1])
-        self.skin_actor.GetMapper().SetInputData(skin)
-        self.muscle_actor.GetMapper().SetInputData(muscles)
+        self.skin_actor.SetVisibility(not on)
+        lod[2].SetVisibility(on)
+        self.muscle_actor.SetVisibility(self._muscles_visible and not on)
+        lod[3].SetVisibility(self._muscles_visible and on)
 
     # -- camera ---------------------------------------------------------------
     def set_view(self, name: str, *, focus: str = "body", render: bool = True) -> None:

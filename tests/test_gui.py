@@ -1,15 +1,19 @@
-"""The real window, driven by real mouse events (pytest-qt, run under Xvfb):
+"""The real window, driven as a user drives it (pytest-qt, run under Xvfb):
 
     xvfb-run -a .venv/bin/python -m pytest tests/test_gui.py
 
-One window is shared by the module. Needs the built pack and referral patterns;
-skips with the reason otherwise.
+Real mouse clicks and drags on the 3D view, keys through QTest.keyClick, menu and
+toolbar actions through QAction.trigger() or a click on their button; every test
+asserts what the user sees (list rows, labels, titles, colours on the screen).
+One window (1280x720) is shared by the module. Needs the built pack and the
+referral patterns; skips with the reason otherwise.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
+import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -23,11 +27,35 @@ from PySide6.QtCore import QPoint, QPointF, Qt  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
-WINDOW_SIZE = (1500, 920)
+WINDOW_SIZE = (1280, 720)
+REFERENCES = REPO / "tests" / "reference"
+TEST_ID = "FMA999001"
+ANATOMY = """
+anatomy:
+  origin: External surface of the ilium between the anterior and inferior gluteal lines
+  insertion: Anterior border of the greater trochanter
+  action: Abducts and medially rotates the thigh
+  innervation:
+    nerve: Superior gluteal nerve
+    segments: [L4, L5, S1]
+  source: Test fixture, not clinical content (tests/test_gui.py)
+"""
 
 
 @pytest.fixture(scope="module")
-def gui_model():
+def user_maps(tmp_path_factory):
+    """A user map with the optional anatomy block: gluteus minimus's content under a test id."""
+    d = tmp_path_factory.mktemp("maps")
+    text = (REPO / "referral_maps" / "muscles" / "gluteus_minimus.yaml").read_text()
+    text = text.replace("id: FMA22317", f"id: {TEST_ID}").replace("name: Gluteus minimus",
+                                                                  "name: Testus anatomicus")
+    text = text.replace("aliases: [glute min, glut min, G. min]", "aliases: []")
+    (d / "testus.yaml").write_text(text.rstrip() + "\n" + ANATOMY)
+    return d
+
+
+@pytest.fixture(scope="module")
+def gui_model(user_maps):
     from viewer.anatomy import load_pack
     from viewer.errors import ViewerError
     from viewer.referral import model as referral_model
@@ -37,32 +65,48 @@ def gui_model():
     except ViewerError as exc:
         pytest.skip(f"no mesh pack is built ({exc}); run `referral-viewer build` first")
     try:
-        model = referral_model.load_model(pack)
+        model = referral_model.load_model(pack, user_maps=user_maps)
     except Exception as exc:          # landmarks not measured yet, etc.
         pytest.skip(f"referral patterns cannot be loaded yet: {exc}")
     if not model.patterns:
         pytest.skip(f"no referral patterns loaded: {[str(p) for p in model.problems[:3]]}")
+    assert any(m.id == TEST_ID and m.anatomy for m in model.maps.maps), model.problems
     return model
 
 
-@pytest.fixture(scope="module")
-def window(qapp, gui_model, tmp_path_factory):
+def _make_window(qapp, model, autosave_dir, **kw):
     import pyvista as pv
 
     from viewer.gui.main_window import MainWindow
 
     pv.OFF_SCREEN = False
-    w = MainWindow(model=gui_model, autosave=tmp_path_factory.mktemp("state") / "autosave.json",
-                   confirm_close=False)
-    w.fly_ms = 0                       # camera jumps: tests need deterministic frames
+    w = MainWindow(model=model, autosave_dir=autosave_dir, confirm_close=False, **kw)
+    w.view.fly_ms = 0                  # camera jumps: tests need deterministic frames
     w.errors = []
-    w._error = lambda title, text: w.errors.append((title, text))
+    w.error = lambda title, text: w.errors.append((title, text))      # message boxes, collected
     w.resize(*WINDOW_SIZE)
     w.show()
     QTest.qWaitForWindowExposed(w)
+    w.activateWindow()
+    QTest.qWaitForWindowActive(w)
+    w.resizeDocks([w.left_dock, w.right_dock], [250, 380], Qt.Horizontal)   # a fixed 3D view size
     _settle(qapp)
+    return w
+
+
+@pytest.fixture(scope="module")
+def window(qapp, gui_model, tmp_path_factory):
+    w = _make_window(qapp, gui_model, tmp_path_factory.mktemp("autosave"))
     yield w
     w.close()
+
+
+def _wait_until(cond, ms):
+    for _ in range(ms // 20):
+        if cond():
+            return True
+        QTest.qWait(20)
+    return cond()
 
 
 def _settle(qapp, ms=60):
@@ -71,31 +115,30 @@ def _settle(qapp, ms=60):
         QTest.qWait(ms // 5)
 
 
+def _key(w, key, mod=Qt.NoModifier, target=None):
+    QTest.keyClick(target or w.focusWidget() or w, key, mod)
+    _settle(QtCore.QCoreApplication.instance())
+
+
 def _reset(w):
-    w.set_paint_mode(False)
-    w.clear_pain()
-    w.select_pattern(None)
-    w.notes.setPlainText("")
-    w.set_view("anterior")
+    if w.actions.paint.isChecked():
+        w.actions.paint.trigger()
+    w.actions.patient.setChecked(False)
+    w.actions.new.trigger()
+    w.actions.escape.trigger()
+    w.actions.views["anterior"].trigger()
+    _settle(QtCore.QCoreApplication.instance())
 
 
-def _pattern(model):
-    """Gluteus minimus (right) when present, else the first right-side pattern with a mesh."""
-    for m in model.find_muscles("gluteus minimus"):
-        try:
-            return model.pattern(m.id, "right")
-        except KeyError:
-            pass
-    return next(p for p in model.patterns if p.side == "right" and p.has_mesh)
+def _pattern(model, side="right"):
+    return model.pattern(model.find_muscles("gluteus minimus")[0].id, side)
 
 
 def _essential(model, p, at=0.55):
-    """Vertices inside a pattern's essential zone (0.55: where it is drawn in the flat zone colour)."""
     return np.flatnonzero(model.zone_weights(p)[0] >= at)
 
 
 def _screen_pos(w, xyz) -> QPointF:
-    """World point -> Qt widget position: WorldToDisplay, flip y, divide by devicePixelRatio."""
     ren = w.plotter.renderer
     ren.SetWorldPoint(*xyz, 1.0)
     ren.WorldToDisplay()
@@ -104,318 +147,498 @@ def _screen_pos(w, xyz) -> QPointF:
     return QPointF(dx / dpr, w.plotter.height() - 1 - dy / dpr)
 
 
-def _visible_vertex(w, vertices):
+def _visible_vertex(w, vertices, seed=1):
     """A vertex of the set that faces the camera and is the first skin hit under its pixel."""
     model = w.model
     cam = np.array(w.plotter.camera.position)
     V, N = model.geo.vertices, model.geo.normals
-    cand = [int(v) for v in vertices]
-    facing = [v for v in cand if np.dot(N[v], (cam - V[v]) / np.linalg.norm(cam - V[v])) > 0.8]
-    rng = np.random.default_rng(1)
-    for v in rng.permutation(facing)[:200]:
+    facing = [int(v) for v in vertices if np.dot(N[v], (cam - V[v]) / np.linalg.norm(cam - V[v])) > 0.8]
+    for v in np.random.default_rng(seed).permutation(facing)[:300]:
         pos = _screen_pos(w, V[v])
-        if not (20 < pos.x() < w.plotter.width() - 20 and 20 < pos.y() < w.plotter.height() - 20):
+        if not (30 < pos.x() < w.plotter.width() - 30 and 30 < pos.y() < w.plotter.height() - 30):
             continue
-        hit = w.picker.pick(QPointF(round(pos.x()), round(pos.y())))
+        hit = w.view.picker.pick(QPointF(round(pos.x()), round(pos.y())))
         if hit is not None and np.linalg.norm(np.array(hit[1]) - V[v]) < 6.0:
             return int(v), QPoint(round(pos.x()), round(pos.y()))
     pytest.fail("no visible vertex of the pattern in this view")
 
 
-def test_click_on_skin_lists_the_candidates_of_lookup_vertex(window, qapp):
-    from viewer.referral.lookup import lookup_vertex
+def _click(w, pos, mod=Qt.NoModifier):
+    QTest.mouseClick(w.plotter, Qt.LeftButton, mod, pos)
+    _settle(QtCore.QCoreApplication.instance())
+
+
+def _red(img):
+    return (img[..., 0] > 140) & (img[..., 1] < 60) & (img[..., 2] < 60)
+
+
+def _rows(w):
+    return [w.candidates.list.item(i).data(Qt.UserRole + 1) for i in range(w.candidates.list.count())]
+
+
+# -- clicks ---------------------------------------------------------------------------
+def test_click_lists_candidates_and_paints_the_top_pattern(window, qapp):
+    from viewer.referral.lookup import lookup_point, lookup_vertex
 
     _reset(window)
     p = _pattern(window.model)
-    window.scene.show_pattern(p)
-    window.set_view(window.scene.best_view())
-    window.scene.show_pattern(None)
-    _settle(qapp)
+    window.actions.views["right"].trigger()
     target, pos = _visible_vertex(window, _essential(window.model, p))
+    _click(window, pos)
 
-    QTest.mouseClick(window.plotter, Qt.LeftButton, Qt.NoModifier, pos)
-    _settle(qapp)
-
-    assert len(window.marks) == 1
-    picked = window.marks[0].vertex
-    assert np.linalg.norm(window.model.geo.vertices[picked] - window.model.geo.vertices[target]) < 8.0
-    shown = window.candidates.candidates
-    assert [(c.muscle_id, c.side, c.zone) for c in shown] == \
-        [(c.muscle_id, c.side, c.zone) for c in lookup_vertex(window.model, picked)]
-    assert shown and window.candidates.list.count() == len(shown)
+    rows = _rows(window)
+    marks = window.state.marks
+    assert len(marks) == 1
+    assert [(c.muscle_id, c.side, c.zone) for c in rows] == \
+        [(c.muscle_id, c.side, c.zone) for c in lookup_vertex(window.model, marks[0].vertex)]
     assert "Pain at:" in window.candidates.title.text()
-    # the spot is in the pattern's essential zone, so its muscle is listed
-    if window.model.zone_weights(p)[0][picked] >= 0.5:
-        assert (p.muscle.id, p.side) in [(c.muscle_id, c.side) for c in shown]
-    assert window.scene.plotter.actors.get("marks") is not None
+    # the top candidate's pattern is painted and its row highlighted
+    top = window.model.patterns[rows[0].pattern]
+    assert window.scene.pattern is top and window.candidates.list.currentRow() == 0
+    img = window.plotter.screenshot(return_img=True)
+    assert _red(img).sum() > 300
+    assert window.plotter.actors.get("marks") is not None
+    # the clicked point in the status bar, and its lookup command gives the same answer
+    label = window.point_status.label.text()
+    assert label.startswith("Point: ") and label.endswith(" mm")
+    window.actions.copy_lookup.trigger()
+    cmd = QtCore.QCoreApplication.instance().clipboard().text()
+    assert cmd.startswith("referral-viewer lookup --point ")
+    xyz = [float(x) for x in cmd.split("--point ")[1].split()]
+    assert lookup_point(window.model, xyz).candidates[0].muscle_id == rows[0].muscle_id
 
 
-def test_drag_rotates_without_marking(window, qapp):
+def test_a_new_click_replaces_the_old_pattern(window, qapp):
     _reset(window)
-    _settle(qapp)
-    before = np.array(window.plotter.camera.position)
+    p = _pattern(window.model, "left")
+    window.state.select_muscle(p.muscle.id, "left")      # a muscle chosen before the click
+    window.actions.views["right"].trigger()
+    assert window.scene.pattern is p
+    _, pos = _visible_vertex(window, _essential(window.model, _pattern(window.model)))
+    _click(window, pos)
+    rows = _rows(window)
+    assert window.scene.pattern is window.model.patterns[rows[0].pattern]
+    assert window.scene.pattern is not p
+    # nothing of the left pattern stays painted on the skin
+    left_only = _essential(window.model, p)
+    shown = window.model.zone_weights(window.scene.pattern)
+    still = left_only[(shown[0][left_only] < 0.3) & (shown[1][left_only] < 0.3)]
+    assert np.all(window.scene.skin_rgb[still] != np.array([179, 0, 0], np.uint8))
+
+
+def test_drag_rotates_and_never_marks(window, qapp):
+    _reset(window)
+    cam = window.plotter.camera
+    before = (np.array(cam.position), np.array(cam.focal_point))
     c = window.plotter.rect().center()
     QTest.mousePress(window.plotter, Qt.LeftButton, Qt.NoModifier, c)
-    for dx in range(0, 80, 10):
+    for dx in range(0, 90, 10):
         QTest.mouseMove(window.plotter, c + QPoint(dx, dx // 3))
-    QTest.mouseRelease(window.plotter, Qt.LeftButton, Qt.NoModifier, c + QPoint(80, 26))
-    _settle(qapp)
-    assert window.marks == []
-    assert window.candidates.candidates == []
-    del before     # rotation itself is VTK's; the point is that a drag never marks
+    QTest.mouseRelease(window.plotter, Qt.LeftButton, Qt.NoModifier, c + QPoint(90, 30))
+    _settle(qapp, 300)
+    after = (np.array(cam.position), np.array(cam.focal_point))
+    assert window.state.marks == [] and window.candidates.list.count() == 0
+    # the camera orbited: it moved, around the same focal point, at the same distance
+    assert np.linalg.norm(after[0] - before[0]) > 100.0
+    assert np.allclose(after[1], before[1], atol=1.0)
+    assert abs(np.linalg.norm(after[0] - after[1]) - np.linalg.norm(before[0] - before[1])) < 1.0
+    assert not window.scene.interacting          # the full meshes are back once the drag ends
 
 
-def test_hover_names_the_region(window, qapp):
+def test_wheel_zooms_toward_the_cursor_and_coalesces(window, qapp, monkeypatch):
+    from PySide6.QtGui import QWheelEvent
+
     _reset(window)
-    _settle(qapp)
+    model = window.model
+    _, pos = _visible_vertex(window, np.flatnonzero(model.geo.vertices[:, 2] > 1300), seed=4)
+    hit = np.array(window.view.picker.pick(QPointF(pos))[1])
+    d0 = np.linalg.norm(np.array(window.plotter.camera.position) - hit)
+    frames, zooms = [], []
+    obs = window.plotter.render_window.AddObserver("EndEvent", lambda *a: frames.append(1))
+    zoom_at = window.scene.zoom_at
+    monkeypatch.setattr(window.scene, "zoom_at", lambda *a, **k: (zooms.append(a[1]), zoom_at(*a, **k)))
+    for _ in range(6):                 # a fast wheel: six notches queued before any is handled
+        qapp.postEvent(window.plotter, QWheelEvent(QPointF(pos), QPointF(window.plotter.mapToGlobal(pos)),
+                                                   QPoint(0, 0), QPoint(0, 120), Qt.NoButton, Qt.NoModifier,
+                                                   Qt.NoScrollPhase, False))
+    _settle(qapp, 400)
+    window.plotter.render_window.RemoveObserver(obs)
+    d1 = np.linalg.norm(np.array(window.plotter.camera.position) - hit)
+    assert d1 < d0 / 1.5                                    # zoomed in by the six notches
+    after = _screen_pos(window, hit)
+    assert abs(after.x() - pos.x()) < 3 and abs(after.y() - pos.y()) < 3   # the point stayed under the cursor
+    assert len(zooms) <= 2 and len(frames) < 6             # the queued notches make one or two zooms, not six
+
+
+def test_status_bar_region_follows_camera_moves(window, qapp):
+    _reset(window)
     model = window.model
     v, pos = _visible_vertex(window, np.arange(0, len(model.geo.vertices), 7))
-    window.router.hovered.emit(QPointF(pos))
-    QTest.qWait(80)
-    assert model.region_of(v).display.split(" (")[0] in window.hover_label.text()
+    QTest.mouseMove(window.plotter, pos)
+    _settle(qapp, 100)
+    assert model.region_of(v).display in window.hover_label.text()
+    _key(window, Qt.Key_2, target=window.plotter)            # posterior view, mouse not moved
+    _settle(qapp, 100)
+    hit = window.view.picker.pick(QPointF(pos))
+    expected = "Not over the skin" if hit is None else model.region_of(window.state.snap(hit[1])).display
+    assert expected in window.hover_label.text()
 
 
-def test_candidate_hover_and_click_paint_the_pattern(window, qapp):
-    from viewer.render import style
-
+# -- keys, focus, search ---------------------------------------------------------------
+def test_view_keys_work_at_start_and_escape_leaves_the_search(window, qapp):
     _reset(window)
+    assert window.focusWidget() is not window.browser.search
+    _key(window, Qt.Key_2)
+    assert window.scene.current_view == "posterior" and window.browser.search.text() == ""
+    _key(window, Qt.Key_F, Qt.ControlModifier)                # Find: focus the search box
+    assert window.focusWidget() is window.browser.search
+    QTest.keyClicks(window.browser.search, "knee")
+    _settle(qapp)
+    assert window.browser.visible_items()
     p = _pattern(window.model)
-    window.mark_point(window.model.geo.vertices[int(_essential(window.model, p)[0])])
-    row = [i for i, c in enumerate(window.candidates.candidates) if c.pattern == p.index][0]
-    window.candidates.hovered.emit(window.candidates.candidates[row])
-    assert window.scene.pattern is p and window.selected is None
-    window.candidates.hovered.emit(None)          # leaving the list restores the selection
-    assert window.scene.pattern is None
-    window.candidates.select_row(row)
-    assert window.selected is p and window.scene.pattern is p
-    ess = _essential(window.model, p)
-    assert np.all(window.scene.skin_rgb[ess] == style.ESSENTIAL.astype(np.uint8))
+    window.state.select(p)
+    _key(window, Qt.Key_Escape)                               # 1st Escape: clears the search
+    assert window.browser.search.text() == "" and window.state.selected is p
+    _key(window, Qt.Key_Escape)                               # 2nd: clears the selection
+    assert window.state.selected is None and window.scene.pattern is None
+    assert window.focusWidget() is not window.browser.search
+    _key(window, Qt.Key_3)
+    assert window.scene.current_view == "right"
 
 
-def test_selecting_a_muscle_colours_the_skin(window, qapp):
-    from viewer.render import style
-
+@pytest.mark.parametrize("query, expect", [("glutues minimus", "Gluteus minimus"), ("knee", None),
+                                           ("headache", None), ("sciatica", "Gluteus minimus"),
+                                           ("trapz", "Trapezius")])
+def test_search_words_and_typos_and_enter_opens_the_first(window, qapp, query, expect):
     _reset(window)
+    window.actions.find.trigger()
+    QTest.keyClicks(window.browser.search, query)
     _settle(qapp)
-    blank = window.plotter.screenshot(return_img=True)
-    p = _pattern(window.model)
-    window.browser.search.setText(p.muscle.name)
-    item = window.browser.tree.findItems(p.muscle.name, Qt.MatchStartsWith | Qt.MatchRecursive)[0]
-    window.browser.tree.setCurrentItem(item)      # as a user click in the browser would
-    _settle(qapp)
-    assert window.selected is not None and window.selected.muscle.id == p.muscle.id
-    e, s = window.model.zone_weights(window.selected)
-    rgb = np.asarray(window.scene.skin.point_data["rgb"])
-    assert (e >= 0.55).any()
-    assert np.all(rgb[e >= 0.55] == style.ESSENTIAL.astype(np.uint8))
-    assert np.all(rgb[(e <= 0.35) & (s <= 0.35)] == style.SKIN.astype(np.uint8))
-    # the actor renders these scalars: red appears on screen
-    img = window.plotter.screenshot(return_img=True)
-    reddish = lambda a: ((a[..., 0] > 120) & (a[..., 1] < 90) & (a[..., 2] < 90)).sum()  # noqa: E731
-    assert reddish(img) > reddish(blank) + 500
-    assert p.muscle.name in window.details.toPlainText()
-    assert window.plotter.actors.get("tp_points") is not None
-    window.switch_side()
-    assert window.selected.side == "left" and window.selected.muscle.id == p.muscle.id
-    window.browser.search.setText("")
+    items = window.browser.visible_items()
+    names = [it.text(0) for it in items]
+    assert names and not window.browser.no_matches.isVisible()
+    if expect:
+        assert names[0].startswith(expect)                    # the best match comes first
+    _key(window, Qt.Key_Down, target=window.browser.search)
+    assert window.focusWidget() is window.browser.tree and window.browser.tree.currentItem() is items[0]
+    window.actions.find.trigger()
+    _key(window, Qt.Key_Return, target=window.browser.search)   # Enter opens the best match
+    assert window.state.selected is not None and names[0].startswith(window.state.selected.muscle.name)
+    assert window.state.selected.muscle.name in window.details.toPlainText()
 
 
-def test_pain_drawing_ranks_by_area(window, qapp):
-    from viewer.referral.lookup import lookup_area
-
+def test_no_matches_line(window, qapp):
     _reset(window)
-    p = _pattern(window.model)
-    window.select_pattern(p)
-    window.set_view(window.scene.best_view())
-    window.select_pattern(None)
+    window.actions.find.trigger()
+    QTest.keyClicks(window.browser.search, "xyzzy")
     _settle(qapp)
-    v, pos = _visible_vertex(window, _essential(window.model, p))
-    window.set_paint_mode(True)
-    QTest.mousePress(window.plotter, Qt.LeftButton, Qt.NoModifier, pos)
-    QTest.mouseMove(window.plotter, pos + QPoint(6, 6))
-    QTest.mouseRelease(window.plotter, Qt.LeftButton, Qt.NoModifier, pos + QPoint(6, 6))
-    _settle(qapp)
-    painted = window.drawing.vertices
-    assert len(painted) > 10 and window.marks == []
-    got = [(c.muscle_id, c.side) for c in window.candidates.candidates]
-    assert got == [(c.muscle_id, c.side) for c in lookup_area(window.model, painted)]
-    window.act_eraser.setChecked(True)
-    window._paint(QPointF(pos), True)
-    assert len(window.drawing.vertices) < len(painted)
-    window.act_eraser.setChecked(False)
-    window.set_paint_mode(False)
+    assert window.browser.visible_items() == []
+    assert window.browser.no_matches.isVisible() and "No matches" in window.browser.no_matches.text()
 
 
-def test_export_png_at_the_requested_size(window, tmp_path):
-    from PIL import Image
-
-    window.select_pattern(_pattern(window.model))
-    out = window.export_image(tmp_path / "slide.png", size=(1280, 720), transparent=True)
-    with Image.open(out) as img:
-        assert img.size == (1280, 720) and img.mode == "RGBA"
-        assert img.getextrema()[3][0] == 0       # some fully transparent background
-
-
-def test_export_all_is_cancellable(window, tmp_path, monkeypatch):
-    from PySide6.QtWidgets import QProgressDialog
-
-    monkeypatch.setattr(QProgressDialog, "wasCanceled", lambda self: self.value() >= 2)
-    written = window.export_all_dialog(tmp_path / "gallery")
-    assert len(written) == 2 and all(p.exists() for p in written)
-
-
-def test_session_round_trip_and_corrupt_file(window, qapp, tmp_path):
+# -- modes and tools ----------------------------------------------------------------------
+def test_patient_mode_from_key_toolbar_and_menu(window, qapp):
     _reset(window)
-    model = window.model
-    p = _pattern(model)
-    window.mark_point(model.geo.vertices[100])
-    window.mark_point(model.geo.vertices[2000], add=True)
-    window.drawing.dab(5000)
-    window._paint_ended()
-    window.select_pattern(model.pattern(p.muscle.id, "left"))
-    window.notes.setPlainText("Left buttock pain since March.\nSleeps on the left.")
-    saved = window.current_session().to_json()
-    path = tmp_path / "patient.json"
-    assert window.save_session(path)
-    assert not window.dirty
-
-    _reset(window)
-    assert window.current_session().is_empty()
-    assert window.open_session(path)
-    again = window.current_session().to_json()
-    for d in (saved, again):
-        d.pop("saved_at")
-    assert again == saved
-    assert window.selected.side == "left" and window.scene.pattern is window.selected
-
-    # a corrupt file changes nothing and says why
-    bad = tmp_path / "bad.json"
-    bad.write_bytes(b"{\"format\": \"referral-viewer-session\", \"version\": 1, \"marks\": [{\"vertex\": ")
-    before = window.current_session().to_json()
-    before.pop("saved_at")
-    assert not window.open_session(bad)
-    after = window.current_session().to_json()
-    after.pop("saved_at")
-    assert after == before and window.session_path == path
-    assert "not valid JSON" in window.errors[-1][1]
-    # a valid file pointing outside the skin is refused before anything changes
-    bad.write_text(json.dumps({"format": "referral-viewer-session", "version": 1,
-                               "pack_key": model.pack.key, "drawing": [10 ** 9]}))
-    assert not window.open_session(bad)
-    after = window.current_session().to_json()
-    after.pop("saved_at")
-    assert after == before
-
-
-def test_autosave_and_recovery(window, qapp, gui_model, tmp_path, monkeypatch):
-    from PySide6.QtWidgets import QMessageBox
-
-    from viewer.gui.main_window import MainWindow
-
-    window.notes.setPlainText("autosaved note")
-    window.write_autosave()
-    assert window.autosave_file.exists()
-    crashed = tmp_path / "autosave.json"
-    crashed.write_bytes(window.autosave_file.read_bytes())     # as if the app had crashed
-    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.Yes)
-    w2 = MainWindow(model=gui_model, autosave=crashed, confirm_close=False)
-    try:
-        w2.show()
-        QTest.qWait(100)
-        assert w2.notes.toPlainText() == "autosaved note"
-    finally:
-        w2.close()
-    assert not crashed.exists()          # clean exit removes the autosave
-
-
-def test_patient_mode(window, qapp):
-    window.select_pattern(_pattern(window.model))
-    window.set_patient_mode(True)
+    window.state.select(_pattern(window.model))
+    _key(window, Qt.Key_P, Qt.ControlModifier)
+    assert not window.left_dock.isVisible() and not window.actions.layerbar.isVisible()
+    html = window.details.toHtml()
+    assert "Differential" not in html and "Sources" not in html
+    button = window.actions.viewbar.widgetForAction(window.actions.patient)
+    QTest.mouseClick(button, Qt.LeftButton)
     _settle(qapp)
-    try:
-        assert not window.left_dock.isVisible() and not window.layer_bar.isVisible()
-        html = window.details.toHtml()
-        assert "Differential" not in html and "Sources" not in html
-        m = window.selected.muscle
-        if m.patient_description:
-            assert m.patient_description.split()[0] in window.details.toPlainText()
-    finally:
-        window.set_patient_mode(False)
+    assert window.left_dock.isVisible() and "Differential" in window.details.toHtml()
+    view_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&View")
+    next(a for a in view_menu.actions() if a.text() == "&Patient mode").trigger()
+    _settle(qapp)
+    assert not window.left_dock.isVisible() and "Patient mode" in window.mode_label.text()
+    window.actions.patient.trigger()
     assert window.left_dock.isVisible()
 
 
-# -- screenshot regression ------------------------------------------------------------
-def _reference_dir(request, model) -> Path:
-    """References are rendered by this suite from the real pack, cached per pack, maps and code."""
-    h = hashlib.sha256()
-    h.update(model.pack.key.encode())
-    h.update(model.maps.digest.encode())
-    for f in ("referral_maps/landmarks.yaml", "referral_maps/regions.yaml", "viewer/render/scene.py",
-              "viewer/render/style.py", "viewer/gui/main_window.py"):
-        h.update((REPO / f).read_bytes())
-    import vtk
+def test_undo_redo_marks_drawing_and_clear(window, qapp):
+    _reset(window)
+    p = _pattern(window.model)
+    window.actions.views["right"].trigger()
+    v, pos = _visible_vertex(window, _essential(window.model, p))
+    _click(window, pos)
+    assert len(window.state.marks) == 1
+    _key(window, Qt.Key_D, target=window.plotter)            # pain drawing on
+    assert window.actions.paint.isChecked()
+    QTest.mousePress(window.plotter, Qt.LeftButton, Qt.NoModifier, pos + QPoint(0, 20))
+    QTest.mouseMove(window.plotter, pos + QPoint(6, 26))
+    QTest.mouseRelease(window.plotter, Qt.LeftButton, Qt.NoModifier, pos + QPoint(6, 26))
+    _settle(qapp)
+    painted = window.state.drawing_vertices()
+    assert len(painted) > 10 and "Painted area" in window.candidates.title.text()
+    blue = lambda: ((np.abs(window.scene.skin_rgb.astype(int) - [0, 114, 178]).sum(axis=1) < 120)).sum()  # noqa
+    assert blue() > 10
+    button = next(b for b in window.actions.pain_tools.children()
+                  if hasattr(b, "defaultAction") and b.defaultAction() is window.actions.clear)
+    QTest.mouseClick(button, Qt.LeftButton)
+    _settle(qapp)
+    assert window.state.marks == [] and blue() == 0 and window.candidates.list.count() == 0
+    _key(window, Qt.Key_Z, Qt.ControlModifier)                # undo Clear
+    assert np.array_equal(window.state.drawing_vertices(), painted) and len(window.state.marks) == 1
+    assert blue() > 10 and window.candidates.list.count() > 0
+    _key(window, Qt.Key_Z, Qt.ControlModifier)                # undo the stroke
+    assert not window.state.drawing.any() and "Pain at:" in window.candidates.title.text()
+    _key(window, Qt.Key_Z, Qt.ControlModifier)                # undo the mark
+    assert window.state.marks == [] and window.plotter.actors.get("marks") is None
+    _key(window, Qt.Key_Z, Qt.ControlModifier | Qt.ShiftModifier)   # redo the mark
+    assert len(window.state.marks) == 1
+    _key(window, Qt.Key_D, target=window.plotter)
 
-    h.update(vtk.vtkVersion.GetVTKVersion().encode())
-    return Path(request.config.cache.mkdir("gui-reference")) / h.hexdigest()[:16]
+
+def test_skin_opacity_never_hides_the_pattern(window, qapp):
+    _reset(window)
+    p = _pattern(window.model)
+    window.state.select(p)
+    window.actions.views["right"].trigger()
+    window.actions.opacity.setValue(0)
+    _settle(qapp)
+    ess = _essential(window.model, p, 0.9)
+    assert window.scene.skin_alpha[ess].min() >= 200          # the zones stay opaque
+    assert _red(window.plotter.screenshot(return_img=True)).sum() > 300
+    window.actions.opacity.setValue(55)
 
 
+def test_candidate_list_rows_and_segments_at_1280x720(window, qapp):
+    _reset(window)
+    assert (window.width(), window.height()) == WINDOW_SIZE
+    p = _pattern(window.model)
+    window.actions.views["right"].trigger()
+    _, pos = _visible_vertex(window, _essential(window.model, p, 0.9))
+    _click(window, pos)
+    lst = window.candidates.list
+    row_h = lst.sizeHintForRow(0)
+    assert lst.viewport().height() // row_h > 5               # more than five rows fit
+    rows = _rows(window)
+    test_row = next(i for i, c in enumerate(rows) if c.muscle_id == TEST_ID)
+    assert lst.item(test_row).data(Qt.UserRole + 2) == "L4–S1"   # segmental level shown on the row
+    assert "Spinal segments: L4–S1" in lst.item(test_row).toolTip()
+    lst.setCurrentRow(test_row)                               # as a click on the row does
+    _settle(qapp)
+    text = window.details.toPlainText()
+    assert "Superior gluteal nerve (L4, L5, S1)" in text and "Anterior border of the greater trochanter" in text
+
+
+def test_help_page_lists_the_shortcuts(window, qapp):
+    window.actions.shortcuts.trigger()
+    _settle(qapp)
+    from viewer.gui.help import HelpDialog
+
+    dlg = next(w for w in qapp.topLevelWidgets() if isinstance(w, HelpDialog) and w.isVisible())
+    text = dlg.text.toPlainText()
+    for needle in ("Patient mode", "Ctrl+P", "Undo", "Ctrl+Z", "Anterior view", "Esc", "Wheel"):
+        assert needle in text
+    dlg.close()
+
+
+# -- sessions -------------------------------------------------------------------------------
+def test_save_new_open_keeps_the_ranking(window, qapp, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    _reset(window)
+    p = _pattern(window.model)
+    window.actions.views["right"].trigger()
+    _, pos = _visible_vertex(window, _essential(window.model, p))
+    _click(window, pos)
+    window.actions.paint.trigger()
+    QTest.mousePress(window.plotter, Qt.LeftButton, Qt.NoModifier, pos + QPoint(0, 40))
+    QTest.mouseMove(window.plotter, pos + QPoint(8, 60))
+    QTest.mouseRelease(window.plotter, Qt.LeftButton, Qt.NoModifier, pos + QPoint(8, 60))
+    window.actions.paint.trigger()
+    QTest.keyClicks(window.notes, "Pain since March.")
+    _settle(qapp)
+    area = [(c.muscle_id, c.side) for c in _rows(window)]
+    assert "Painted area" in window.candidates.title.text()
+    path = tmp_path / "patient.json"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(path), ""))
+    window.actions.save_as.trigger()
+    assert path.exists() and window.windowTitle().startswith("patient.json —")
+    window.actions.new.trigger()
+    assert window.windowTitle().startswith("untitled session") and window.candidates.list.count() == 0
+    assert window.notes.toPlainText() == ""
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(path), ""))
+    window.actions.open.trigger()
+    _settle(qapp)
+    assert "Painted area" in window.candidates.title.text()          # ranked by the area, as saved
+    assert [(c.muscle_id, c.side) for c in _rows(window)] == area
+    assert window.notes.toPlainText() == "Pain since March." and window.windowTitle().startswith("patient.json —")
+    # a corrupt file changes nothing and says why
+    bad = tmp_path / "bad.json"
+    bad.write_bytes(b"{\"format\": \"referral-viewer-session\", \"version\": 1, \"marks\": [{\"vertex\": ")
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(bad), ""))
+    window.actions.open.trigger()
+    assert "not valid JSON" in window.errors[-1][1]
+    assert window.notes.toPlainText() == "Pain since March." and window.windowTitle().startswith("patient.json")
+
+
+def test_autosave_per_window_recovery_keeps_the_name(qapp, gui_model, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    live = tmp_path / "live"
+    a = _make_window(qapp, gui_model, live)
+    b = _make_window(qapp, gui_model, live)           # a second window shares the folder
+    try:
+        a.state.set_clean(tmp_path / "patient.json")
+        QTest.keyClicks(a.notes, "autosaved note")
+        QTest.keyClicks(b.notes, "other window")
+        _wait_until(lambda: a.sessions.slot.path.exists() and b.sessions.slot.path.exists(), 3000)
+        assert a.sessions.slot.path != b.sessions.slot.path
+        # a crash of window a: its autosave stays, its lock is gone (copied into a fresh folder)
+        crashed = tmp_path / "crashed"
+        crashed.mkdir()
+        shutil.copy(a.sessions.slot.path, crashed / "autosave-123-deadbeef.json")
+        (crashed / "autosave-999-unreadable.json").write_text("{\"format\": \"referral-viewer-session\", "
+                                                             "\"version\": 7}")
+        asked = []
+        monkeypatch.setattr(QMessageBox, "question", lambda *a_, **k: asked.append(a_[2]) or QMessageBox.Yes)
+        c = _make_window(qapp, gui_model, crashed)
+        try:
+            _settle(qapp, 200)
+            assert c.notes.toPlainText() == "autosaved note"
+            assert c.windowTitle().startswith("patient.json *")          # the name survives the crash
+            assert "patient.json" in asked[0]
+            kept = list(crashed.glob("autosave-999-unreadable.unreadable-*.json"))
+            assert len(kept) == 1 and "newer referral-viewer" in c.errors[-1][1] and str(kept[0]) in c.errors[-1][1]
+            assert not (crashed / "autosave-123-deadbeef.json").exists()   # adopted by window c
+            _wait_until(lambda: c.sessions.slot.path.exists(), 3000)
+        finally:
+            c.close()
+        assert not c.sessions.slot.path.exists() and kept[0].exists()
+        # the live windows' locks hold: c did not offer (or touch) their autosaves
+        assert a.sessions.slot.path.exists() and b.sessions.slot.path.exists()
+        a.close()
+        assert not a.sessions.slot.path.exists() and b.sessions.slot.path.exists()   # a deletes only its own
+    finally:
+        a.close()
+        b.close()
+
+
+def test_command_line_opens_a_session(qapp, gui_model, tmp_path, monkeypatch):
+    from viewer import cli
+    from viewer.session import Mark, Session
+
+    path = tmp_path / "cli.json"
+    Session(pack_key=gui_model.pack.key, marks=[Mark(100, tuple(gui_model.geo.vertices[100]))],
+            notes="from the command line").save(path)
+    seen = {}
+    import viewer.gui.app as app_mod
+
+    monkeypatch.setattr(app_mod, "run", lambda args=None: seen.setdefault("args", args) and 0)
+    cli.main([str(path)])
+    assert Path(seen["args"].session) == path
+    w = _make_window(qapp, gui_model, tmp_path / "auto", session=path)
+    try:
+        _settle(qapp, 200)
+        assert w.notes.toPlainText() == "from the command line" and w.windowTitle().startswith("cli.json")
+        assert len(w.state.marks) == 1 and w.plotter.actors.get("marks") is not None
+    finally:
+        w.close()
+
+
+# -- export (the dialogs are the exports helper's; the File actions are here) -----------------
+def test_export_png_at_the_requested_size(window, tmp_path):
+    from PIL import Image
+
+    window.state.select(_pattern(window.model))
+    out = window.exports.export_image(tmp_path / "slide.png", size=(1280, 720), transparent=True)
+    with Image.open(out) as img:
+        assert img.size == (1280, 720) and img.mode == "RGBA"
+        assert img.getextrema()[3][0] == 0
+
+
+def test_handout_action_only_when_the_module_exists(window):
+    from viewer.gui.actions import has_handout
+
+    assert (window.actions.handout is not None) == has_handout()
+    file_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&File")
+    assert any("handout" in a.text().lower() for a in file_menu.actions()) == has_handout()
+
+
+# -- screenshot regression ----------------------------------------------------------------------
 def _state(window, name):
     _reset(window)
     p = _pattern(window.model)
-    if name == "anterior":
-        window.set_view("anterior")
-    elif name == "pattern":
-        window.select_pattern(p)
-        window.set_view(window.scene.best_view())
+    if name == "pattern":
+        window.state.select(p)
+        window.actions.views["right"].trigger()
     elif name == "spot":
-        window.set_view("right")
-        window.mark_point(window.model.geo.vertices[int(_essential(window.model, p)[0])])
+        window.actions.views["right"].trigger()
+        window.state.mark(vertex=int(_essential(window.model, p, 0.95)[0]))
+    _settle(QtCore.QCoreApplication.instance(), 200)
+    return window.plotter.screenshot(return_img=True)
+
+
+def _compare(img, ref) -> str | None:
+    """None when the images match; else what differs."""
+    if img.shape != ref.shape:
+        return f"size {img.shape} != {ref.shape}"
+    diff = np.abs(img.astype(np.int16) - ref.astype(np.int16)).max(axis=2)
+    if diff.mean() > 2.0 or (diff > 40).mean() > 0.005:
+        return f"{(diff > 40).mean():.2%} of pixels differ by more than 40 (mean {diff.mean():.2f})"
+    return None
+
+
+def _reference(window, name):
+    """tests/reference/<name>.png, made on this pack; REFERRAL_VIEWER_UPDATE_REFERENCES=1 rewrites them."""
+    from PIL import Image
+
+    meta = REFERENCES / "references.json"
+    key = {"pack": window.model.pack.key, "size": list(window.plotter.render_window.GetSize())}
+    if os.environ.get("REFERRAL_VIEWER_UPDATE_REFERENCES") == "1":
+        REFERENCES.mkdir(exist_ok=True)
+        Image.fromarray(_state(window, name)).save(REFERENCES / f"{name}.png")
+        meta.write_text(json.dumps(key))
+    if not meta.exists():
+        pytest.fail(f"no reference images in {REFERENCES}: make them once with "
+                    "REFERRAL_VIEWER_UPDATE_REFERENCES=1 and look at them")
+    if json.loads(meta.read_text()) != key:
+        pytest.skip(f"the references were made with another pack or view size ({meta}: "
+                    f"{meta.read_text()}, here {key})")
+    return np.asarray(Image.open(REFERENCES / f"{name}.png").convert("RGB"))
 
 
 @pytest.mark.parametrize("name", ["anterior", "pattern", "spot"])
-def test_screenshot_regression(window, qapp, request, name):
-    from PIL import Image
+def test_screenshot_regression(window, qapp, name):
+    ref = _reference(window, name)
+    img = _state(window, name)
+    problem = _compare(img, ref)
+    if problem and os.environ.get("REFERRAL_VIEWER_SAVE_FAILED"):
+        from PIL import Image
 
-    ref_dir = _reference_dir(request, window.model)
-    ref_dir.mkdir(parents=True, exist_ok=True)
-    ref = ref_dir / f"{name}.png"
-    _state(window, name)
-    _settle(qapp)
-    img = window.plotter.screenshot(return_img=True)
-    if not ref.exists():
-        Image.fromarray(img).save(ref)
-    # leave the state and come back: the same state must render the same image
-    _state(window, "anterior" if name != "anterior" else "pattern")
-    _state(window, name)
-    _settle(qapp)
-    img = window.plotter.screenshot(return_img=True)
-    expected = np.asarray(Image.open(ref).convert("RGB"))
-    assert img.shape == expected.shape, f"window size changed; delete {ref_dir}"
-    diff = np.abs(img.astype(np.int16) - expected.astype(np.int16)).max(axis=2)
-    assert diff.mean() < 2.0 and (diff > 40).mean() < 0.01, \
-        f"{name}: {(diff > 40).mean():.2%} of pixels differ from {ref}"
+        Image.fromarray(img).save(Path(os.environ["REFERRAL_VIEWER_SAVE_FAILED"]) / f"{name}.png")
+    assert problem is None, f"{name}: {problem} (compare with {REFERENCES / (name + '.png')})"
+
+
+def test_screenshot_comparison_catches_a_missing_overlay(window, qapp):
+    """The comparison is not blind: the pattern state without its overlay must fail it."""
+    ref = _reference(window, "pattern")
+    img = _state(window, "pattern")
+    window.scene.show_pattern(None)          # a broken render: overlay off
+    broken = window.plotter.screenshot(return_img=True)
+    assert _compare(img, ref) is None
+    assert _compare(broken, ref) is not None
 
 
 def test_first_run_offers_to_build(qapp, tmp_path):
     from viewer.gui.main_window import MainWindow
 
-    w = MainWindow(meshes=tmp_path / "no-pack", autosave=tmp_path / "a.json", confirm_close=False)
+    w = MainWindow(meshes=tmp_path / "no-pack", autosave_dir=tmp_path / "a", confirm_close=False)
     try:
         w.show()
         QTest.qWaitForWindowExposed(w)
-        for _ in range(200):
-            if w.stack.currentWidget() is w.first_run:
-                break
-            QTest.qWait(20)
-        assert w.stack.currentWidget() is w.first_run
-        assert "No anatomy pack" in w.first_run_text.text()
-        assert not w.act_export.isEnabled()
+        _wait_until(lambda: w.stack.currentWidget() is w.first_run, 4000)
+        assert "No anatomy pack" in w.first_run.text.text()
+        assert not w.actions.export.isEnabled()
     finally:
         w.close()
 
 
 def test_about_mentions_licences():
-    from viewer.gui.main_window import about_html
+    from viewer.gui.help import about_html
 
     html = about_html()
     for needle in ("BodyParts3D", "DBCLS", "CC BY 4.0", "Z-Anatomy", "CC BY-SA 4.0", "0.1.0"):

@@ -86,3 +86,62 @@ def test_autosave_recovery(tmp_path):
     clear_autosave(auto)
     clear_autosave(auto)                         # idempotent
     assert not auto.exists()
+
+
+# -- per-window autosave slots ------------------------------------------------------------
+def test_each_window_has_its_own_locked_autosave(tmp_path):
+    from viewer.session import AutosaveSlot
+
+    a, b = AutosaveSlot(tmp_path), AutosaveSlot(tmp_path)
+    a.write(sample())
+    b.write(Session(notes="b"))
+    assert a.path != b.path and a.path.exists() and b.path.exists()
+    assert a.orphans() == [] and b.orphans() == []          # both owners are alive: nothing to recover
+    a.close()
+    assert not a.path.exists() and b.path.exists()          # a window deletes only its own
+    b.close()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_orphan_of_a_crashed_window_is_offered_once(tmp_path):
+    from viewer.session import AutosaveSlot
+
+    crashed = tmp_path / "autosave-1-dead.json"
+    sample().save(crashed)                                   # no lock held: its window is gone
+    me = AutosaveSlot(tmp_path)
+    other = AutosaveSlot(tmp_path)
+    found = me.orphans()
+    assert [o.path for o in found] == [crashed] and found[0].session.notes == sample().notes
+    assert other.orphans() == []                             # while `me` offers it, nobody else can
+    found[0].adopted()
+    assert not crashed.exists()
+    assert me.orphans() == []
+    me.close()
+    other.close()
+
+
+def test_unreadable_or_newer_autosave_is_kept_aside(tmp_path):
+    from viewer.session import AutosaveSlot
+
+    (tmp_path / "autosave-1-a.json").write_text("{broken")
+    (tmp_path / "autosave-2-b.json").write_text(json.dumps({"format": FORMAT, "version": 99}))
+    me = AutosaveSlot(tmp_path)
+    found = me.orphans()
+    assert all(o.session is None for o in found) and len(found) == 2
+    kept = sorted(p.name for p in tmp_path.glob("*.unreadable-*.json"))
+    assert len(kept) == 2 and all(o.moved_to.exists() for o in found)
+    assert "newer referral-viewer" in " ".join(o.error for o in found)
+    assert me.orphans() == []                                # kept aside, not offered again
+    me.close()
+    assert len(list(tmp_path.glob("*.unreadable-*.json"))) == 2   # never deleted
+
+
+def test_ranked_by_and_session_path_round_trip(tmp_path):
+    s = sample()
+    s.ranked_by, s.session_path = "area", "/home/x/patient.json"
+    back = Session.load(s.save(tmp_path / "a.json"))
+    assert back.ranked_by == "area" and back.session_path == "/home/x/patient.json"
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"format": FORMAT, "version": 1, "ranked_by": "elbow"}))
+    with pytest.raises(SessionError, match="ranked_by"):
+        Session.load(bad)

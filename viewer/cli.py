@@ -148,6 +148,8 @@ def _setup_logging(verbose: int) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    session = argv.pop(0) if argv and argv[0].lower().endswith(".json") else None   # referral-viewer FILE.json
     args = parser.parse_args(argv)
     for name in ("meshes", "maps"):
         setattr(args, name, getattr(args, name, None))
@@ -155,6 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     _setup_logging(args.verbose)
     if args.maps:   # the window reads the user maps folder from the environment
         os.environ[config.ENV_MAPS] = str(args.maps)
+    args.session = session
     if args.command is None:
         from viewer.gui.app import run
 

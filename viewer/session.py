@@ -15,25 +15,36 @@ File format (version 1), UTF-8 JSON, written atomically (see docs/session-format
       ],
       "drawing": [1200, 1201, 1305],         # painted skin vertex ids, sorted, unique
       "selected": {"muscle_id": "FMA22317", "side": "right"} | null,
-      "notes": "free text"
+      "ranked_by": "spots" | "area" | null,  # what the candidate list was ranked by
+      "notes": "free text",
+      "session_path": "/home/me/patient.json" # autosaves only: the file the window was editing
     }
 
 Vertex ids are only meaningful for the pack named by pack_key; points are kept
 in millimetres so marks survive a rebuilt pack (they are re-snapped), while a
 drawing made on another pack cannot be restored and is reported.
 
-Autosave: `autosave_path()` under the per-user state directory holds the last
-state; it is written after every change and deleted on a clean exit, so a file
-found at start-up means the previous run crashed and can be recovered.
+Autosave: every window owns one `AutosaveSlot` (a file and a lock under the
+per-user state directory); it writes after every change and deletes only its
+own file on a clean exit. A slot file whose lock nobody holds was left by a
+crashed window and is offered for recovery; one that cannot be read (damaged,
+or from another format version) is moved aside under a new name, never deleted.
+
+`session_from_state` / `resolve` convert between a session and the Qt-free
+`viewer.state.ViewerState` (duck-typed here, so this module imports no state).
 """
 
 from __future__ import annotations
 
 import json
 import math
+import os
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+
+import numpy as np
 
 from viewer import __version__, atomic, config
 from viewer.errors import ViewerError
@@ -41,6 +52,7 @@ from viewer.errors import ViewerError
 FORMAT = "referral-viewer-session"
 VERSION = 1
 SIDES = ("right", "left")
+RANKED_BY = ("spots", "area")
 MAX_NOTES = 1_000_000
 MAX_SESSION_BYTES = 50_000_000
 MAX_MARKS = 10_000
@@ -65,6 +77,8 @@ class Session:
     selected: tuple[str, str] | None = None        # (muscle_id, side)
     notes: str = ""
     saved_at: str = ""
+    ranked_by: str | None = None                   # "spots" | "area": what the candidates were ranked by
+    session_path: str | None = None                # autosaves only: the file the window was editing
 
     def is_empty(self) -> bool:
         return not (self.marks or self.drawing or self.selected or self.notes.strip())
@@ -82,7 +96,9 @@ class Session:
             "drawing": sorted({int(v) for v in self.drawing}),
             "selected": None if self.selected is None else
             {"muscle_id": self.selected[0], "side": self.selected[1]},
+            "ranked_by": self.ranked_by,
             "notes": self.notes,
+            **({"session_path": self.session_path} if self.session_path else {}),
         }
 
     @classmethod
@@ -127,8 +143,14 @@ class Session:
         if not isinstance(notes, str) or len(notes) > MAX_NOTES:
             raise bad("\"notes\" must be a string (at most 1,000,000 characters).")
         saved_at = data.get("saved_at", "")
+        ranked_by = data.get("ranked_by")
+        if ranked_by is not None and ranked_by not in RANKED_BY:
+            raise bad("\"ranked_by\" must be null, \"spots\" or \"area\".")
+        spath = data.get("session_path")
+        if spath is not None and not isinstance(spath, str):
+            raise bad("\"session_path\" must be a string.")
         return cls(pack_key, marks, sorted({int(v) for v in drawing}), sel, notes,
-                   saved_at if isinstance(saved_at, str) else "")
+                   saved_at if isinstance(saved_at, str) else "", ranked_by, spath)
 
     # -- files ----------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
@@ -162,14 +184,203 @@ def _is_point(p) -> bool:
             and all(isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) and abs(x) < 3000 for x in p))
 
 
+# -- session <-> state ---------------------------------------------------------------
+def session_from_state(state, *, for_autosave: bool = False) -> Session:
+    """The session a `ViewerState` stands for (what Save writes)."""
+    sel = state.selected
+    return Session(pack_key=state.model.pack.key if state.model is not None else "",
+                   marks=list(state.marks), drawing=state.drawing_vertices().tolist(),
+                   selected=(sel.muscle.id, sel.side) if sel is not None else None,
+                   notes=state.notes, ranked_by=state.origin,
+                   session_path=str(state.session_path) if for_autosave and state.session_path else None)
+
+
+@dataclass
+class Resolved:
+    """A session checked against a loaded model: everything needed to apply it, nothing applied yet."""
+    marks: list[Mark]
+    drawing: list[int]
+    pattern: object
+    ranked_by: str | None
+    warnings: list[str]
+
+
+def resolve(s: Session, model, *, path=None) -> Resolved:
+    """Check a session against the model before anything changes; SessionError if it cannot apply."""
+    n = len(model.geo.vertices)
+    warnings = []
+    if s.pack_key == model.pack.key:
+        bad = [m.vertex for m in s.marks if m.vertex >= n] + [v for v in s.drawing if v >= n]
+        if bad:
+            raise SessionError(f"the session refers to skin vertex {bad[0]}, but this anatomy pack has "
+                               f"only {n}; the file is damaged.", path=path)
+        marks, drawing = list(s.marks), list(s.drawing)
+    else:   # another pack: marks are re-snapped by position; a drawing cannot be mapped
+        marks = []
+        for m in s.marks:
+            v = int(model.geo.snap(np.array(m.point))[0][0])
+            marks.append(Mark(v, tuple(float(x) for x in model.geo.vertices[v])))
+        drawing = []
+        warnings.append("The session was saved with another anatomy pack: marks were placed by "
+                        "position" + (" and the pain drawing could not be restored." if s.drawing else "."))
+    pattern = None
+    if s.selected:
+        try:
+            pattern = model.pattern(*s.selected)
+        except KeyError:
+            warnings.append(f"The selected muscle {s.selected[0]} ({s.selected[1]}) has no pattern "
+                            "in the loaded maps.")
+    ranked_by = s.ranked_by
+    if ranked_by is None or (ranked_by == "spots" and not marks) or (ranked_by == "area" and not drawing):
+        ranked_by = "spots" if marks else ("area" if drawing else None)   # files saved before ranked_by
+    return Resolved(marks, drawing, pattern, ranked_by, warnings)
+
+
 # -- autosave -------------------------------------------------------------------
-def autosave_path() -> Path:
+def autosave_dir() -> Path:
+    return config.state_dir() / "autosave"
+
+
+def legacy_autosave_path() -> Path:
+    """Where versions before per-window autosaves kept the one autosave."""
     return config.state_dir() / "autosave.json"
 
 
-def read_recovery(path: Path | None = None) -> Session | None:
-    """The session a crashed run left behind, or None (nothing there, empty, or unreadable)."""
-    path = Path(path or autosave_path())
+class _Lock:
+    """An exclusive lock on a file, held while the process lives (the OS drops it on a crash)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.fd = None
+
+    def acquire(self) -> bool:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            import fcntl
+
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except ImportError:        # no fcntl (Windows): fall back to "the owner's pid is gone"
+            try:
+                pid = int(os.read(fd, 32) or b"0")
+            except ValueError:
+                pid = 0
+            if pid and pid != os.getpid() and _alive(pid):
+                os.close(fd)
+                return False
+            os.lseek(fd, 0, 0)
+            os.write(fd, str(os.getpid()).encode())
+        except OSError:            # held by a live window
+            os.close(fd)
+            return False
+        self.fd = fd
+        return True
+
+    def release(self, *, delete: bool = False) -> None:
+        if self.fd is None:
+            return
+        if delete:
+            try:
+                self.path.unlink()
+            except FileNotFoundError:
+                pass
+        os.close(self.fd)
+        self.fd = None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    return True
+
+
+@dataclass
+class Orphan:
+    """An autosave left by a window that did not close normally."""
+    path: Path
+    session: Session | None            # None: unreadable, moved aside
+    moved_to: Path | None = None
+    error: str = ""
+    lock: _Lock | None = None          # held while the orphan is being offered, so two windows never both take it
+
+    def discard(self) -> None:
+        """The user declined: remove the orphan (a file a window of this app made)."""
+        for p in (self.path, self.path.with_suffix(".lock")):
+            try:
+                p.unlink()
+            except FileNotFoundError:
+                pass
+        if self.lock:
+            self.lock.release()
+
+    def adopted(self) -> None:
+        """The user recovered it into a live window: that window's own autosave replaces it."""
+        self.discard()
+
+
+class AutosaveSlot:
+    """One window's autosave: `<dir>/autosave-<id>.json`, locked by `<dir>/autosave-<id>.lock`."""
+
+    def __init__(self, directory: Path | None = None):
+        self.dir = Path(directory) if directory is not None else autosave_dir()
+        self.id = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self.path = self.dir / f"autosave-{self.id}.json"
+        self.lock = _Lock(self.path.with_suffix(".lock"))
+        self.lock.acquire()
+
+    def write(self, session: Session) -> None:
+        if session.is_empty():
+            self.remove()
+        else:
+            session.save(self.path)
+
+    def remove(self) -> None:
+        try:
+            self.path.unlink()
+        except FileNotFoundError:
+            pass
+
+    def close(self) -> None:
+        """Clean exit: delete this window's autosave and lock, nobody else's."""
+        self.remove()
+        self.lock.release(delete=True)
+
+    def orphans(self) -> list[Orphan]:
+        """Autosaves of crashed windows (their lock is free), oldest first. Unreadable ones are
+        renamed `*.unreadable-<time>.json` (kept, never deleted) and returned with the error."""
+        found = []
+        candidates = sorted(self.dir.glob("autosave-*.json"), key=lambda p: p.stat().st_mtime) \
+            if self.dir.is_dir() else []
+        legacy = self.dir.parent / "autosave.json"
+        if self.dir == autosave_dir() and legacy.exists():
+            candidates.insert(0, legacy)
+        for path in candidates:
+            if path == self.path or ".unreadable-" in path.name:
+                continue
+            lock = _Lock(path.with_suffix(".lock"))
+            if path.name.startswith("autosave-") and not lock.acquire():
+                continue                      # its window is alive
+            try:
+                s = Session.load(path)
+            except SessionError as exc:
+                stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+                aside = path.with_name(f"{path.stem}.unreadable-{stamp}.json")
+                os.replace(path, aside)
+                found.append(Orphan(path, None, aside, str(exc), lock))
+                lock.release(delete=True)
+                continue
+            if s.is_empty():
+                Orphan(path, s, lock=lock).discard()
+                continue
+            found.append(Orphan(path, s, lock=lock))
+        return found
+
+
+def read_recovery(path: Path) -> Session | None:
+    """The session in one autosave file, or None (nothing there, empty, or unreadable)."""
+    path = Path(path)
     if not path.exists():
         return None
     try:
@@ -179,8 +390,8 @@ def read_recovery(path: Path | None = None) -> Session | None:
     return None if s.is_empty() else s
 
 
-def clear_autosave(path: Path | None = None) -> None:
+def clear_autosave(path: Path) -> None:
     try:
-        Path(path or autosave_path()).unlink()
+        Path(path).unlink()
     except FileNotFoundError:
         pass

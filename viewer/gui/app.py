@@ -48,7 +48,7 @@ def run(args=None) -> int:
 
     from viewer.gui.main_window import MainWindow
 
-    window = MainWindow(meshes=getattr(args, "meshes", None))
+    window = MainWindow(meshes=getattr(args, "meshes", None), session=getattr(args, "session", None))
     window.show()
     code = app.exec()
     window.shutdown()

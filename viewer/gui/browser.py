@@ -1,13 +1,16 @@
-"""Left panel: searchable muscle browser (name, alias, body region)."""
+"""Left panel: searchable muscle browser (name, alias, body region, pain area, symptom words;
+typo tolerant, see viewer.state.search). Down or Enter in the search box go to the results."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QItemSelectionModel, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QLabel, QLineEdit, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
-REGION_ORDER = ("head", "neck", "shoulder", "upper_back", "chest", "arm", "forearm", "abdomen",
-                "low_back", "hip", "thigh", "leg")
+from viewer.state.search import MuscleIndex
+
+REGION_ORDER = ("head", "neck", "shoulder", "upper_back", "chest", "arm", "forearm", "hand", "abdomen",
+                "low_back", "pelvis", "hip", "thigh", "leg", "foot")
 MUSCLE_ROLE = Qt.UserRole + 1
 
 
@@ -21,9 +24,14 @@ class MuscleBrowser(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.model = None
-        self.search = QLineEdit(placeholderText="Search muscles (name, alias, region)…")
+        self.index = None
+        self.rank = {}
+        self.search = QLineEdit(placeholderText="Search: muscle, area or symptom (e.g. knee)…")
         self.search.setClearButtonEnabled(True)
+        self.search.setToolTip("Name, alias (QL, TFL, SCM), body region, where it hurts or a symptom; "
+                               "typos are tolerated. Down or Enter: go to the results. Esc: clear.")
         self.search.textChanged.connect(self._filter)
+        self.search.installEventFilter(self)
         self.tree = QTreeWidget()
         self.tree.setHeaderHidden(True)
         self.tree.setRootIsDecorated(True)
@@ -33,16 +41,22 @@ class MuscleBrowser(QWidget):
         self.empty.setWordWrap(True)
         self.empty.setStyleSheet("color: #777; padding: 8px;")
         self.empty.hide()
+        self.no_matches = QLabel()
+        self.no_matches.setWordWrap(True)
+        self.no_matches.setStyleSheet("color: #7a1010; padding: 8px;")
+        self.no_matches.hide()
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 6, 6, 6)
         title = QLabel("<b>Muscles</b>")
         lay.addWidget(title)
         lay.addWidget(self.search)
+        lay.addWidget(self.no_matches)
         lay.addWidget(self.tree, 1)
         lay.addWidget(self.empty)
 
     def set_model(self, model) -> None:
         self.model = model
+        self.index = MuscleIndex(model.maps.maps)
         self.tree.clear()
         with_patterns = {p.muscle.id: p for p in model.patterns}
         groups = {}
@@ -78,10 +92,10 @@ class MuscleBrowser(QWidget):
         if self.model is None:
             return
         q = text.strip().lower()
-        if q:
-            ids = {m.id for m in self.model.find_muscles(q)}
-            ids |= {m.id for m in self.model.maps.maps
-                    if q in m.body_region.replace("_", " ") or q in m.name.lower()}
+        ranked = [m.id for m in self.model.find_muscles(q)] + [h.muscle_id for h in self.index.search(q)] \
+            if q else []
+        self.rank = {mid: i for i, mid in reversed(list(enumerate(ranked)))}   # best match first
+        ids = set(ranked)
         for i in range(self.tree.topLevelItemCount()):
             group = self.tree.topLevelItem(i)
             shown = 0
@@ -91,6 +105,41 @@ class MuscleBrowser(QWidget):
                 child.setHidden(hide)
                 shown += not hide
             group.setHidden(shown == 0)
+        self.no_matches.setText(f"No matches for “{text.strip()}”. Try a muscle name, a body area "
+                                "(knee, neck) or a symptom (headache).")
+        self.no_matches.setVisible(bool(q) and not ids)
+
+    def visible_items(self) -> list:
+        """The muscles shown, best match of the search first (tree order without a search)."""
+        out = []
+        for i in range(self.tree.topLevelItemCount()):
+            g = self.tree.topLevelItem(i)
+            out += [g.child(j) for j in range(g.childCount())
+                    if not g.isHidden() and not g.child(j).isHidden() and g.child(j).flags() & Qt.ItemIsEnabled]
+        if self.search.text().strip():
+            out.sort(key=lambda it: self.rank.get(it.data(0, MUSCLE_ROLE), len(self.rank)))
+        return out
+
+    def eventFilter(self, obj, ev):
+        """Down or Enter in the search box move to the best match (Enter also opens it)."""
+        if obj is self.search and ev.type() == QEvent.KeyPress and ev.key() in (
+                Qt.Key_Down, Qt.Key_Return, Qt.Key_Enter):
+            items = self.visible_items()
+            if items:
+                self.tree.setFocus(Qt.ShortcutFocusReason)
+                if ev.key() == Qt.Key_Down:
+                    self.tree.setCurrentItem(items[0], 0, QItemSelectionModel.NoUpdate)
+                else:
+                    self.tree.setCurrentItem(items[0])
+            return True
+        return False
+
+    def clear_search(self) -> bool:
+        """Escape: clear the search; False when it was already empty."""
+        if not self.search.text():
+            return False
+        self.search.clear()
+        return True
 
     def _selected(self) -> None:
         items = self.tree.selectedItems()

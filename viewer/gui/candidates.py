@@ -1,4 +1,5 @@
-"""Candidate muscles for a painful spot or area: ranked rows with side, zone and a score bar."""
+"""Candidate muscles for a painful spot or area: ranked rows with side, zone, spinal segments
+(when the map gives the innervation) and a score bar."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from PySide6.QtWidgets import (QLabel, QListWidget, QListWidgetItem, QStyle, QSt
 from viewer.render import style
 
 CANDIDATE_ROLE = Qt.UserRole + 1
+SEGMENTS_ROLE = Qt.UserRole + 2
 ZONE_COLOR = {"essential": QColor(*style.ESSENTIAL.astype(int)),
               "spillover": QColor(*style.SPILLOVER.astype(int))}
 
@@ -22,7 +24,7 @@ class CandidateDelegate(QStyledItemDelegate):
         self.scale = 1.0
 
     def sizeHint(self, option, index):
-        return QSize(200, int(46 * self.scale))
+        return QSize(200, int(40 * self.scale))     # compact: 7+ rows fit at 1280x720
 
     def paint(self, p: QPainter, option, index):
         c = index.data(CANDIDATE_ROLE)
@@ -41,7 +43,17 @@ class CandidateDelegate(QStyledItemDelegate):
         p.setPen(QColor("#222"))
         line = r.height() // 2
         name = f"{index.row() + 1}. {c.name}" + ("" if c.has_mesh else "  (no mesh)")
-        p.drawText(QRect(r.left(), r.top(), r.width(), line), Qt.AlignVCenter | Qt.AlignLeft, name)
+        segs = index.data(SEGMENTS_ROLE) or ""
+        seg_w = p.fontMetrics().horizontalAdvance(segs) + 6 if segs else 0
+        p.drawText(QRect(r.left(), r.top(), r.width() - seg_w, line), Qt.AlignVCenter | Qt.AlignLeft,
+                   p.fontMetrics().elidedText(name, Qt.ElideRight, r.width() - seg_w))
+        if segs:           # segmental level, right-aligned on the name line
+            f2 = QFont(f)
+            f2.setBold(False)
+            p.setFont(f2)
+            p.setPen(QColor("#2b5a8a"))
+            p.drawText(QRect(r.left(), r.top(), r.width(), line), Qt.AlignVCenter | Qt.AlignRight, segs)
+            p.setPen(QColor("#222"))
         f.setBold(False)
         f.setPointSizeF(f.pointSizeF() * 0.9)
         p.setFont(f)
@@ -100,14 +112,18 @@ class CandidateList(QWidget):
         self.delegate.scale = scale
         self.list.doItemsLayout()
 
-    def set_candidates(self, candidates, heading: str | None) -> None:
+    def set_candidates(self, candidates, heading: str | None, segments=None) -> None:
+        """Fill the list; `segments(candidate)` gives its spinal segments text (e.g. "L4–S1") or ""."""
         self.candidates = list(candidates)
         self.list.blockSignals(True)
         self.list.clear()
         for c in self.candidates:
             it = QListWidgetItem()
             it.setData(CANDIDATE_ROLE, c)
+            segs = segments(c) if segments else ""
+            it.setData(SEGMENTS_ROLE, segs)
             it.setToolTip(f"{c.name} ({c.side}): {c.zone} zone, score {c.score:.2f}"
+                          + (f"\nSpinal segments: {segs}" if segs else "")
                           + ("" if c.has_mesh else "\nNo mesh in this anatomy pack."))
             self.list.addItem(it)
         self.list.blockSignals(False)
@@ -123,3 +139,24 @@ class CandidateList(QWidget):
 
     def select_row(self, row: int) -> None:
         self.list.setCurrentRow(row)
+
+    def show_selected(self, pattern_index) -> None:
+        """Highlight the row of the shown pattern without emitting (None: no row)."""
+        self.list.blockSignals(True)
+        rows = [i for i, c in enumerate(self.candidates) if c.pattern == pattern_index]
+        if rows:
+            self.list.setCurrentRow(rows[0])
+        else:
+            self.list.setCurrentRow(-1)
+            self.list.clearSelection()
+        self.list.blockSignals(False)
+        self.list.viewport().update()
+
+
+def segments_text(muscle) -> str:
+    """Spinal segments of a muscle's innervation as a short range: [L4, L5, S1] -> "L4–S1"."""
+    a = getattr(muscle, "anatomy", None)
+    segs = list(a.innervation.segments) if a is not None else []
+    if not segs:
+        return ""
+    return segs[0] if len(segs) == 1 else f"{segs[0]}–{segs[-1]}"

@@ -40,8 +40,9 @@ def welcome_html(patient: bool = False) -> str:
 are listed above, most likely first. Hover or click one to see its pattern.</p>
 <p>Or pick a muscle on the left to see where its trigger points send pain.</p>
 <p>Use <b>Pain drawing</b> to paint a larger painful area.</p>
-<p class="sub">Drag to rotate, wheel to zoom; keys 1–5 for standard views, R to reset.
-Ctrl+click picks the muscle under the cursor.</p>
+<p class="sub">Drag to rotate, wheel to zoom toward the mouse; keys 1–5 for standard views, R to reset.
+Ctrl+click picks the muscle under the cursor. Ctrl+Z undoes a mark, a stroke or Clear.
+Help &gt; Keyboard shortcuts lists every key.</p>
 <p class="sub">{escape(DISCLAIMER)}</p></div>"""
 
 
@@ -60,11 +61,22 @@ def clinical_html(pattern) -> str:
                     for z in m.zones.essential)
     zones += "".join(f"<li><span class='spill'>Spillover:</span> {escape(z.description)}</li>"
                      for z in m.zones.spillover)
+    a = m.anatomy
+    anatomy = ""
+    if a is not None:
+        segs = ", ".join(a.innervation.segments)
+        anatomy = (f"<table cellspacing=2><tr><td><b>Origin</b></td><td>{escape(a.origin)}</td></tr>"
+                   f"<tr><td><b>Insertion</b></td><td>{escape(a.insertion)}</td></tr>"
+                   f"<tr><td><b>Action</b></td><td>{escape(a.action)}</td></tr>"
+                   f"<tr><td><b>Innervation</b></td><td>{escape(a.innervation.nerve)}"
+                   + (f" ({escape(segs)})" if segs else "") + "</td></tr></table>"
+                   f"<p class='sub'>{escape(a.source)}</p>")
     t = m.treatment
     treat = _list(t.self_care and [f"Self-care: {x}" for x in t.self_care]) + \
         (f"<p><b>Stretch:</b> {escape(t.stretch)}</p>" if t.stretch else "") + \
         _list(t.clinical and [f"Clinical: {x}" for x in t.clinical])
     return CSS + head + f"<p>{escape(m.description)}</p>" + \
+        _section("Anatomy", anatomy) + \
         _section("Trigger points", f"<ul>{tps}</ul>") + \
         _section("Referred pain", f"<ul>{zones}</ul>") + \
         _section("Symptoms", _list(m.symptoms)) + \

@@ -50,7 +50,7 @@ class MouseRouter(QObject):
     """Event filter on the interactor: clicks, paint strokes and hover, without breaking rotation.
 
     A left press/release within CLICK_SLOP_PX emits `clicked`; a drag is left to
-    VTK (rotation). In paint mode the left button paints instead and its events
+    VTK (rotation). Wheel events are taken from VTK and emitted as `wheeled`. In paint mode the left button paints instead and its events
     are consumed so the camera stays still. Key presses are kept from VTK (its
     built-in keys, e.g. 'q' or 'e', would close or change the scene);
     the window's shortcuts still work.
@@ -61,6 +61,7 @@ class MouseRouter(QObject):
     left = Signal()
     paint = Signal(QPointF, bool)          # position, stroke start?
     paintEnded = Signal()
+    wheeled = Signal(QPointF, float)       # position, notches (+ toward the screen)
 
     def __init__(self, widget):
         super().__init__(widget)
@@ -73,6 +74,11 @@ class MouseRouter(QObject):
     def eventFilter(self, obj, ev):
         t = ev.type()
         if t in (QEvent.KeyPress, QEvent.KeyRelease):
+            return True
+        if t == QEvent.Wheel:        # the window zooms toward the cursor, coalescing queued events
+            notches = ev.angleDelta().y() / 120.0
+            if notches:
+                self.wheeled.emit(ev.position(), notches)
             return True
         if t == QEvent.MouseButtonPress and ev.button() == Qt.LeftButton:
             self._press = ev.position()

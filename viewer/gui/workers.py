@@ -61,13 +61,22 @@ class Task(QObject):
         return self.thread.wait(ms)
 
 
+class NoPack(Exception):
+    """No mesh pack is built: the window offers to build one (a type, not a message to match)."""
+
+
 def load_pack_and_model(meshes=None, progress=None):
     """(pack, model, warning): the model falls back to an empty one if the maps cannot be used,
-    so the body still shows and the window can say why there are no patterns."""
+    so the body still shows and the window can say why there are no patterns. NoPack when
+    there is no pack at all."""
+    from viewer import config
     from viewer.anatomy import load_pack
+    from viewer.anatomy.pack import current_pack
     from viewer.referral import model as referral_model
 
     say = progress or (lambda m: None)
+    if current_pack(config.meshes_dir(meshes)) is None:
+        raise NoPack(str(config.meshes_dir(meshes)))
     say("Loading the anatomy pack")
     pack = load_pack(meshes)
     say("Loading referral patterns (the first time this takes up to a minute)")

@@ -1,5 +1,11 @@
 """BodyScene: the skin, muscles, referral overlay and markers on any pyvista
-Plotter (an off-screen one for export, the Qt interactor in the window)."""
+Plotter (an off-screen one for export, the Qt interactor in the window).
+
+Sections: meshes, content (pattern, drawing, trigger points, marks), layers,
+level of detail, camera. Other layers (e.g. bones) and label placement go in
+their own sections. Every setter takes ``render=``; the window batches one
+render per user action (a software-OpenGL frame costs tens of milliseconds).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,9 @@ import pyvista as pv
 from viewer.anatomy.meshutil import to_polydata
 from viewer.referral.fields import combined
 from viewer.render import style
+
+PATTERN_MIN_ALPHA = 0.9        # a zone or the drawing stays this opaque whatever the skin opacity
+LOD_DIVISIONS = (72, 36, 150)  # quadric-clustering grid of the interaction meshes (about 1/6 of the triangles)
 
 
 class BodyScene:
@@ -23,26 +32,37 @@ class BodyScene:
         self._spill = np.zeros_like(self.drawing)
         self._show_tps = True
         self._show_other_side = False
+        self._skin_opacity = float(skin_opacity)
+        self._highlights = {}                # pattern index -> merged muscle mesh (pv.merge is slow)
+        self._lod = None                     # (skin, skin vertex map, muscles) interaction meshes
+        self.interacting = False
         self.label_font_size = 14          # trigger-point labels (the window enlarges them in patient mode)
         plotter.set_background(style.BACKGROUND)
 
         self.skin = self.pack.skin.copy()     # own copy: its colours change per pattern
-        self.skin.point_data["rgb"] = style.zone_colors(self._ess, self._spill)
-        self.skin_actor = plotter.add_mesh(self.skin, scalars="rgb", rgb=True, smooth_shading=True,
-                                           opacity=skin_opacity, name="skin", pickable=True,
-                                           specular=0.1, reset_camera=False)
+        self.skin.point_data["rgba"] = self._colors()
+        # Opacity lives in the colours' alpha, so a painted zone can stay opaque when the
+        # skin is faded (the slider must never hide the pattern); the actor itself is opaque.
+        self.skin_actor = plotter.add_mesh(self.skin, scalars="rgba", rgba=True, smooth_shading=True,
+                                           name="skin", pickable=True, specular=0.1, reset_camera=False)
         # Cull the skin's back faces: through a translucent skin the far side's
         # pattern would otherwise show, as if the pain were on this side too.
         self.skin_actor.GetProperty().BackfaceCullingOn()
+        self._use_rgba(self.skin_actor.GetMapper())
         self.muscles = self._merged_muscles()
         self.muscle_actor = plotter.add_mesh(self.muscles, color=style.MUSCLE_CONTEXT, smooth_shading=True,
                                              name="muscles", pickable=True, opacity=1.0,
                                              reset_camera=False)
+        self._muscles_visible = bool(show_muscles)
         self.muscle_actor.SetVisibility(show_muscles)
+        # The muscles are closed with outward normals: culling their far sides halves the
+        # software-OpenGL frame (bench: 266 -> 133 ms) and draws the same image.
+        self.muscle_actor.GetProperty().BackfaceCullingOn()
         self.highlight_actor = None
+        self.marks_actor = None
         # No depth peeling: with Mesa's software OpenGL (OSMesa, Xvfb) it drops
         # the translucent skin entirely; plain alpha blending looks right.
-        self.set_view("anterior")
+        self.set_view("anterior", render=False)
 
     # -- meshes ---------------------------------------------------------------
     def _merged_muscles(self) -> pv.PolyData:
@@ -57,9 +77,11 @@ class BodyScene:
     def part_at_cell(self, cell_id: int):
         return self.pack.parts[int(self.muscles.cell_data["part"][cell_id])]
 
-    def _parts_mesh(self, part_ids) -> pv.PolyData | None:
-        meshes = [self.pack.part_polydata(self.pack.part(pid)) for pid in part_ids]
-        return pv.merge(meshes) if meshes else None
+    def _parts_mesh(self, pattern) -> pv.PolyData | None:
+        if pattern.index not in self._highlights:
+            meshes = [self.pack.part_polydata(self.pack.part(pid)) for pid in pattern.part_ids]
+            self._highlights[pattern.index] = pv.merge(meshes) if meshes else None
+        return self._highlights[pattern.index]
 
     # -- content --------------------------------------------------------------
     def show_pattern(self, pattern, *, render: bool = True) -> None:
@@ -76,12 +98,16 @@ class BodyScene:
                     e, s = self.model.zone_weights(other)
                     self._ess, self._spill = np.maximum(self._ess, e), np.maximum(self._spill, s)
         self._recolor()
-        self.plotter.remove_actor("highlight", render=False)
-        self.highlight_actor = None
-        if pattern is not None and pattern.part_ids:
-            self.highlight_actor = self.plotter.add_mesh(
-                self._parts_mesh(pattern.part_ids), color=style.MUSCLE, smooth_shading=True,
-                name="highlight", pickable=False, render=False)
+        mesh = self._parts_mesh(pattern) if pattern is not None and pattern.part_ids else None
+        if mesh is None:
+            self.plotter.remove_actor("highlight", render=False)
+            self.highlight_actor = None
+        elif self.highlight_actor is None:
+            self.highlight_actor = self.plotter.add_mesh(mesh, color=style.MUSCLE, smooth_shading=True,
+                                                         name="highlight", pickable=False, render=False)
+            self.highlight_actor.GetProperty().BackfaceCullingOn()
+        else:        # swap the input of the existing actor: far cheaper than a new actor
+            self.highlight_actor.GetMapper().SetInputData(mesh)
         self._update_trigger_points(render=False)
         if render:
             self.plotter.render()
@@ -99,15 +125,36 @@ class BodyScene:
         if render:
             self.plotter.render()
 
+    def _colors(self) -> np.ndarray:
+        rgb = style.zone_colors(self._ess, self._spill, self.drawing if self.drawing.any() else None)
+        painted = np.maximum(np.maximum(self._ess, self._spill), self.drawing)
+        alpha = np.maximum(self._skin_opacity, PATTERN_MIN_ALPHA * np.clip(painted * 2.0, 0.0, 1.0))
+        return np.column_stack([rgb, (alpha * 255).astype(np.uint8)])
+
+    @staticmethod
+    def _use_rgba(mapper) -> None:
+        """Colour by the 'rgba' array by name: re-assigning it (or swapping the mesh for its
+        coarse version) must never let another array (the normals) become the colours."""
+        mapper.SetScalarModeToUsePointFieldData()
+        mapper.SelectColorArray("rgba")
+        mapper.SetColorModeToDirectScalars()
+
     def _recolor(self) -> None:
-        rgb = self.skin.point_data["rgb"]
-        rgb[:] = style.zone_colors(self._ess, self._spill, self.drawing if self.drawing.any() else None)
-        self.skin.point_data["rgb"] = rgb   # re-assign: marks the array modified for VTK
+        rgba = self.skin.point_data["rgba"]
+        rgba[:] = self._colors()
+        self.skin.point_data["rgba"] = rgba   # re-assign: marks the array modified for VTK
         self.skin.Modified()
+        if self._lod is not None:
+            self._lod[0].point_data["rgba"] = rgba[self._lod[1]]
+            self._lod[0].Modified()
 
     @property
     def skin_rgb(self) -> np.ndarray:
-        return np.asarray(self.skin.point_data["rgb"])
+        return np.asarray(self.skin.point_data["rgba"])[:, :3]
+
+    @property
+    def skin_alpha(self) -> np.ndarray:
+        return np.asarray(self.skin.point_data["rgba"])[:, 3]
 
     @property
     def skin_value(self) -> np.ndarray:
@@ -130,32 +177,105 @@ class BodyScene:
                                       shape_color="white", text_color="black", always_visible=False,
                                       render=False, pickable=False)
 
-    def set_marks(self, points) -> None:
-        """Markers for the spots the user clicked."""
-        self.plotter.remove_actor("marks", render=False)
-        if points is not None and len(points):
-            pts = np.atleast_2d(points)
-            self.plotter.add_mesh(pv.PolyData(pts).glyph(geom=pv.Sphere(radius=9.0), scale=False, orient=False),
-                                  color=style.MARK, name="marks", pickable=False, render=False)
-        self.plotter.render()
+    def set_marks(self, points, *, render: bool = True) -> None:
+        """Markers for the spots the user clicked (one actor, its points replaced in place)."""
+        pts = np.zeros((0, 3)) if points is None or not len(points) else np.atleast_2d(points)
+        if not len(pts):
+            self.plotter.remove_actor("marks", render=False)
+            self.marks_actor = None
+        else:
+            glyphs = pv.PolyData(pts).glyph(geom=pv.Sphere(radius=9.0, theta_resolution=16, phi_resolution=16),
+                                            scale=False, orient=False)
+            if self.marks_actor is None:
+                self.marks_actor = self.plotter.add_mesh(glyphs, color=style.MARK, name="marks",
+                                                         pickable=False, render=False, reset_camera=False)
+            else:
+                self.marks_actor.GetMapper().SetInputData(glyphs)
+        if render:
+            self.plotter.render()
 
     # -- layers ---------------------------------------------------------------
-    def set_skin_opacity(self, value: float) -> None:
-        self.skin_actor.GetProperty().SetOpacity(float(value))
-        self.plotter.render()
+    def set_skin_opacity(self, value: float, *, render: bool = True) -> None:
+        """Opacity of the plain skin; painted zones keep at least PATTERN_MIN_ALPHA."""
+        self._skin_opacity = float(value)
+        self._recolor()
+        if render:
+            self.plotter.render()
 
-    def set_muscles_visible(self, visible: bool) -> None:
-        self.muscle_actor.SetVisibility(bool(visible))
-        self.plotter.render()
+    @property
+    def skin_opacity(self) -> float:
+        return self._skin_opacity
 
-    def set_trigger_points_visible(self, visible: bool) -> None:
+    @property
+    def muscles_visible(self) -> bool:
+        return self._muscles_visible
+
+    def set_muscles_visible(self, visible: bool, *, render: bool = True) -> None:
+        self._muscles_visible = bool(visible)
+        self.muscle_actor.SetVisibility(self._muscles_visible and not self.interacting)
+        if self._lod is not None:
+            self._lod[3].SetVisibility(self._muscles_visible and self.interacting)
+        if render:
+            self.plotter.render()
+
+    def set_trigger_points_visible(self, visible: bool, *, render: bool = True) -> None:
         self._show_tps = bool(visible)
         self._update_trigger_points()
-        self.plotter.render()
+        if render:
+            self.plotter.render()
 
-    def set_other_side_visible(self, visible: bool) -> None:
+    def set_other_side_visible(self, visible: bool, *, render: bool = True) -> None:
         self._show_other_side = bool(visible)
-        self.show_pattern(self.pattern)
+        self.show_pattern(self.pattern, render=render)
+
+    # -- level of detail --------------------------------------------------------
+    def _lod_meshes(self):
+        """Coarse skin and muscles (quadric clustering, ~0.2 s once) for frames drawn while the
+        camera moves; each coarse skin vertex takes the colour of its nearest full-mesh vertex."""
+        if self._lod is None:
+            from vtkmodules.vtkFiltersCore import vtkQuadricClustering
+
+            def coarse(mesh):
+                f = vtkQuadricClustering()
+                f.SetInputData(mesh)
+                f.SetNumberOfDivisions(*LOD_DIVISIONS)
+                f.Update()
+                out = pv.wrap(f.GetOutput())
+                # outward, consistent normals: back-face culling must only drop the far sides
+                return out.compute_normals(cell_normals=False, split_vertices=False, consistent_normals=True,
+                                           auto_orient_normals=True, non_manifold_traversal=False)
+
+            skin = coarse(pv.PolyData(self.skin.points, self.skin.faces))
+            vmap = self.model.geo.snap(np.asarray(skin.points))[0]
+            skin.point_data["rgba"] = np.asarray(self.skin.point_data["rgba"])[vmap]
+            # separate hidden actors, shown instead of the full ones while the camera moves:
+            # toggling visibility is free, swapping a mapper's input re-uploads the whole mesh
+            skin_actor = self.plotter.add_mesh(skin, scalars="rgba", rgba=True, smooth_shading=True,
+                                               name="skin_lod", pickable=False, specular=0.1,
+                                               reset_camera=False, render=False)
+            skin_actor.GetProperty().BackfaceCullingOn()
+            self._use_rgba(skin_actor.GetMapper())
+            muscle_actor = self.plotter.add_mesh(coarse(pv.PolyData(self.muscles.points, self.muscles.faces)),
+                                                 color=style.MUSCLE_CONTEXT, smooth_shading=True,
+                                                 name="muscles_lod", pickable=False, reset_camera=False,
+                                                 render=False)
+            muscle_actor.GetProperty().BackfaceCullingOn()
+            skin_actor.SetVisibility(False)
+            muscle_actor.SetVisibility(False)
+            self._lod = (skin, vmap, skin_actor, muscle_actor)
+        return self._lod
+
+    def set_interacting(self, on: bool) -> None:
+        """Show the coarse skin and muscles instead of the full ones while the camera moves."""
+        on = bool(on)
+        if on == self.interacting:
+            return
+        lod = self._lod_meshes()
+        self.interacting = on
+        self.skin_actor.SetVisibility(not on)
+        lod[2].SetVisibility(on)
+        self.muscle_actor.SetVisibility(self._muscles_visible and not on)
+        lod[3].SetVisibility(self._muscles_visible and on)
 
     # -- camera ---------------------------------------------------------------
     def set_view(self, name: str, *, focus: str = "body", render: bool = True) -> None:
@@ -173,6 +293,21 @@ class BodyScene:
         # skin nearer the camera than the pattern is cut away.
         self.plotter.renderer.ResetCameraClippingRange()
         self.current_view = name
+        if render:
+            self.plotter.render()
+
+    def zoom_at(self, point, factor: float, *, render: bool = True) -> None:
+        """Zoom by `factor` (> 1 closer) keeping the world `point` where it is on the screen:
+        the camera frame is scaled about the point, so the point's projection does not move."""
+        cam = self.plotter.camera
+        p = np.asarray(point, dtype=float)
+        pos, foc = np.array(cam.position), np.array(cam.focal_point)
+        new_pos = p + (pos - p) / factor
+        if np.linalg.norm(new_pos - p) < 50.0 and factor > 1:       # never fly through the skin
+            return
+        cam.position = new_pos
+        cam.focal_point = p + (foc - p) / factor
+        self.plotter.renderer.ResetCameraClippingRange()
         if render:
             self.plotter.render()
 

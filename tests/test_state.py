@@ -1,0 +1,209 @@
+"""ViewerState without a display: every user operation, its events, undo/redo and sessions."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+
+from viewer.referral.lookup import lookup_area, lookup_vertex
+from viewer.session import Session, SessionError
+from viewer.state import ViewerState
+
+
+@pytest.fixture
+def state(model):
+    return ViewerState(model)
+
+
+def _essential_vertex(model, k=0):
+    p = next(p for p in model.patterns if p.has_mesh)
+    e = model.zone_weights(p)[0]
+    return p, int(np.flatnonzero(e >= 0.9)[k])
+
+
+def _events(state):
+    seen = []
+    for name in ("marks", "drawing", "candidates", "selected", "shown", "dirty", "history"):
+        getattr(state.events, name).connect(lambda *a, n=name: seen.append(n))
+    return seen
+
+
+def test_no_module_outside_gui_imports_qt():
+    """Import every viewer module outside viewer/gui in a fresh process (pytest-qt loads Qt here)."""
+    import pkgutil
+    import subprocess
+
+    import viewer
+
+    names = [m.name for m in pkgutil.walk_packages(viewer.__path__, "viewer.")
+             if not m.name.startswith(("viewer.gui", "viewer.__main__"))]
+    code = ("import importlib, sys\n"
+            f"for n in {names!r}: importlib.import_module(n)\n"
+            "bad = sorted(m for m in sys.modules if m.startswith(('PySide6', 'pyvistaqt', 'PyQt')))\n"
+            "print(bad); sys.exit(1 if bad else 0)")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "viewer.state.model" in names
+
+
+def test_mark_lists_candidates_and_shows_the_top_pattern(state, model):
+    p, v = _essential_vertex(model)
+    seen = _events(state)
+    state.mark(model.geo.vertices[v])
+    assert [m.vertex for m in state.marks] == [v]
+    assert state.origin == "spots"
+    assert [(c.muscle_id, c.side) for c in state.candidates] == \
+        [(c.muscle_id, c.side) for c in lookup_vertex(model, v)]
+    assert state.selected is model.patterns[state.candidates[0].pattern]
+    assert state.shown is state.selected
+    assert {"marks", "candidates", "selected", "dirty", "history"} <= set(seen)
+    assert state.dirty and state.heading().startswith("Pain at:")
+    assert state.last_point == tuple(model.geo.vertices[v])
+
+
+def test_a_new_click_replaces_the_old_pattern(state, model):
+    p, v = _essential_vertex(model)
+    state.select(model.pattern(p.muscle.id, "left" if p.side == "right" else "right"))
+    state.mark(vertex=v)
+    assert state.selected is model.patterns[state.candidates[0].pattern]
+    # a spot no pattern covers clears the pattern instead of leaving the old one painted
+    empty = np.flatnonzero((model.ess.max(axis=1) < 0.5) & (model.spill.max(axis=1) < 0.5))
+    if len(empty):
+        state.mark(vertex=int(empty[0]))
+        assert state.candidates == [] and state.selected is None and state.shown is None
+
+
+def test_shift_adds_spots_and_ranks_by_them(state, model):
+    _, v1 = _essential_vertex(model)
+    state.mark(vertex=v1)
+    state.mark(vertex=v1 + 1, add=True)
+    assert len(state.marks) == 2 and state.heading() == "Pain at 2 marked spots"
+    assert [c.muscle_id for c in state.candidates] == [c.muscle_id for c in lookup_area(model, [v1, v1 + 1])]
+
+
+def test_stroke_is_one_undo_step_and_ranks_by_area(state, model):
+    _, v = _essential_vertex(model)
+    state.begin_stroke()
+    state.paint(v)
+    state.paint(v + 5)
+    state.end_stroke()
+    painted = state.drawing_vertices()
+    assert len(painted) > 5 and state.origin == "area"
+    assert [c.muscle_id for c in state.candidates] == [c.muscle_id for c in lookup_area(model, painted)]
+    state.eraser = True
+    state.begin_stroke()
+    state.paint(v)
+    state.end_stroke()
+    assert len(state.drawing_vertices()) < len(painted)
+    assert state.undo()
+    assert np.array_equal(state.drawing_vertices(), painted)
+    assert state.undo()
+    assert not state.drawing.any() and state.origin is None and not state.can_undo
+    assert state.redo() and np.array_equal(state.drawing_vertices(), painted)
+
+
+def test_clear_can_be_undone_and_redone(state, model):
+    p, v = _essential_vertex(model)
+    state.mark(vertex=v)
+    state.begin_stroke()
+    state.paint(v)
+    state.end_stroke()
+    before = (list(state.marks), state.drawing_vertices().copy(), state.origin, state.selected)
+    state.clear()
+    assert state.marks == [] and not state.drawing.any() and state.candidates == []
+    assert state.selected is None
+    assert state.undo()
+    assert state.marks == before[0] and np.array_equal(state.drawing_vertices(), before[1])
+    assert state.origin == before[2] and state.selected is before[3] and state.candidates
+    assert state.redo() and state.marks == [] and state.can_undo and not state.can_redo
+    # a new operation drops the redo history
+    state.undo()
+    state.mark(vertex=v)
+    assert not state.can_redo
+
+
+def test_hover_previews_and_leaving_restores(state, model):
+    p, v = _essential_vertex(model)
+    state.mark(vertex=v)
+    top = state.selected
+    other = next(q for q in model.patterns if q is not top)
+    shown = []
+    state.events.shown.connect(shown.append)
+    state.hover(other)
+    assert state.shown is other and state.selected is top
+    state.hover(None)
+    assert state.shown is top and shown == [other, top]
+
+
+def test_select_muscle_and_other_side(state, model):
+    p = next(p for p in model.patterns if p.side == "right")
+    assert state.select_muscle(p.muscle.id)
+    assert state.selected is p
+    has_left = any(q.muscle.id == p.muscle.id and q.side == "left" for q in model.patterns)
+    assert state.other_side() == has_left
+    assert state.selected.side == ("left" if has_left else "right")
+    assert not state.select_muscle("FMA0")
+
+
+def test_session_round_trip_keeps_the_ranking_origin(state, model, tmp_path):
+    p, v = _essential_vertex(model)
+    state.mark(vertex=v)
+    state.begin_stroke()
+    state.paint(int(np.flatnonzero(model.zone_weights(model.patterns[-1])[0] > 0.9)[0]))
+    state.end_stroke()
+    assert state.origin == "area"
+    state.set_notes("Pain since March.")
+    path = state.to_session().save(tmp_path / "s.json")
+    area_list = [(c.muscle_id, c.side) for c in state.candidates]
+
+    again = ViewerState(model)
+    again.apply_session(Session.load(path), path=path)
+    assert again.origin == "area"
+    assert [(c.muscle_id, c.side) for c in again.candidates] == area_list
+    assert again.notes == "Pain since March." and not again.dirty and again.session_path == path
+    assert again.selected is state.selected
+    d1, d2 = state.to_session().to_json(), again.to_session().to_json()
+    d1.pop("saved_at"), d2.pop("saved_at")
+    assert d1 == d2
+    # ranking by the spots is kept as well
+    again.rank_by("spots")
+    again.to_session().save(path)
+    third = ViewerState(model)
+    third.apply_session(Session.load(path), path=path)
+    assert third.origin == "spots"
+
+
+def test_recovered_session_keeps_its_name_and_stays_dirty(state, model, tmp_path):
+    _, v = _essential_vertex(model)
+    state.mark(vertex=v)
+    state.set_clean(tmp_path / "patient.json")
+    state.set_notes("x")
+    auto = state.to_session(for_autosave=True)
+    assert auto.session_path == str(tmp_path / "patient.json")
+    assert state.to_session().session_path is None          # never in a saved file
+    rec = ViewerState(model)
+    rec.apply_session(Session.from_json(auto.to_json()), recovered=True)
+    assert rec.session_path == tmp_path / "patient.json" and rec.dirty
+
+
+def test_bad_session_changes_nothing(state, model):
+    _, v = _essential_vertex(model)
+    state.mark(vertex=v)
+    before = state.to_session().to_json()
+    with pytest.raises(SessionError, match="skin vertex"):
+        state.apply_session(Session(pack_key=model.pack.key, drawing=[10 ** 9]))
+    after = state.to_session().to_json()
+    before.pop("saved_at"), after.pop("saved_at")
+    assert after == before
+
+
+def test_new_session_forgets_everything(state, model, tmp_path):
+    _, v = _essential_vertex(model)
+    state.mark(vertex=v)
+    state.set_notes("n")
+    state.set_clean(tmp_path / "a.json")
+    state.new_session()
+    assert state.is_empty() and state.session_path is None and not state.dirty
+    assert not state.can_undo and state.selected is None and state.candidates == []

@@ -51,24 +51,47 @@ class Item:
         return f"{base}.{self.sel.side[0]}" if self.sel.side != "midline" else base
 
 
-def read_folder(folder: Path, tables: Tables, *, verify: bool = True) -> list[Item]:
-    """Elements of the shared glTF copy (bodyparts3d-4.0/), checked against parts.csv."""
+def pinned_elements() -> list[dict]:
+    """The BodyParts3D 4.0 elements the pack uses: file, element id, sha256 and
+    upstream path (viewer/anatomy/data/bp3d40_elements.csv). Names and concept
+    ids come from the DBCLS tables, so a downloaded folder, the shared folder
+    and the official archive give the same pack."""
+    import csv
+
+    from viewer.anatomy.download import elements_list_text
+
+    return list(csv.DictReader(elements_list_text().splitlines()))
+
+
+def check_folder(folder: Path, *, verify: bool = True) -> None:
+    """Fail fast, before the long build steps, on a missing or damaged element file."""
     from viewer.anatomy.sources import sha256_of
 
-    items = []
-    for row in read_parts_csv(folder / "parts.csv"):
-        path = folder / row.file
+    for row in pinned_elements():
+        path = folder / row["file"]
+        fid = row["element_file_id"]
         if not path.is_file():
-            raise ViewerError(f"The BodyParts3D 4.0 element {row.file_id} ({row.name}) is missing.",
-                              path=path, fix="restore it from its source (parts.csv names its upstream "
-                                             "path) or run `referral-viewer build` to download it.")
-        if verify and sha256_of(path) != row.sha256:
-            raise ViewerError(f"Checksum mismatch for the BodyParts3D 4.0 element {row.file_id} "
-                              f"({row.name}): the file is damaged or a different version.", path=path,
+            raise ViewerError(f"The BodyParts3D 4.0 element {fid} is missing.", path=path,
+                              fix="restore it (its upstream path is in viewer/anatomy/data/"
+                                  "bp3d40_elements.csv) or run `referral-viewer build` with no "
+                                  "--source to download it.")
+        if verify and sha256_of(path) != row["sha256"]:
+            raise ViewerError(f"Checksum mismatch for the BodyParts3D 4.0 element {fid}: the file "
+                              "is damaged or a different version.", path=path,
                               fix="restore it from its source, or pass --allow-unverified if you "
                                   "changed it on purpose.")
-        el = read_glb(path, file_id=row.file_id, concept=row.concept, name=row.name)
-        items.append(_item(tables, el))
+
+
+def read_folder(folder: Path, tables: Tables, *, verify: bool = True) -> list[Item]:
+    """Elements of the glTF copy (bodyparts3d-4.0/), checked against their pinned sha256."""
+    check_folder(folder, verify=verify)
+    items = []
+    for row in pinned_elements():
+        path = folder / row["file"]
+        fid = row["element_file_id"]
+        sel = tables.classify(fid)
+        el = read_glb(path, file_id=fid, concept=sel.concept, name=sel.name)
+        items.append(Item(sel, el))
     return items
 
 
@@ -191,7 +214,7 @@ def fit_warp(items: list[Item], z_parts, skin_v: np.ndarray, *, smoothing: float
     ms, md, mk = ms[keep], md[keep], [k for k, ok in zip(mk, keep) if ok]
     fs, fd, fk = extremity_landmarks(items, skin_v)
     hands = {id(v) for side in ("right", "left") for v in extremity_bones(items, side, HAND_BONES)}
-    fixed = [W.slab_points(it.el.vertices) for it in items
+    fixed = [W.slab_points(it.el.vertices, fractions=(0.1, 0.5, 0.9)) for it in items
              if it.sel.kind == "bone" and it.el.vertices[:, 2].mean() > FIXED_ABOVE_MM
              and id(it.el.vertices) not in hands]
     ks = np.vstack(fixed) if fixed else np.zeros((0, 3))
@@ -199,3 +222,92 @@ def fit_warp(items: list[Item], z_parts, skin_v: np.ndarray, *, smoothing: float
     dst = np.vstack([md, fd, ks])
     kinds = mk + fk + ["fixed"] * len(ks)
     return W.Warp(src, dst, kinds, smoothing=smoothing), pairs
+
+
+# Stored 4.0 meshes keep this share of their triangles (at least MIN_FACES):
+# the official "99% reduced" elements are still ~1.7M triangles in all, more
+# than picking and highlighting need on a 2-core machine.
+KEEP_FRACTION, MIN_FACES = 0.2, 150
+
+
+def decimate(items: list[Item]) -> None:
+    """Lighter meshes, in place (before mirroring, so mirrored pairs stay identical).
+    fast-simplification (quadric error, C++) does the 500 elements in a few
+    seconds where VTK's quadric decimation takes ~30 s."""
+    import fast_simplification
+
+    for it in items:
+        n = len(it.el.faces)
+        target = max(MIN_FACES / max(n, 1), KEEP_FRACTION)
+        if target >= 1.0:
+            continue
+        v, f = fast_simplification.simplify(it.el.vertices.astype(np.float32),
+                                            it.el.faces.astype(np.int32), 1.0 - target)
+        if len(f):
+            it.el.vertices, it.el.faces = np.asarray(v, np.float64), np.asarray(f, np.int64)
+
+
+@dataclass
+class Layer:
+    """The registered 4.0 bones and muscles, ready for the pack."""
+    bones: list[Item]
+    muscles: list[Item]                  # 4.0 muscles the pack uses (no Z-Anatomy twin)
+    twins: list[tuple[Item, object]]     # (4.0 muscle, Z-Anatomy part) of the same muscle
+    report: dict
+
+
+def build_layer(items: list[Item], z_parts, skin, *, say=lambda m: None) -> Layer:
+    """Decimate, mirror, warp into the pack frame and measure."""
+    import time
+
+    from scipy.spatial import cKDTree
+
+    t = time.perf_counter()
+    say("simplifying BodyParts3D 4.0 elements")
+    items = [it for it in items if it.sel.kind in ("muscle", "bone")]
+    decimate(items)
+    items = mirror_missing(items)
+    t_dec = time.perf_counter() - t
+    say("fitting the warp of the 4.0 skeleton into the skin")
+    warp, pairs = fit_warp(items, z_parts, skin.vertices)
+    samples = np.vstack([it.el.vertices[::4] for it in items])
+    before = {k: W.inside_by_band(np.vstack([it.el.vertices for it in items if it.sel.kind == k]),
+                                  skin.vertices, skin.faces) for k in ("bone", "muscle")}
+    n_landmarks = len(warp.source)
+    warp = refine_on_skin_all(warp, samples, skin)
+    allv = np.vstack([it.el.vertices for it in items])
+    moved = warp.gridded(allv, spacing_mm=12.0)
+    off = 0
+    for it in items:
+        n = len(it.el.vertices)
+        it.el.vertices = moved[off:off + n]
+        off += n
+    after = {k: W.inside_by_band(np.vstack([it.el.vertices for it in items if it.sel.kind == k]),
+                                 skin.vertices, skin.faces) for k in ("bone", "muscle")}
+    dists = {}
+    for it, p in pairs:
+        d, _ = cKDTree(np.asarray(p.vertices, np.float64)).query(it.el.vertices)
+        dists[p.id] = round(float(d.mean()), 2)
+    twins = {id(it) for it, _ in pairs}
+    report = {
+        "elements": len(items), "mirrored": sum(it.mirrored for it in items),
+        "warp": {"kind": "thin-plate spline (scipy RBFInterpolator), smoothing %.0f" % warp.smoothing,
+                 "landmarks": n_landmarks, "skin_landmarks": len(warp.source) - n_landmarks,
+                 "landmark_kinds": sorted({k.split(":")[0] for k in warp.kinds}),
+                 "residual_mm_mean": round(float(warp.residuals().mean()), 2)},
+        "inside_fraction_before": {"bones": before["bone"], "muscles": before["muscle"]},
+        "inside_fraction": {"bones": after["bone"], "muscles": after["muscle"]},
+        "twin_distance_mm": {"mean": round(float(np.mean(list(dists.values()))), 2) if dists else None,
+                             "per_muscle": dists},
+        "seconds": {"decimate": round(t_dec, 1), "total": round(time.perf_counter() - t, 1)},
+    }
+    return Layer([it for it in items if it.sel.kind == "bone"],
+                 [it for it in items if it.sel.kind == "muscle" and id(it) not in twins], pairs, report)
+
+
+def refine_on_skin_all(warp, samples, skin):
+    return W.refine_on_skin(warp, samples, skin.vertices, skin.faces, skin.normals,
+                            iterations=REFINE_ITERATIONS, grid_mm=20.0)
+
+
+REFINE_ITERATIONS = 3

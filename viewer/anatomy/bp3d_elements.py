@@ -197,6 +197,11 @@ class Tables:
             if len(row) < 3:
                 continue
             self.ancestors.setdefault(row[2].strip(), []).append((row[0].strip(), row[1].strip()))
+        self.children: dict[str, set[str]] = {}
+        if (folder / "isa_inclusion_relation_list.txt").exists():
+            for row in _read_tsv(folder / "isa_inclusion_relation_list.txt"):
+                if len(row) >= 3:
+                    self.children.setdefault(row[0].strip(), set()).add(row[2].strip())
         self.part_of: dict[str, set[str]] = {}
         if (folder / "partof_element_parts.txt").exists():
             for row in _read_tsv(folder / "partof_element_parts.txt"):
@@ -230,8 +235,10 @@ class Tables:
         if concept is None or concept not in by_id:
             # the element's own concept is its most specific ancestor: the sided one,
             # else the one that is an ancestor of no other listed concept (longest name).
-            sided = [(c, n) for c, n in anc if SIDE_WORD.search(n)]
-            pick = max(sided or anc or [("", name)], key=lambda cn: len(cn[1]))
+            ids = {c for c, _n in anc}
+            leaves = [(c, n) for c, n in anc if not (self.children.get(c, set()) & ids)] or anc
+            sided = [(c, n) for c, n in leaves if SIDE_WORD.search(n)]
+            pick = max(sided or leaves or [("", name)], key=lambda cn: len(cn[1]))
             concept = concept or pick[0]
             own = pick[1]
         else:

@@ -7,8 +7,9 @@ rest of the pipeline is the same for both.
 
 from __future__ import annotations
 
+import re
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -91,8 +92,25 @@ def read_folder(folder: Path, tables: Tables, *, verify: bool = True) -> list[It
         fid = row["element_file_id"]
         sel = tables.classify(fid)
         el = read_glb(path, file_id=fid, concept=sel.concept, name=sel.name)
-        items.append(Item(sel, el))
+        items.append(_side_from_geometry(Item(sel, el)))
     return items
+
+
+def _side_from_geometry(it: Item) -> Item:
+    """The tables swap a few sides (FJ1469, a right flexor pollicis brevis at
+    x = -257 mm, is listed under "left flexor pollicis brevis"): the geometry
+    decides (-X is the subject's right), and the manifest notes the fix."""
+    if it.sel.side not in ("right", "left"):
+        return it
+    geo = "right" if float(np.median(it.el.vertices[:, 0])) < 0 else "left"
+    if geo == it.sel.side:
+        return it
+    swap = {"right": "left", "left": "right", "Right": "Left", "Left": "Right"}
+    name = re.sub(r"\b(right|left|Right|Left)\b", lambda m: swap[m.group(1)], it.sel.name)
+    it.sel = replace(it.sel, side=geo, name=name)
+    it.el.name = name
+    it.notes["side_fixed"] = f"tables say {swap[geo].lower()}, geometry says {geo}"
+    return it
 
 
 def read_archive(archive: Path, tables: Tables, file_ids: list[str]) -> list[Item]:
@@ -107,7 +125,7 @@ def read_archive(archive: Path, tables: Tables, file_ids: list[str]) -> list[Ite
                     raise ViewerError(f"The archive has no element file {fid}.obj.", path=archive,
                                       fix="use the official isa_BP3D_4.0_obj_99.zip (BodyParts3D 4.0).")
                 text = zf.read(info).decode("utf-8", "replace")
-                items.append(_item(tables, parse_obj(text, f"{archive}!{info.filename}")))
+                items.append(_side_from_geometry(_item(tables, parse_obj(text, f"{archive}!{info.filename}"))))
     except zipfile.BadZipFile as exc:
         raise ViewerError(f"The archive is damaged ({exc}).", path=archive,
                           fix="download it again or use --source official.") from None

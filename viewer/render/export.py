@@ -52,12 +52,13 @@ def decorate(plotter: pv.Plotter, pattern, *, title: bool, legend: bool, attribu
 
 def render_pattern(model, pattern, out: str | Path, *, view: str | None = None, size=(1600, 1200),
                    transparent: bool = False, title: bool = True, legend: bool = True,
-                   attribution: bool = True, skin_opacity: float = 0.8, focus: str = "pattern") -> Path:
+                   attribution: bool = True, skin_opacity: float = 0.8, focus: str = "pattern",
+                   bones: bool = False) -> Path:
     """Write one PNG atomically; returns its path."""
     _quiet_vtk()
     plotter = pv.Plotter(off_screen=True, window_size=list(size))
     try:
-        scene = BodyScene(plotter, model, skin_opacity=skin_opacity, show_muscles=False)
+        scene = BodyScene(plotter, model, skin_opacity=skin_opacity, show_muscles=False, show_bones=bones)
         scene.show_pattern(pattern, render=False)
         scene.set_view(view or scene.best_view(), focus=focus, render=False)
         decorate(plotter, pattern, title=title, legend=legend, attribution=attribution, size=size)

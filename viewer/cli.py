@@ -111,7 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     b = sub.add_parser("build", help="build the mesh pack from an anatomy source")
     b.add_argument("--source", help="folder like ../shared/anatomy, isa_BP3D_4.0_obj_99.zip, a URL, "
-                                    "or 'official' (default: $REFERRAL_VIEWER_SOURCE)")
+                                    "or 'official' (default: $REFERRAL_VIEWER_SOURCE, else download the pinned files)")
     b.add_argument("--meshes", help="pack directory")
     b.add_argument("--sha256", help="expected SHA-256 of an archive or download")
     b.add_argument("--allow-unverified", action="store_true",

@@ -103,3 +103,16 @@ def test_info_json_lists_bones_and_parts(pack40, capsys):
     deltoid = next(w for w in info["whole_muscles"] if w["fma"] == "FMA32521")
     assert len(deltoid["parts"]) >= 4 and deltoid["sides"] == ["left", "right"]
     assert info["bp3d40"]["inside_fraction"]["bones"]["feet"] is not None
+
+
+def test_catalogue_alone_gives_every_map_a_mesh(pack40):
+    """By FMA id only (no mesh_parts names): a map names a muscle and gets every part."""
+    missing = {}
+    for path in sorted((REPO / "referral_maps" / "muscles").glob("*.yaml")):
+        d = yaml.safe_load(path.read_text())
+        parts = [p for i in [d["id"], *(d.get("also_fma") or [])] for p in pack40.muscle_parts(i)]
+        if not parts:
+            missing[d["id"]] = d["name"]
+        elif d["id"] not in ("FMA13385",):    # scalenes: Z-Anatomy's right-only medius+posterior
+            assert {p.side for p in parts} >= {"right", "left"}, d["name"]
+    assert set(missing) == set(ABSENT), missing

@@ -93,7 +93,7 @@ def _whole_muscles(pack) -> list[dict]:
     groups: dict[str, dict] = {}
     names = {e["id"]: e.get("whole_name") for e in pack.manifest["parts"]}
     for p in pack.parts:
-        key = p.whole_fma or names.get(p.id) or p.base
+        key = p.whole_fma or f"name:{names.get(p.id) or p.base}"
         g = groups.setdefault(key, {"fma": p.whole_fma, "name": names.get(p.id) or p.base,
                                     "sides": set(), "parts": []})
         g["sides"].add(p.side)

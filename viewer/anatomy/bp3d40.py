@@ -294,7 +294,7 @@ def build_layer(items: list[Item], z_parts, skin, *, say=lambda m: None) -> Laye
     n_landmarks = len(warp.source)
     warp = refine_on_skin_all(warp, samples, skin)
     allv = np.vstack([it.el.vertices for it in items])
-    moved = warp.gridded(allv, spacing_mm=12.0)
+    moved = warp.mixed(allv, W.extremities(allv), spacing_mm=12.0)
     off = 0
     for it in items:
         n = len(it.el.vertices)

@@ -30,7 +30,7 @@ from viewer.anatomy.pack import current_pack
 from viewer.anatomy.skin import build_skin
 from viewer.errors import ViewerError
 
-BUILDER_VERSION = "7"   # bump when the output for the same inputs changes
+BUILDER_VERSION = "9"   # bump when the output for the same inputs changes
 FORMAT = 2   # 2: bones.npz, BodyParts3D 4.0 muscles, whole-muscle catalogue
 FRAME = {"units": "mm", "up": "+Z", "anterior": "-Y", "subject_right": "-X",
          "name": "BodyParts3D native"}
@@ -181,7 +181,10 @@ def _part_entry(p: MusclePart, files: dict) -> dict:
         "id": p.id, "fma": p.fma, "name": p.name, "base": p.base, "side": p.side,
         "region": p.region,
         "aliases": sorted(set(catalogue.aliases_of(p.base, p.side)) | set(p.extra_aliases)),
-        "whole_fma": p.whole_fma or p.fma, "whole_name": p.whole_name,
+        # a 4.0 part whose whole muscle has no FMA id in the tables (pronator
+        # teres heads) is grouped by whole_name; never by its own sided concept
+        "whole_fma": p.whole_fma if p.source == "bp3d-4.0" else (p.whole_fma or p.fma),
+        "whole_name": p.whole_name,
         "source": p.source, "mirrored": p.mirrored,
         "vertices": int(len(p.vertices)), "faces": int(len(p.faces)),
         "source_file": files[role]["file"], "source_sha256": files[role]["sha256"],
@@ -216,6 +219,7 @@ def _bp40_layer(src, z_parts, skin, *, verify: bool, say):
     whole_of = {p.id: it.sel for it, p in layer.twins}
     for p in z_parts:
         sel = whole_of.get(p.id)
+        p.whole_fma = p.whole_fma or catalogue.WHOLE_BY_BASE.get(p.base)
         if sel is not None:
             p.whole_fma, p.whole_name = sel.whole_fma or p.fma, sel.whole_name
             alias = display_alias(sel)

@@ -78,7 +78,8 @@ class Pack:
             self.parts.append(Part(e["id"], e["name"], e["base"], e["side"], e.get("fma"),
                                    e["region"], tuple(e.get("aliases", [])),
                                    (int(vo[i]), int(vo[i + 1])), (int(fo[i]), int(fo[i + 1])),
-                                   e.get("whole_fma", e.get("fma")), e.get("source", "z-anatomy"),
+                                   e["whole_fma"] if "whole_fma" in e else e.get("fma"),
+                                   e.get("source", "z-anatomy"),
                                    bool(e.get("mirrored", False))))
         self.bones: list[Bone] = []
         self._bv = self._bf = self._bn = None

@@ -71,6 +71,16 @@ class Warp:
         return pts + np.column_stack([map_coordinates(disp[..., k], idx, order=1, mode="nearest")
                                       for k in range(3)])
 
+    def mixed(self, pts: np.ndarray, exact: np.ndarray, spacing_mm: float = 12.0) -> np.ndarray:
+        """Gridded everywhere except where exact is True: there (hands, feet:
+        thin bones, dense landmarks) the trilinear grid's few-mm error would
+        push fingers and toes through the skin, and the points are few."""
+        pts = np.asarray(pts, dtype=np.float64)
+        out = self.gridded(pts, spacing_mm) if (~exact).any() else pts.copy()
+        if exact.any():
+            out[exact] = self(pts[exact])
+        return out
+
     def residuals(self) -> np.ndarray:
         return np.linalg.norm(self(self.source) - self.target, axis=1)
 
@@ -129,6 +139,12 @@ def extremity_landmarks(bones: list[np.ndarray], skin_part: np.ndarray, *, inset
     return src, dst, [f"{name}"] * len(src)
 
 
+def extremities(pts: np.ndarray) -> np.ndarray:
+    """Points of the hands and feet (native or pack frame: both agree to ~60 mm)."""
+    pts = np.asarray(pts)
+    return (pts[:, 2] < 150.0) | ((np.abs(pts[:, 0]) > 180.0) & (pts[:, 2] < 950.0))
+
+
 def inside_by_band(points: np.ndarray, skin_v, skin_f) -> dict[str, float]:
     """Share of points inside the skin (generalized winding number > 0.5) per height band."""
     import igl
@@ -159,7 +175,7 @@ def refine_on_skin(warp: Warp, samples: np.ndarray, skin_v, skin_f, skin_n, *, m
     sv, sf = np.asarray(skin_v, np.float64), np.asarray(skin_f, np.int64)
     tree = cKDTree(sv)
     for _ in range(iterations):
-        moved = warp.gridded(samples, spacing_mm=15.0)
+        moved = warp.mixed(samples, extremities(samples), spacing_mm=15.0)
         w = igl.fast_winding_number(sv, sf, moved)
         _, nearest = tree.query(moved)
         depth = np.einsum("ij,ij->i", sv[nearest] - moved, np.asarray(skin_n, np.float64)[nearest])

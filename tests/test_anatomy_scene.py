@@ -21,13 +21,16 @@ def scene(model):
 
 def test_bones_layer_toggles_and_names_the_bone_under_a_point(scene):
     assert scene.has_bones and not scene.bones_visible()
+    assert scene.bone_actor is None                     # made on first show: first frame stays light
+    scene.set_bones_visible(True, render=False)
+    assert scene.bones_visible()
     femur = next(i for i, b in enumerate(scene.pack.bones) if b.name == "Right femur")
     cells = np.flatnonzero(scene.bones.cell_data["bone"] == femur)
     point = scene.bones.get_cell(int(cells[len(cells) // 2])).points.mean(axis=0)
+    assert scene.bone_at_point(point).name == "Right femur"
+    scene.set_bones_visible(False, render=False)
     assert scene.bone_at_point(point) is None          # hidden layer: nothing to pick
     scene.set_bones_visible(True, render=False)
-    assert scene.bones_visible()
-    assert scene.bone_at_point(point).name == "Right femur"
     assert scene.bone_at_cell(int(cells[0])).fma == scene.pack.bones[femur].fma
     assert scene.bone_actor.GetPickable()
 

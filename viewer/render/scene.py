@@ -44,13 +44,12 @@ class BodyScene:
         self.muscle_actor.SetVisibility(show_muscles)
         # Bones (BodyParts3D 4.0): one merged, pickable actor, off by default
         # (patients come for their pain; students turn the layer on).
-        self.bones = self._merged_bones()
+        # The actor is made on first show, so the first frame does not pay for it.
+        self.bones = None
         self.bone_actor = None
-        if self.bones is not None:
-            self.bone_actor = plotter.add_mesh(self.bones, color=BONE_COLOR, smooth_shading=True,
-                                               name="bones", pickable=True, opacity=1.0,
-                                               specular=0.2, reset_camera=False)
-            self.bone_actor.SetVisibility(show_bones)
+        self._has_bones = bool(self.pack.bones)
+        if show_bones:
+            self.set_bones_visible(True, render=False)
         self.highlight_actor = None
         # No depth peeling: with Mesa's software OpenGL (OSMesa, Xvfb) it drops
         # the translucent skin entirely; plain alpha blending looks right.
@@ -78,10 +77,16 @@ class BodyScene:
 
     @property
     def has_bones(self) -> bool:
-        return self.bone_actor is not None
+        return self._has_bones
 
     def set_bones_visible(self, visible: bool, *, render: bool = True) -> None:
         """Show or hide the skeleton (no-op for a pack without bones)."""
+        if visible and self.bone_actor is None and self._has_bones:
+            self.bones = self._merged_bones()
+            if self.bones is not None:
+                self.bone_actor = self.plotter.add_mesh(
+                    self.bones, color=BONE_COLOR, smooth_shading=True, name="bones", pickable=True,
+                    opacity=1.0, specular=0.2, reset_camera=False)
         if self.bone_actor is not None:
             self.bone_actor.SetVisibility(bool(visible))
             if render:

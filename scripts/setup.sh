@@ -4,8 +4,9 @@
 # mesh pack. Safe to re-run: every step skips work that is already done.
 #
 # Anatomy source, first found wins: $REFERRAL_VIEWER_SOURCE, ../shared/anatomy
-# beside the checkout (development and CI), else the official BodyParts3D
-# download (about 136 MB, checksummed).
+# beside the checkout (development and CI), else a download of exactly the
+# files ../shared/anatomy holds, from their public homes pinned by commit and
+# SHA-256 (about 50 MB, resumable; see README "Anatomy data").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -39,4 +40,8 @@ SOURCE="${REFERRAL_VIEWER_SOURCE:-}"
 if [ -z "$SOURCE" ] && [ -f ../shared/anatomy/skin_bodyparts3d.obj ]; then
   SOURCE=../shared/anatomy
 fi
-.venv/bin/referral-viewer build --source "${SOURCE:-official}"
+if [ -n "$SOURCE" ]; then
+  .venv/bin/referral-viewer build --source "$SOURCE"
+else
+  .venv/bin/referral-viewer build
+fi

@@ -30,7 +30,8 @@ def cmd_build(args) -> int:
         print(f"Pack is up to date ({report.pack_dir}); nothing to do ({report.seconds:.2f} s).")
     else:
         print(f"Built {report.pack_dir} in {report.seconds:.1f} s: skin {m['skin']['vertices']} "
-              f"vertices, {len(m['parts'])} muscles, inside fraction {m['inside_fraction']:.4f}.")
+              f"vertices, {len(m['parts'])} muscle parts, {len(m.get('bones', []))} bones, "
+              f"inside fraction {m['inside_fraction']:.4f}.")
     return 0
 
 
@@ -49,8 +50,16 @@ def cmd_info(args) -> int:
         "skin_vertices": m["skin"]["vertices"],
         "skin_faces": m["skin"]["faces"],
         "bounds_mm": {"min": v.min(axis=0).round(1).tolist(), "max": v.max(axis=0).round(1).tolist()},
-        "muscles": [{"id": p.id, "name": p.name, "side": p.side, "fma": p.fma, "region": p.region}
+        "muscles": [{"id": p.id, "name": p.name, "side": p.side, "fma": p.fma, "region": p.region,
+                     "whole_fma": p.whole_fma, "source": p.source, "mirrored": p.mirrored}
                     for p in pack.parts],
+        "whole_muscles": _whole_muscles(pack),
+        "bones": {"count": len(pack.bones),
+                  "list": [{"id": b.id, "name": b.name, "fma": b.fma, "side": b.side,
+                            "element": b.element} for b in pack.bones]},
+        "bp3d40": {k: v for k, v in (m.get("bp3d40") or {}).items() if k != "twin_distance_mm"}
+                  | ({"twin_distance_mm_mean": m["bp3d40"]["twin_distance_mm"]["mean"]}
+                     if m.get("bp3d40") else {}),
         "inside_fraction": m["inside_fraction"],
         "registration": {k: m["registration"][k] for k in ("scale", "translation_mm")},
         "excluded_parts": m.get("excluded_parts", []),
@@ -71,6 +80,10 @@ def cmd_info(args) -> int:
     print(f"Bounds (mm):     {info['bounds_mm']['min']} .. {info['bounds_mm']['max']}")
     print(f"Muscles:         {len(pack.parts)} ({', '.join(f'{n} {s}' for s, n in sorted(sides.items()))})")
     print(f"Inside fraction: {info['inside_fraction']:.4f}")
+    print(f"Whole muscles:   {len(info['whole_muscles'])}; bones: {len(pack.bones)}")
+    if info["bp3d40"].get("inside_fraction"):
+        for kind, bands in info["bp3d40"]["inside_fraction"].items():
+            print(f"  4.0 {kind:8s} inside: " + ", ".join(f"{k} {v}" for k, v in bands.items()))
     print(f"Loaded in:       {load_s * 1000:.0f} ms")
     print(f"Attribution:     {info['attribution']}")
     return 0
@@ -91,6 +104,20 @@ def _common(parser: argparse.ArgumentParser, *, top: bool = False) -> None:
                         help="log what the app does to stderr (-vv for debug detail)")
 
 
+def _whole_muscles(pack) -> list[dict]:
+    """Whole muscles (by FMA id, or by name where BodyParts3D gives none) with
+    their sides and part meshes."""
+    groups: dict[str, dict] = {}
+    names = {e["id"]: e.get("whole_name") for e in pack.manifest["parts"]}
+    for p in pack.parts:
+        key = p.whole_fma or f"name:{names.get(p.id) or p.base}"
+        g = groups.setdefault(key, {"fma": p.whole_fma, "name": names.get(p.id) or p.base,
+                                    "sides": set(), "parts": []})
+        g["sides"].add(p.side)
+        g["parts"].append(p.id)
+    return [{**g, "sides": sorted(g["sides"])} for g in groups.values()]
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="referral-viewer", description=(
         "Myofascial trigger points and referred-pain patterns on a 3D body. "
@@ -102,7 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     b = sub.add_parser("build", help="build the mesh pack from an anatomy source")
     b.add_argument("--source", help="folder like ../shared/anatomy, isa_BP3D_4.0_obj_99.zip, a URL, "
-                                    "or 'official' (default: $REFERRAL_VIEWER_SOURCE)")
+                                    "or 'official' (default: $REFERRAL_VIEWER_SOURCE, else download the pinned files)")
     b.add_argument("--sha256", help="expected SHA-256 of an archive or download")
     b.add_argument("--allow-unverified", action="store_true",
                    help="accept folder files whose checksums differ from the known ones")

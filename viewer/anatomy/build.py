@@ -29,8 +29,8 @@ from viewer.anatomy.pack import current_pack
 from viewer.anatomy.skin import build_skin
 from viewer.errors import ViewerError
 
-BUILDER_VERSION = "5"   # bump when the output for the same inputs changes
-FORMAT = 1
+BUILDER_VERSION = "11"   # bump when the output for the same inputs changes
+FORMAT = 2   # 2: bones.npz, BodyParts3D 4.0 muscles, whole-muscle catalogue
 FRAME = {"units": "mm", "up": "+Z", "anterior": "-Y", "subject_right": "-X",
          "name": "BodyParts3D native"}
 
@@ -59,10 +59,10 @@ def build_pack(source, root, *, sha256: str | None = None, verify: bool = True,
     key = _key(src, params)
     with packfs.build_lock(root, say):   # hook (packfs): one build at a time per pack folder
         packfs.clean_stale(root)
-        return _build_locked(src, root, key, params, target_vertices, force, say, t0)
+        return _build_locked(src, root, key, params, target_vertices, force, say, t0, verify)
 
 
-def _build_locked(src, root, key, params, target_vertices, force, say, t0) -> BuildReport:
+def _build_locked(src, root, key, params, target_vertices, force, say, t0, verify=True) -> BuildReport:
     existing = current_pack(root)
     if existing is not None and not force:
         try:
@@ -76,6 +76,10 @@ def _build_locked(src, root, key, params, target_vertices, force, say, t0) -> Bu
             say(f"the pack is damaged ({'; '.join(bad)}); rebuilding")
 
     say(f"building pack from {src.origin}")
+    if "bp40" in src.files and "archive" not in src.files:
+        from viewer.anatomy.bp3d40 import check_folder
+
+        check_folder(src.files["bp40"], verify=verify)
     skin_v, skin_f, parts, skipped, source_files = _read_source(src)
     timings = {}
     t = time.perf_counter()
@@ -97,6 +101,14 @@ def _build_locked(src, root, key, params, target_vertices, force, say, t0) -> Bu
     inside = register.inside_fraction(all_v, skin.vertices, skin.faces)
     timings["register_s"] = round(time.perf_counter() - t, 2)
 
+    bones, layer_report = [], None
+    if "bp40" in src.files:
+        t = time.perf_counter()
+        bones, extra, layer_report = _bp40_layer(src, parts, skin, verify=verify, say=say)
+        parts = sorted(parts + extra, key=lambda p: p.id)
+        timings["bp3d40_s"] = round(time.perf_counter() - t, 2)
+        source_files["bp3d40"] = {"file": "bodyparts3d-4.0/", "sha256": src.sha256["bp40"]}
+
     manifest = {
         "format": FORMAT, "key": key, "builder_version": BUILDER_VERSION,
         "app_version": __version__, "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -108,10 +120,13 @@ def _build_locked(src, root, key, params, target_vertices, force, say, t0) -> Bu
         "inside_fraction": round(inside, 4),
         "excluded_parts": skipped,
         "parts": [_part_entry(p, source_files) for p in parts],
+        "bones": [_bone_entry(b) for b in bones],
+        "bp3d40": layer_report,
+        "muscle_choice": MUSCLE_CHOICE if layer_report else None,
         "timings": timings,
     }
     say("writing pack")
-    pack = _write(root, key, skin, parts, manifest)
+    pack = _write(root, key, skin, parts, manifest, bones)
     manifest["timings"]["total_s"] = round(time.perf_counter() - t0, 2)
     return BuildReport(pack, False, time.perf_counter() - t0, manifest)
 
@@ -175,16 +190,92 @@ def _part_entry(p: MusclePart, files: dict) -> dict:
     role = getattr(p, "source_role", "muscles")
     entry = {
         "id": p.id, "fma": p.fma, "name": p.name, "base": p.base, "side": p.side,
-        "region": p.region, "aliases": catalogue.aliases_of(p.base, p.side),
+        "region": p.region,
+        "aliases": sorted(set(catalogue.aliases_of(p.base, p.side)) | set(p.extra_aliases)),
+        # a 4.0 part whose whole muscle has no FMA id in the tables (pronator
+        # teres heads) is grouped by whole_name; never by its own sided concept
+        "whole_fma": p.whole_fma if p.source == "bp3d-4.0" else (p.whole_fma or p.fma),
+        "whole_name": p.whole_name,
+        "source": p.source, "mirrored": p.mirrored,
         "vertices": int(len(p.vertices)), "faces": int(len(p.faces)),
         "source_file": files[role]["file"], "source_sha256": files[role]["sha256"],
     }
+    if p.element:
+        entry["element"] = p.element
     if getattr(p, "source_members", None):
         entry["source_members"] = p.source_members
     return entry
 
 
-def _write(root: Path, key: str, skin, parts: list[MusclePart], manifest: dict) -> Path:
+MUSCLE_CHOICE = (
+    "Where Z-Anatomy and BodyParts3D 4.0 both have a muscle, the pack keeps the Z-Anatomy mesh: it is "
+    "registered to the skin (the pack frame), today's referral maps and measured landmarks were made "
+    "on it, and the 4.0 twin was warped onto it anyway (bp3d40.twin_distance_mm). 4.0 supplies every "
+    "muscle Z-Anatomy lacks, and the bones.")
+
+
+def _bp40_layer(src, z_parts, skin, *, verify: bool, say):
+    """Bones and the muscles Z-Anatomy lacks, from BodyParts3D 4.0, in the pack frame."""
+    from viewer.anatomy import bp3d40
+    from viewer.anatomy.bp3d_elements import Tables, display_alias
+
+    folder = src.files["bp40"]
+    tables = Tables(folder / "tables")
+    if "archive" not in src.files:
+        items = bp3d40.read_folder(folder, tables, verify=verify)
+    else:   # --source official: the same elements from DBCLS's OBJ archive
+        ids = [r["element_file_id"] for r in bp3d40.pinned_elements()]
+        items = bp3d40.read_archive(src.files["archive"], tables, ids)
+    layer = bp3d40.build_layer(items, z_parts, skin, say=say)
+    whole_of = {p.id: it.sel for it, p in layer.twins}
+    for p in z_parts:
+        sel = whole_of.get(p.id)
+        p.whole_fma = p.whole_fma or catalogue.WHOLE_BY_BASE.get(p.base)
+        if sel is not None:
+            p.whole_fma, p.whole_name = sel.whole_fma or p.fma, sel.whole_name
+            alias = display_alias(sel)
+            if alias:
+                p.extra_aliases = (alias, f"{p.side} {alias}")
+    extra = []
+    for it in layer.muscles:
+        part = make_part(it.part_id, it.el.vertices, it.el.faces, fma=it.sel.concept, name=it.el.name)
+        part.base = part.id.rsplit(".", 1)[0] if it.sel.side != "midline" else part.id
+        part.whole_fma, part.whole_name = it.sel.whole_fma, it.sel.whole_name
+        part.source, part.element, part.mirrored = "bp3d-4.0", it.el.file_id, it.mirrored
+        part.region = catalogue.region_of(part.base)
+        part.source_role = "bp3d40"
+        alias = display_alias(it.sel)
+        part.extra_aliases = (it.sel.whole_name, f"{it.sel.side} {it.sel.whole_name}") + (
+            (alias, f"{it.sel.side} {alias}") if alias else ())
+        extra.append(part)
+    bones = []
+    for it in layer.bones:
+        b = make_part(it.part_id, it.el.vertices, it.el.faces, fma=it.sel.concept, name=it.el.name)
+        b.whole_fma, b.whole_name = it.sel.whole_fma, it.sel.whole_name
+        b.source, b.element, b.mirrored = "bp3d-4.0", it.el.file_id, it.mirrored
+        b.side = it.sel.side
+        bones.append(b)
+    _unique_ids(extra, {p.id for p in z_parts})
+    _unique_ids(bones, set())
+    return sorted(bones, key=lambda b: b.id), extra, layer.report
+
+
+def _unique_ids(parts, taken: set) -> None:
+    """Element names repeat (two 'Sesamoid bone of left foot'): suffix the element id."""
+    for p in parts:
+        if p.id in taken:
+            p.id = f"{p.id}#{p.element}"
+        taken.add(p.id)
+
+
+def _bone_entry(b: MusclePart) -> dict:
+    return {"id": b.id, "name": b.name, "fma": b.fma, "side": b.side, "element": b.element,
+            "whole_fma": b.whole_fma, "whole_name": b.whole_name,
+            "vertices": int(len(b.vertices)), "faces": int(len(b.faces))}
+
+
+def _write(root: Path, key: str, skin, parts: list[MusclePart], manifest: dict,
+           bones: list[MusclePart] = ()) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     # A fresh name every build: the pack in use is never renamed or deleted
     # before current.json points elsewhere.
@@ -200,6 +291,14 @@ def _write(root: Path, key: str, skin, parts: list[MusclePart], manifest: dict) 
                  normals=np.vstack([p.normals for p in parts]).astype(np.float32),
                  vertex_counts=counts_v, face_counts=counts_f)
         _write_display_lod(tmp / "muscles_display.npz", parts)
+        if bones:
+            np.savez(tmp / "bones.npz",
+                     vertices=np.vstack([b.vertices for b in bones]).astype(np.float32),
+                     faces=np.vstack([b.faces for b in bones]).astype(np.int32),
+                     normals=np.vstack([b.normals for b in bones]).astype(np.float32),
+                     vertex_counts=np.array([len(b.vertices) for b in bones]),
+                     face_counts=np.array([len(b.faces) for b in bones]))
+            _write_display_lod(tmp / "bones_display.npz", bones)
         manifest["files"] = packfs.checksums(tmp)   # hook (packfs): verified on load and by build
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
         tmp.rename(final)
@@ -214,7 +313,8 @@ def _write(root: Path, key: str, skin, parts: list[MusclePart], manifest: dict) 
     return final
 
 
-DISPLAY_REDUCTION = 0.6   # the live view draws muscles with 40% of their triangles
+DISPLAY_REDUCTION = 0.68  # the live view draws Z-Anatomy muscles with 32% of their triangles
+# (was 40%: the 4.0 muscles' share keeps the total near the 81k triangles of format 1)
 
 
 def _write_display_lod(path: Path, parts: list[MusclePart]) -> None:
@@ -227,8 +327,13 @@ def _write_display_lod(path: Path, parts: list[MusclePart]) -> None:
     off = 0
     for i, p in enumerate(parts):
         mesh = to_polydata(p.vertices, p.faces).clean()
-        if mesh.n_cells > 200:
-            mesh = mesh.decimate(DISPLAY_REDUCTION, volume_preservation=True)
+        # 4.0 parts and bones are many and small: a stronger cut keeps the
+        # first frame and frame time of the live view near today's.
+        # (measured: with a 0.7 cut the live view drew 145k muscle triangles
+        # instead of today's 81k and the frame time grew; 0.88 keeps ~100k)
+        cut, floor = (DISPLAY_REDUCTION, 200) if p.source == "z-anatomy" else (0.9, 80)
+        if mesh.n_cells > floor and mesh.is_all_triangles:
+            mesh = mesh.decimate(cut, volume_preservation=True)
         v, f, n = consistent_outward(np.asarray(mesh.points), triangles(mesh))
         vs.append(v)
         fs.append(f + off)

@@ -53,6 +53,12 @@ FMA_BY_BASE = {
     "Iliocostalis_thoracis_muscle": "FMA22703",
 }
 
+# Whole muscle of Z-Anatomy parts that BodyParts3D 4.0 lacks (no twin to take it from).
+WHOLE_BY_BASE = {
+    "Superficial_part_of_masseter": "FMA48996",
+    "Deep_part_of_masseter": "FMA48996",
+}
+
 # Body region of each part, for grouping in the browser and the manifest.
 _REGION_RULES = [
     (r"masseter|temporalis", "head"),

@@ -21,6 +21,12 @@ class MusclePart:
     vertices: np.ndarray    # (n, 3) float32, canonical mm
     faces: np.ndarray       # (m, 3) int32
     normals: np.ndarray = field(default=None)
+    whole_fma: str | None = None       # the whole muscle this part belongs to (catalogue key)
+    whole_name: str | None = None
+    source: str = "z-anatomy"          # z-anatomy | bp3d-4.0
+    element: str | None = None         # BodyParts3D element file id (4.0 parts)
+    mirrored: bool = False             # left side built by mirroring the right (as BodyParts3D does)
+    extra_aliases: tuple = ()
 
 
 def gltf_to_canonical(v: np.ndarray) -> np.ndarray:

@@ -36,6 +36,21 @@ class Part:
     aliases: tuple[str, ...]
     vertex_range: tuple[int, int]
     face_range: tuple[int, int]
+    whole_fma: str | None = None   # the whole muscle (catalogue key): every part of it shares this
+    source: str = "z-anatomy"      # z-anatomy | bp3d-4.0
+    mirrored: bool = False
+
+
+@dataclass(frozen=True)
+class Bone:
+    """A BodyParts3D 4.0 bone in the pack frame (mm)."""
+    id: str
+    name: str
+    fma: str | None
+    side: str
+    element: str
+    vertex_range: tuple[int, int]
+    face_range: tuple[int, int]
 
 
 def normalize(name: str) -> str:
@@ -74,12 +89,27 @@ class Pack:
         for i, e in enumerate(self.manifest["parts"]):
             self.parts.append(Part(e["id"], e["name"], e["base"], e["side"], e.get("fma"),
                                    e["region"], tuple(e.get("aliases", [])),
-                                   (int(vo[i]), int(vo[i + 1])), (int(fo[i]), int(fo[i + 1]))))
+                                   (int(vo[i]), int(vo[i + 1])), (int(fo[i]), int(fo[i + 1])),
+                                   e["whole_fma"] if "whole_fma" in e else e.get("fma"),
+                                   e.get("source", "z-anatomy"),
+                                   bool(e.get("mirrored", False))))
+        self.bones: list[Bone] = []
+        self._bv = self._bf = self._bn = None
+        if (self.dir / "bones.npz").exists():
+            with np.load(self.dir / "bones.npz") as z:
+                self._bv, self._bf, self._bn = z["vertices"], z["faces"], z["normals"]
+                bvo = np.concatenate([[0], np.cumsum(z["vertex_counts"])])
+                bfo = np.concatenate([[0], np.cumsum(z["face_counts"])])
+            for i, e in enumerate(self.manifest.get("bones", [])):
+                self.bones.append(Bone(e["id"], e["name"], e.get("fma"), e["side"], e.get("element", ""),
+                                       (int(bvo[i]), int(bvo[i + 1])), (int(bfo[i]), int(bfo[i + 1]))))
         self._by_key: dict[str, list[Part]] = {}
         for p in self.parts:
             keys = {p.id.lower(), p.name.lower(), normalize(p.base), *(a.lower() for a in p.aliases)}
             if p.fma:
                 keys.add(p.fma.lower())
+            if p.whole_fma:
+                keys.add(p.whole_fma.lower())
             for k in keys:
                 self._by_key.setdefault(k, []).append(p)
 
@@ -91,6 +121,27 @@ class Pack:
         """Parts matching an id, FMA id, name or alias (case-insensitive)."""
         q = query.strip().lower()
         return list(self._by_key.get(q) or self._by_key.get(normalize(q)) or [])
+
+    def muscle_parts(self, fma: str, side: str | None = None) -> list[Part]:
+        """Every part mesh of a whole muscle (by its FMA id), e.g. the three
+        trapezius parts for FMA9626; optionally one side only."""
+        key = fma.strip().upper()
+        return [p for p in self.parts if (p.whole_fma == key or p.fma == key)
+                and (side is None or p.side == side)]
+
+    def bone_arrays(self, bone: Bone) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Vertices (pack frame, mm), faces (local indices) and normals of one bone."""
+        (v0, v1), (f0, f1) = bone.vertex_range, bone.face_range
+        return self._bv[v0:v1], self._bf[f0:f1], self._bn[v0:v1]
+
+    def display_bones(self):
+        """All bones as one light mesh: (vertices, faces, normals, bone index of each face),
+        or None for a pack without bones."""
+        path = self.dir / "bones_display.npz"
+        if not self.bones or not path.exists():
+            return None
+        with np.load(path) as z:
+            return z["vertices"], z["faces"], z["normals"], z["face_part"]
 
     def part(self, part_id: str) -> Part:
         for p in self.parts:

@@ -28,6 +28,9 @@ FOLDER_FILES = {
 }
 
 
+BP40_DIR = "bodyparts3d-4.0"   # BodyParts3D 4.0 bones and muscles (optional)
+
+
 @dataclass
 class Source:
     kind: str                      # "folder" | "archive"
@@ -50,15 +53,25 @@ def cache_dir() -> Path:
 
 def resolve(source: str | os.PathLike | None, *, sha256: str | None = None,
             verify: bool = True, progress: bool = True) -> Source:
-    """Turn what the user gave (--source) into checked local files."""
-    if source is None or str(source).strip() == "":
-        raise ViewerError(
-            "No anatomy source was given.",
-            fix="pass --source PATH (a folder with skin_bodyparts3d.obj and muscles_zanatomy.glb, "
-                f"or {ARCHIVE_NAME}), --source official to download it, or set REFERRAL_VIEWER_SOURCE.")
+    """Turn what the user gave (--source) into checked local files.
+
+    No source: download exactly the files of the development folder from their
+    pinned public homes (download.py). "official": the same skin and Z-Anatomy
+    muscles, with the BodyParts3D 4.0 elements read from DBCLS's archive.
+    """
+    from viewer.anatomy import download as dl
+
+    if source is None or str(source).strip() in ("", "download"):
+        return _folder(dl.fetch_all(progress=progress), verify=verify)
     text = str(source)
     if text == "official":
-        text = OFFICIAL_URL
+        folder = _folder(dl.fetch_all(progress=progress, elements=False), verify=verify)
+        url = os.environ.get("REFERRAL_VIEWER_OFFICIAL_URL", OFFICIAL_URL)
+        archive = download(url, expected_sha256=sha256 or OFFICIAL_SHA256, progress=progress)
+        folder.files["archive"] = archive
+        folder.sha256["archive"] = sha256_of(archive)
+        folder.origin = f"official ({url})"
+        return folder
     if text.startswith(("http://", "https://")):
         expected = sha256 or (OFFICIAL_SHA256 if text == OFFICIAL_URL else None)
         path = download(text, expected_sha256=expected, progress=progress)
@@ -88,6 +101,16 @@ def _folder(path: Path, *, verify: bool) -> Source:
                 fix="restore the original file, or pass --allow-unverified if you changed it on purpose.")
         role = "skin" if name.endswith(".obj") else "muscles"
         files[role], sums[role] = f, digest
+    bp40 = path / BP40_DIR
+    if (bp40 / "tables" / "isa_element_parts.txt").is_file():
+        # The pinned element list holds every element's sha256 (checked when
+        # read), so it and the tables stand for the whole folder in the pack key.
+        from viewer.anatomy.download import elements_list_text
+
+        h = hashlib.sha256(elements_list_text().encode())
+        for f in sorted((bp40 / "tables").glob("*.txt")):
+            h.update(f.name.encode() + sha256_of(f).encode())
+        files["bp40"], sums["bp40"] = bp40, h.hexdigest()
     return Source("folder", files, sums, str(path))
 
 

@@ -170,12 +170,13 @@ class Exporter:
     Use as a context manager, or call :meth:`close`.
     """
 
-    def __init__(self, model, *, skin_opacity: float = 1.0):
+    def __init__(self, model, *, skin_opacity: float = 1.0, bones: bool = False):
         _quiet_vtk()
         self.model = model
         self.skin_opacity = skin_opacity
         self.plotter = pv.Plotter(off_screen=True, window_size=[64, 64])
-        self.scene = BodyScene(self.plotter, model, skin_opacity=skin_opacity, show_muscles=False)
+        self.scene = BodyScene(self.plotter, model, skin_opacity=skin_opacity, show_muscles=False,
+                               show_bones=bones)
         # Trigger points are drawn in 2D over the render, only where visible.
         self.scene.set_trigger_points_visible(False)
         self._obb = None
@@ -387,13 +388,14 @@ def write_png(img, out: str | Path) -> Path:
 def render_pattern(model, pattern, out: str | Path, *, view: str | None = None, size=DEFAULT_SIZE,
                    theme: str = "light", transparent: bool = False, title: bool = True, legend: bool = True,
                    attribution: bool = True, labels: bool = True, skin_opacity: float = 1.0,
-                   focus: str = "pattern") -> Path:
+                   focus: str = "pattern", bones: bool = False) -> Path:
     """Write one slide-ready PNG atomically; returns its path.
 
     ``view`` None or 'best' picks the standard view facing most of the pattern.
     ``focus`` is kept for older callers; the frame is always the pattern's.
+    ``bones`` draws the skeleton (seen through a skin_opacity below 1).
     """
-    with Exporter(model, skin_opacity=skin_opacity) as ex:
+    with Exporter(model, skin_opacity=skin_opacity, bones=bones) as ex:
         img = ex.render(pattern, view=view, size=size, theme=theme, transparent=transparent, title=title,
                         legend=legend, attribution=attribution, labels=labels)
     return write_png(img, out)

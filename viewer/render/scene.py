@@ -20,9 +20,12 @@ PATTERN_MIN_ALPHA = 0.9        # a zone or the drawing stays this opaque whateve
 LOD_DIVISIONS = (72, 36, 150)  # quadric-clustering grid of the interaction meshes (about 1/6 of the triangles)
 
 
+BONE_COLOR = "#f2ead3"   # ivory: reads as bone next to the muscles' dusty pink
+
+
 class BodyScene:
     def __init__(self, plotter: pv.Plotter, model, *, skin_opacity: float = 0.55,
-                 show_muscles: bool = True):
+                 show_muscles: bool = True, show_bones: bool = False):
         self.plotter = plotter
         self.model = model
         self.pack = model.pack
@@ -58,6 +61,14 @@ class BodyScene:
         # The muscles are closed with outward normals: culling their far sides halves the
         # software-OpenGL frame (bench: 266 -> 133 ms) and draws the same image.
         self.muscle_actor.GetProperty().BackfaceCullingOn()
+        # Bones (BodyParts3D 4.0): one merged, pickable actor, off by default
+        # (patients come for their pain; students turn the layer on).
+        # The actor is made on first show, so the first frame does not pay for it.
+        self.bones = None
+        self.bone_actor = None
+        self._has_bones = bool(self.pack.bones)
+        if show_bones:
+            self.set_bones_visible(True, render=False)
         self.highlight_actor = None
         self.marks_actor = None
         # No depth peeling: with Mesa's software OpenGL (OSMesa, Xvfb) it drops
@@ -73,6 +84,53 @@ class BodyScene:
         mesh.point_data["Normals"] = n
         mesh.cell_data["part"] = part
         return mesh
+
+    def _merged_bones(self) -> pv.PolyData | None:
+        data = self.pack.display_bones()
+        if data is None:
+            return None
+        v, f, n, bone = data
+        mesh = to_polydata(v, f)
+        mesh.point_data["Normals"] = n
+        mesh.cell_data["bone"] = bone
+        return mesh
+
+    @property
+    def has_bones(self) -> bool:
+        return self._has_bones
+
+    def set_bones_visible(self, visible: bool, *, render: bool = True) -> None:
+        """Show or hide the skeleton (no-op for a pack without bones)."""
+        if visible and self.bone_actor is None and self._has_bones:
+            self.bones = self._merged_bones()
+            if self.bones is not None:
+                self.bone_actor = self.plotter.add_mesh(
+                    self.bones, color=BONE_COLOR, smooth_shading=True, name="bones", pickable=True,
+                    opacity=1.0, specular=0.2, reset_camera=False)
+        if self.bone_actor is not None:
+            self.bone_actor.SetVisibility(bool(visible))
+            if render:
+                self.plotter.render()
+
+    def bones_visible(self) -> bool:
+        return bool(self.bone_actor is not None and self.bone_actor.GetVisibility())
+
+    def bone_at_cell(self, cell_id: int):
+        """The pack Bone of a picked cell of the bones actor."""
+        return self.pack.bones[int(self.bones.cell_data["bone"][cell_id])]
+
+    def bone_at_point(self, point, *, max_mm: float = 3.0):
+        """The bone whose (display) surface is nearest to a picked 3D point, or
+        None if no bone surface lies within max_mm (or the layer is hidden)."""
+        if not self.bones_visible():
+            return None
+        cell = self.bones.find_closest_cell(np.asarray(point, dtype=float))
+        if cell < 0:
+            return None
+        c = self.bones.get_cell(cell).points.mean(axis=0)
+        if np.linalg.norm(c - np.asarray(point)) > max_mm + 15.0:
+            return None
+        return self.bone_at_cell(cell)
 
     def part_at_cell(self, cell_id: int):
         return self.pack.parts[int(self.muscles.cell_data["part"][cell_id])]

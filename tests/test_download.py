@@ -1,0 +1,168 @@
+"""The download paths, end to end against a local HTTP server on 127.0.0.1 that
+serves a copy of ../shared/anatomy laid out like its real hosts
+(raw.githubusercontent.com/<repo>/<commit>/<path>, and DBCLS's archive)."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import shutil
+import threading
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from viewer.anatomy import download as dl
+from viewer.anatomy.sources import sha256_of
+from viewer.errors import ViewerError
+
+
+class _Handler(http.server.SimpleHTTPRequestHandler):
+    requests: list[str] = []
+
+    def log_message(self, *a):
+        pass
+
+    def do_GET(self):
+        type(self).requests.append(self.path)
+        super().do_GET()
+
+
+@pytest.fixture(scope="module")
+def hosts(shared_anatomy, tmp_path_factory):
+    """A server root laid out like the real hosts, files linked from shared/anatomy."""
+    if not (shared_anatomy / "bodyparts3d-4.0").is_dir():
+        pytest.skip("bodyparts3d-4.0 not present")
+    root = tmp_path_factory.mktemp("hosts")
+    for f in dl.pinned_files():
+        target = root / f.repo / f.commit / f.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.symlink_to(shared_anatomy / f.local)
+    handler = functools.partial(_Handler, directory=str(root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield root, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def test_download_gives_exactly_the_shared_files(hosts, shared_anatomy, tmp_path, monkeypatch):
+    root, url = hosts
+    monkeypatch.setenv("REFERRAL_VIEWER_MIRROR", url)
+    dest = dl.fetch_all(tmp_path / "cache", progress=False)
+    pinned = dl.pinned_files()
+    assert len(pinned) == 2 + 5 + 500
+    for f in pinned:
+        assert sha256_of(dest / f.local) == sha256_of(shared_anatomy / f.local), f.local
+    # a second run downloads nothing: every file is present with the right hash
+    _Handler.requests.clear()
+    dl.fetch_all(dest, progress=False)
+    assert _Handler.requests == []
+    # a missing file is fetched again, alone (resume after an interrupted run)
+    (dest / pinned[-1].local).unlink()
+    dl.fetch_all(dest, progress=False)
+    assert len(_Handler.requests) == 1 and sha256_of(dest / pinned[-1].local) == pinned[-1].sha256
+
+
+def test_downloaded_folder_builds_the_same_pack_as_shared(hosts, shared_anatomy, tmp_path, monkeypatch):
+    """Same inputs, same pack key: the key hashes every input file and the builder."""
+    from viewer.anatomy import build, sources
+
+    root, url = hosts
+    monkeypatch.setenv("REFERRAL_VIEWER_MIRROR", url)
+    monkeypatch.setattr(sources, "cache_dir", lambda: tmp_path / "cache")
+    got = sources.resolve(None, progress=False)          # no --source: download
+    ref = sources.resolve(shared_anatomy)
+    params = {"target_vertices": 50_000, "voxel_mm": 4.0}
+    assert got.sha256 == ref.sha256
+    assert build._key(got, params) == build._key(ref, params)
+
+
+def test_corrupt_download_is_refused(hosts, shared_anatomy, tmp_path, monkeypatch):
+    root, url = hosts
+    f = dl.pinned_files()[10]
+    served = root / f.repo / f.commit / f.path
+    served.unlink()
+    served.write_bytes(b"not the file")
+    try:
+        monkeypatch.setenv("REFERRAL_VIEWER_MIRROR", url)
+        with pytest.raises(ViewerError) as err:
+            dl.fetch_all(tmp_path / "c", progress=False)
+        assert f.path in str(err.value) and "Checksum mismatch" in str(err.value)
+        assert not (tmp_path / "c" / f.local).exists()
+    finally:
+        served.unlink()
+        served.symlink_to(shared_anatomy / f.local)
+
+
+@pytest.fixture(scope="module")
+def official_zip(shared_anatomy, tmp_path_factory):
+    """A stand-in for isa_BP3D_4.0_obj_99.zip: every pinned element as an official OBJ."""
+    from viewer.anatomy import bp3d40
+    from viewer.anatomy.bp3d_elements import Tables, official_obj_text, read_glb
+
+    d = shared_anatomy / "bodyparts3d-4.0"
+    tables = Tables(d / "tables")
+    path = tmp_path_factory.mktemp("dbcls") / "isa_BP3D_4.0_obj_99.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+        for row in bp3d40.pinned_elements():
+            sel = tables.classify(row["element_file_id"])
+            el = read_glb(d / row["file"], file_id=sel.file_id, concept=sel.concept, name=sel.name)
+            zf.writestr(f"isa_BP3D_4.0_obj_99/{sel.file_id}.obj", official_obj_text(el))
+    return path
+
+
+def test_official_source_reads_the_same_elements(hosts, shared_anatomy, official_zip, tmp_path, monkeypatch):
+    from viewer.anatomy import bp3d40, sources
+    from viewer.anatomy.bp3d_elements import Tables
+
+    root, url = hosts
+    dbcls = root / "data" / "bodyparts3d" / "LATEST"
+    dbcls.mkdir(parents=True, exist_ok=True)
+    shutil.copy(official_zip, dbcls / official_zip.name)
+    monkeypatch.setenv("REFERRAL_VIEWER_MIRROR", url)
+    monkeypatch.setenv("REFERRAL_VIEWER_OFFICIAL_URL", f"{url}/data/bodyparts3d/LATEST/{official_zip.name}")
+    monkeypatch.setattr(sources, "cache_dir", lambda: tmp_path / "cache")
+    src = sources.resolve("official", sha256=sha256_of(official_zip), progress=False)
+    # skin, Z-Anatomy muscles and tables were downloaded; no 4.0 element file was
+    assert not (tmp_path / "cache" / "anatomy" / "bodyparts3d-4.0" / "muscles").exists()
+    assert src.files["archive"].name == official_zip.name
+    tables = Tables(src.files["bp40"] / "tables")
+    ids = [r["element_file_id"] for r in bp3d40.pinned_elements()]
+    from_zip = bp3d40.read_archive(src.files["archive"], tables, ids)
+    from_glb = bp3d40.read_folder(shared_anatomy / "bodyparts3d-4.0", tables)
+    assert len(from_zip) == len(from_glb) == 500
+    for a, b in zip(from_zip, from_glb):
+        assert a.sel == b.sel
+        assert np.array_equal(a.el.faces, b.el.faces)
+        assert np.abs(a.el.vertices - b.el.vertices).max() < 0.01, a.sel.file_id
+
+
+def test_missing_element_fails_fast_and_keeps_the_previous_pack(shared_anatomy, tmp_path, capsys):
+    """A missing element file: one clear error naming it, before any long step, and
+    the pack in use stays."""
+    from viewer.cli import main
+
+    src = tmp_path / "src"
+    src.mkdir()
+    for name in ("skin_bodyparts3d.obj", "muscles_zanatomy.glb"):
+        (src / name).symlink_to(shared_anatomy / name)
+    shutil.copytree(shared_anatomy / "bodyparts3d-4.0", src / "bodyparts3d-4.0", symlinks=True)
+    victim = src / "bodyparts3d-4.0" / "bones" / "FJ3152.glb"
+    victim.unlink()
+    meshes = tmp_path / "meshes"
+    (meshes / "pack-old").mkdir(parents=True)
+    (meshes / "pack-old" / "manifest.json").write_text("{}")
+    (meshes / "current.json").write_text(json.dumps({"pack": "pack-old", "key": "x"}))
+    rc = main(["build", "--source", str(src), "--meshes", str(meshes), "--quiet"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "FJ3152" in err and str(victim) in err
+    assert json.loads((meshes / "current.json").read_text())["pack"] == "pack-old"
+    assert sorted(p.name for p in meshes.iterdir()) == ["current.json", "pack-old"]
+    # a damaged one is named too
+    victim.write_bytes(b"glTF broken")
+    rc = main(["build", "--source", str(src), "--meshes", str(meshes), "--quiet"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "FJ3152" in err and "Checksum mismatch" in err

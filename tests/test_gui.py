@@ -646,3 +646,32 @@ def test_about_mentions_licences():
     html = about_html()
     for needle in ("BodyParts3D", "DBCLS", "CC BY 4.0", "Z-Anatomy", "CC BY-SA 4.0", "0.1.0"):
         assert needle in html
+
+
+# -- bones layer (issue 8) --------------------------------------------------------------
+def test_bones_layer_toggle_and_bone_named_in_the_status_bar(window, qapp):
+    _reset(window)
+    model, chk = window.model, window.actions.chk_bones
+    if not model.pack.bones:
+        pytest.skip("this pack has no skeleton")
+    assert chk.isEnabled() and not chk.isChecked() and not window.scene.bones_visible()   # off by default
+    QTest.mouseClick(chk, Qt.LeftButton)                     # the user ticks "Bones"
+    _settle(qapp, 100)
+    assert window.scene.bones_visible()
+    _key(window, Qt.Key_1, target=window.plotter)           # anterior view
+    _settle(qapp, 100)
+    patella = next(b for b in model.pack.bones if "patella" in b.name.lower() and b.side == "right")
+    centre = model.pack.bone_arrays(patella)[0].mean(axis=0)
+    V = model.geo.vertices                                   # skin straight in front of it (-Y)
+    near = np.flatnonzero((np.abs(V[:, 0] - centre[0]) < 12) & (np.abs(V[:, 2] - centre[2]) < 12)
+                          & (V[:, 1] < centre[1]))
+    v, pos = _visible_vertex(window, near)
+    QTest.mouseMove(window.plotter, pos)
+    _settle(qapp, 150)
+    text = window.hover_label.text()
+    assert "bone:" in text and "patella" in text.lower(), text   # the bone under the skin is named
+    QTest.mouseClick(chk, Qt.LeftButton)                     # and off again
+    _settle(qapp, 100)
+    QTest.mouseMove(window.plotter, pos + QPoint(1, 0))
+    _settle(qapp, 150)
+    assert not window.scene.bones_visible() and "bone:" not in window.hover_label.text()

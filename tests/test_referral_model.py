@@ -159,3 +159,15 @@ def test_cli_lookup_area_file(model, tmp_path, capsys):
     assert main(["lookup", "--points", str(f), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["area_vertices"] > 10 and out["candidates"]
+
+
+def test_deep_trigger_point_is_shown_over_where_it_is_palpated(model):
+    """A deep point (landmark + an offset into the body) surfaces over its landmark's
+    side of the body, not on whatever skin happens to be nearest: gluteus minimus'
+    posterior trigger points lie deep in the buttock, so their marker is on the
+    buttock (+Y is posterior), not on the outer hip."""
+    gmin = next(m for m in model.maps.maps if m.name == "Gluteus minimus")
+    for side in ("right", "left"):
+        p = model.pattern(gmin.id, side)
+        xyz = dict(p.trigger_points)["Posterior TrPs"]
+        assert xyz[1] > 0, f"{side}: posterior trigger point shown at {xyz.round()} (front half of the body)"

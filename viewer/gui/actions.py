@@ -105,7 +105,10 @@ def build(win) -> SimpleNamespace:
     A.chk_muscles = QCheckBox("Muscles", checked=True)
     A.chk_tps = QCheckBox("Trigger points", checked=True)
     A.chk_other = QCheckBox("Other side", checked=False)
-    for c in (A.chk_muscles, A.chk_tps, A.chk_other):
+    # off by default (patients come for their pain); students turn the skeleton on
+    A.chk_bones = QCheckBox("Bones", checked=False, toolTip="BodyParts3D skeleton; the status bar "
+                            "names the bone under the mouse")
+    for c in (A.chk_muscles, A.chk_bones, A.chk_tps, A.chk_other):
         lb.addWidget(c)
     A.layerbar = lb
 

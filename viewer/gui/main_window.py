@@ -141,6 +141,7 @@ class MainWindow(QMainWindow):
                                                               v.request_render()))
         A.chk_muscles.toggled.connect(lambda on: v.scene and v.scene.set_muscles_visible(on))
         A.chk_tps.toggled.connect(lambda on: v.scene and v.scene.set_trigger_points_visible(on))
+        A.chk_bones.toggled.connect(lambda on: v.scene and v.set_bones_visible(on))
         A.chk_other.toggled.connect(lambda on: v.scene and v.scene.set_other_side_visible(on))
         A.brush.valueChanged.connect(self._brush)
         A.undo.setEnabled(False)
@@ -189,6 +190,7 @@ class MainWindow(QMainWindow):
         self.state.set_model(model)
         self.stack.setCurrentWidget(self.plotter)
         self.view.attach(model, skin_opacity=self.actions.opacity.value() / 100.0)
+        self.actions.chk_bones.setEnabled(self.view.scene.has_bones)
         self.browser.set_model(model)
         self.candidates.set_candidates([], None)
         if warning:

@@ -21,6 +21,7 @@ def set_patient_mode(win, on: bool) -> None:
         win.scene.label_font_size = 22 if on else 14
         # a clean body: context muscles hidden, only the selected muscle stays
         win.scene.set_muscles_visible(not on and win.actions.chk_muscles.isChecked(), render=False)
+        win.view.set_bones_visible(not on and win.actions.chk_bones.isChecked())
         win.scene.set_trigger_points_visible(win.actions.chk_tps.isChecked(), render=False)
         win.view.request_render()
     update_mode_label(win)

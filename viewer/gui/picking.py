@@ -1,6 +1,7 @@
 """Mouse -> skin: fast ray picking, and telling a click from a drag.
 
-A VTK cell picker restricted to the skin (and, for Ctrl+click, the muscles),
+A VTK cell picker restricted to the skin (and, for Ctrl+click, the muscles;
+for the status bar, the bones when that layer is shown),
 with static cell locators so a pick on the 100k-triangle skin takes well under
 a millisecond. Overlays and markers are never in the pick list.
 """
@@ -19,17 +20,23 @@ class Picker:
         self.plotter = plotter
         self.scene = scene
         self._pickers = {}
-        for name, actor, mesh in (("skin", scene.skin_actor, scene.skin),
-                                  ("muscles", scene.muscle_actor, scene.muscles)):
-            loc = vtkStaticCellLocator()
-            loc.SetDataSet(mesh)
-            loc.BuildLocator()
-            p = vtkCellPicker()
-            p.SetTolerance(0.0005)
-            p.PickFromListOn()
-            p.AddPickList(actor)
-            p.AddLocator(loc)
-            self._pickers[name] = p
+        self.add("skin", scene.skin_actor, scene.skin)
+        self.add("muscles", scene.muscle_actor, scene.muscles)
+
+    def add(self, name: str, actor, mesh) -> None:
+        """A picker restricted to one actor (the bones layer is added when first shown)."""
+        loc = vtkStaticCellLocator()
+        loc.SetDataSet(mesh)
+        loc.BuildLocator()
+        p = vtkCellPicker()
+        p.SetTolerance(0.0005)
+        p.PickFromListOn()
+        p.AddPickList(actor)
+        p.AddLocator(loc)
+        self._pickers[name] = p
+
+    def has(self, name: str) -> bool:
+        return name in self._pickers
 
     def display_xy(self, pos: QPointF) -> tuple[float, float]:
         """Qt widget position (logical px, y down) -> VTK display (device px, y up), as pyvistaqt does."""

@@ -138,7 +138,18 @@ class View3D(QObject):
             self.hoverText.emit("Not over the skin")
             return
         v = self.state.snap(hit[1])
-        self.hoverText.emit(f"Over: <b>{self.state.model.region_of(v).display}</b>")
+        text = f"Over: <b>{self.state.model.region_of(v).display}</b>"
+        bone = self.picker.pick(self._hover_pos, "bones") if self.scene.bones_visible() else None
+        if bone is not None:         # the bone under the skin along the same ray
+            text += f" · bone: <b>{self.scene.bone_at_cell(bone[0]).name}</b>"
+        self.hoverText.emit(text)
+
+    def set_bones_visible(self, on: bool) -> None:
+        """The Bones layer (off by default); its picker is made with its actor."""
+        self.scene.set_bones_visible(on, render=False)
+        if self.scene.bone_actor is not None and not self.picker.has("bones"):
+            self.picker.add("bones", self.scene.bone_actor, self.scene.bones)
+        self.request_render()
 
     def _clicked(self, pos: QPointF, modifiers) -> None:
         t = time.perf_counter()

@@ -15,7 +15,7 @@ from viewer.anatomy.pack import Pack, normalize
 from viewer.referral import fields as F
 from viewer.referral.geometry import SkinGeometry
 from viewer.referral.loader import MapSet, Problem, file_digest, load_landmarks, load_maps, load_regions
-from viewer.referral.points import UnknownLandmark, for_side, resolve
+from viewer.referral.points import UnknownLandmark, for_side, resolve, surface_point
 from viewer.referral.regions import Region, parcellate, region_table
 from viewer.referral.segments import SEGMENTS, label_segments
 from viewer.referral.schema import MuscleMap
@@ -215,7 +215,7 @@ def load_model(pack: Pack, *, user_maps=None, maps: MapSet | None = None, cache_
                 if side == "left" and not tp.mirror:   # one-sided trigger point
                     continue
                 try:
-                    p = for_side(resolve(tp.ref, landmarks), side)
+                    p = for_side(surface_point(tp.ref, landmarks, geo), side)
                 except UnknownLandmark as exc:
                     problems.append(Problem(maps.files[m.id], None, f"trigger_points.{tp.label}", str(exc)))
                     continue

@@ -30,3 +30,24 @@ def resolve(ref, landmarks: dict[str, Landmark]) -> np.ndarray:
 
 def for_side(point: np.ndarray, side: str) -> np.ndarray:
     return point * MIRROR if side == "left" else point
+
+
+def surface_point(ref, landmarks: dict[str, Landmark], geo) -> np.ndarray:
+    """Right-side skin point over a (possibly deep) trigger point, for display.
+
+    A deep trigger point is authored as a landmark plus an offset that goes into
+    the body. Its nearest skin point can be on another face of the body (a deep
+    buttock point surfaces on the outer hip), so for landmark-anchored points the
+    offset's component along the landmark's skin normal (the depth) is dropped
+    before snapping: the marker sits where the point is palpated. Raw points
+    snap to their nearest skin point.
+    """
+    if isinstance(ref, str):
+        ref = Anchored(at=ref)
+    p = resolve(ref, landmarks)
+    if isinstance(ref, Anchored):
+        base = resolve(Anchored(at=ref.at), landmarks)
+        n = geo.normals[geo.snap(base)[0][0]]
+        off = np.asarray(ref.offset, dtype=np.float64)
+        p = base + off - np.dot(off, n) * n
+    return geo.vertices[geo.snap(p)[0][0]]

@@ -675,3 +675,20 @@ def test_bones_layer_toggle_and_bone_named_in_the_status_bar(window, qapp):
     QTest.mouseMove(window.plotter, pos + QPoint(1, 0))
     _settle(qapp, 150)
     assert not window.scene.bones_visible() and "bone:" not in window.hover_label.text()
+
+
+def test_a_zone_passing_beside_the_click_is_listed_as_at_the_edge(window, qapp):
+    _reset(window)
+    model = window.model
+    window.actions.views["right"].trigger()
+    _settle(qapp, 100)
+    spot = model.geo.snap(np.array([[-165.0, -75.0, 801.0]]))[0][0]     # the README's outer-hip spot
+    near = np.flatnonzero(np.linalg.norm(model.geo.vertices - model.geo.vertices[spot], axis=1) < 6)
+    v, pos = _visible_vertex(window, near)
+    _click(window, pos)
+    rows = _rows(window)
+    edge = [i for i, c in enumerate(rows) if c.at_edge]
+    assert edge, [c.name for c in rows]
+    assert min(edge) > max(i for i, c in enumerate(rows) if not c.at_edge)   # after the covering ones
+    tip = window.candidates.list.item(edge[0]).toolTip()
+    assert "at the edge" in tip and f"{rows[edge[0]].edge_mm:.0f} mm" in tip

@@ -59,11 +59,19 @@ class CandidateDelegate(QStyledItemDelegate):
         p.setFont(f)
         y = r.top() + line
         chip = QRect(r.left(), y + 3, int(74 * self.scale), line - 6)
-        p.setPen(Qt.NoPen)
-        p.setBrush(ZONE_COLOR[c.zone])
-        p.drawRoundedRect(chip, 4, 4)
-        p.setPen(QColor("white") if c.zone == "essential" else QColor("#222"))
-        p.drawText(chip, Qt.AlignCenter, c.zone)
+        if getattr(c, "at_edge", False):
+            # the zone passes just beside the spot: an outlined chip, listed after the covering ones
+            p.setPen(QPen(ZONE_COLOR[c.zone], 2, Qt.DashLine))
+            p.setBrush(Qt.NoBrush)
+            p.drawRoundedRect(chip, 4, 4)
+            p.setPen(QColor("#222"))
+            p.drawText(chip, Qt.AlignCenter, f"edge {c.edge_mm:.0f} mm")
+        else:
+            p.setPen(Qt.NoPen)
+            p.setBrush(ZONE_COLOR[c.zone])
+            p.drawRoundedRect(chip, 4, 4)
+            p.setPen(QColor("white") if c.zone == "essential" else QColor("#222"))
+            p.drawText(chip, Qt.AlignCenter, c.zone)
         p.setPen(QColor("#444"))
         side = QRect(chip.right() + 8, y, int(44 * self.scale), line)
         p.drawText(side, Qt.AlignVCenter | Qt.AlignLeft, c.side)
@@ -122,7 +130,7 @@ class CandidateList(QWidget):
             it.setData(CANDIDATE_ROLE, c)
             segs = segments(c) if segments else ""
             it.setData(SEGMENTS_ROLE, segs)
-            it.setToolTip(f"{c.name} ({c.side}): {c.zone} zone, score {c.score:.2f}"
+            it.setToolTip(f"{c.name} ({c.side}): {c.label} zone, score {c.score:.2f}"
                           + (f"\nSpinal segments: {segs}" if segs else "")
                           + ("" if c.has_mesh else "\nNo mesh in this anatomy pack."))
             self.list.addItem(it)

@@ -580,14 +580,14 @@ def _glb_native(path: Path) -> np.ndarray:
 def bone_source():
     """name -> vertices (mm, pack frame) of a bone, e.g. bone("Right scapula"); None without bones.
 
-    Prefers the pack's own skeleton (`pack.bones`, a mapping from English name to an
-    (N, 3) array or to a part, from the anatomy-2 build) and falls back to the shared
+    Prefers the pack's own skeleton (`pack.bones`, from the anatomy-2 build) and falls back to the shared
     BodyParts3D 4.0 bone files."""
     own = getattr(pack, "bones", None)
-    if own:
+    if own:   # anatomy-2 packs: a list of Bone (name, fma, side); vertices from bone_arrays
+        by_name = {b.name: b for b in own}
+
         def from_pack(name):
-            b = own[name]
-            return np.asarray(b if isinstance(b, np.ndarray) else pack.part_arrays(b)[0], float)
+            return np.asarray(pack.bone_arrays(by_name[name])[0], float)
         return from_pack
     table = BONES_DIR / "parts.csv"
     if not table.exists():

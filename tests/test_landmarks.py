@@ -76,8 +76,9 @@ def test_coccyx_below_the_sacrum():
 
 def _bone_loader(pack):
     own = getattr(pack, "bones", None)
-    if own:
-        return lambda n: np.asarray(own[n] if isinstance(own[n], np.ndarray) else pack.part_arrays(own[n])[0], float)
+    if own:   # anatomy-2 packs: a list of Bone (name, fma, side); vertices from bone_arrays
+        by_name = {b.name: b for b in own}
+        return lambda n: np.asarray(pack.bone_arrays(by_name[n])[0], float)
     table = BONES / "parts.csv"
     if not table.exists():
         pytest.skip(f"no bones in the pack nor at {BONES}")

@@ -93,8 +93,15 @@ def _sha(*parts: str) -> str:
 
 
 def _part_ids(pack: Pack, m: MuscleMap, side: str) -> list[str]:
+    """Meshes of a map's muscle on one side: by FMA id through the pack's catalogue
+    (the map's id and also_fma: whole muscles get every part; unpaired ones go with
+    either side), plus parts named in
+    mesh_parts (for muscles whose whole-muscle id the anatomy source lacks)."""
     wanted = {normalize(b) for b in m.mesh_parts}
-    return [p.id for p in pack.parts if p.side == side and normalize(p.base) in wanted]
+    by_fma = {p.id for fma in (m.id, *m.also_fma) for p in pack.muscle_parts(fma)}
+    # unpaired meshes (diaphragm, BodyParts3D's intercostals) belong to both sides' patterns
+    return [p.id for p in pack.parts
+            if p.side in (side, "midline") and (p.id in by_fma or normalize(p.base) in wanted)]
 
 
 def _checked(maps: MapSet, pack: Pack, geo: SkinGeometry, landmarks, region_defs, problems) -> MapSet:

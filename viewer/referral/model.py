@@ -151,6 +151,22 @@ def _write_cache(path: Path, arrays: dict, problems: list) -> None:
                                                 "disk space or make the folder writable to speed up starts"))
 
 
+def _cached_labels(cached: dict, key: str, message: str, timing: str, timings: dict, say, compute):
+    """Per-vertex labels from the cache, or computed (replacing stale entries of the
+    same kind, e.g. every older 'regions-*'); returns (labels, whether computed)."""
+    if key in cached:
+        return cached[key], False
+    say(message)
+    t = time.perf_counter()
+    labels = compute()
+    timings[timing] = round(time.perf_counter() - t, 2)
+    prefix = key.split("-")[0] + "-"
+    for k in [k for k in cached if k.startswith(prefix)]:
+        del cached[k]
+    cached[key] = labels
+    return labels, True
+
+
 def load_model(pack: Pack, *, user_maps=None, maps: MapSet | None = None, cache_dir: Path | None = None,
                progress=None) -> ReferralModel:
     """Maps, regions and fields for this pack; computes what the cache lacks."""
@@ -171,30 +187,13 @@ def load_model(pack: Pack, *, user_maps=None, maps: MapSet | None = None, cache_
     cached = _read_cache(cache_file, geo.n)
     timings = {"cache_read_s": round(time.perf_counter() - t0, 3)}
 
-    dirty = False
-    region_key = f"regions-{geo_digest[:16]}"
-    if region_key in cached:
-        region_labels = cached[region_key]
-    else:
-        say("computing skin regions")
-        t = time.perf_counter()
-        region_labels = parcellate(geo, regions, region_defs, landmarks)
-        timings["regions_s"] = round(time.perf_counter() - t, 2)
-        cached = {k: v for k, v in cached.items() if not k.startswith("regions-")}
-        cached[region_key] = region_labels
-        dirty = True
+    region_key, segment_key = f"regions-{geo_digest[:16]}", f"segments-{geo_digest[:16]}"
+    region_labels, d1 = _cached_labels(cached, region_key, "computing skin regions", "regions_s", timings, say,
+                                       lambda: parcellate(geo, regions, region_defs, landmarks))
     region_index = F.region_lookup(regions)
-    segment_key = f"segments-{geo_digest[:16]}"
-    if segment_key in cached:
-        segment_labels = cached[segment_key]
-    else:
-        say("labelling body segments")
-        t = time.perf_counter()
-        segment_labels = label_segments(geo, landmarks)
-        timings["segments_s"] = round(time.perf_counter() - t, 2)
-        cached = {k: v for k, v in cached.items() if not k.startswith("segments-")}
-        cached[segment_key] = segment_labels
-        dirty = True
+    segment_labels, d2 = _cached_labels(cached, segment_key, "labelling body segments", "segments_s", timings,
+                                        say, lambda: label_segments(geo, landmarks))
+    dirty = d1 or d2
 
     patterns, ess_cols, spill_cols, used = [], [], [], set()
     t = time.perf_counter()

@@ -379,6 +379,19 @@ def test_damaged_manifest_is_one_clear_error(pack_copy, edit):
         load_pack(root)
 
 
+@pytest.mark.parametrize("pointer", ["{not json", "[]", '{"pack": "pack-gone", "key": "x"}', ""])
+def test_damaged_pointer_is_named_not_taken_for_no_pack(pack_copy, pointer):
+    from viewer.anatomy.pack import load_pack
+
+    root, _ = pack_copy
+    (root / "current.json").write_text(pointer)
+    with pytest.raises(ViewerError) as exc:
+        load_pack(root)
+    msg = str(exc.value)
+    assert "current.json" in msg and "damaged" in msg and "referral-viewer build" in msg
+    assert "No mesh pack is built yet" not in msg
+
+
 def test_build_rebuilds_a_damaged_pack_instead_of_saying_up_to_date(pack_copy, shared_anatomy, monkeypatch):
     from viewer.anatomy import build
 

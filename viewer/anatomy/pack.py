@@ -192,6 +192,12 @@ class Pack:
 def load_pack(meshes: str | Path | None = None) -> Pack:
     root = config.meshes_dir(meshes)
     pack = current_pack(root)
+    pointer = Path(root) / "current.json"
+    if pack is None and pointer.exists():
+        # the pointer is there but unreadable, or names a pack that is gone: say so
+        raise ViewerError("The mesh pack's pointer is damaged or names a pack that is not there.",
+                          path=pointer, fix="run `referral-viewer build` again (with the same --source): it "
+                                            "builds a fresh pack and rewrites current.json.")
     if pack is None:
         raise ViewerError("No mesh pack is built yet.", path=root,
                           fix="run `referral-viewer build --source ../shared/anatomy` (or "

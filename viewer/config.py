@@ -62,6 +62,11 @@ def default_source() -> str | None:
     return os.environ.get(ENV_SOURCE) or None
 
 
+def cache_dir() -> Path:
+    """Downloads (anatomy sources) and other re-creatable files (per user)."""
+    return Path(platformdirs.user_cache_dir("referral-viewer"))
+
+
 def state_dir() -> Path:
     """Autosave and recovery files (per user)."""
     return Path(platformdirs.user_state_dir("referral-viewer"))

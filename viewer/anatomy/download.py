@@ -81,7 +81,7 @@ def fetch_all(dest: Path | None = None, *, progress: bool = True, elements: bool
     them from the DBCLS archive instead)."""
     import pooch
 
-    from viewer.anatomy.sources import cache_dir
+    from viewer.config import cache_dir
 
     dest = Path(dest or (cache_dir() / "anatomy"))
     base = mirror()

@@ -11,8 +11,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import platformdirs
 
+from viewer.config import cache_dir
 from viewer.errors import ViewerError
 
 OFFICIAL_URL = "https://dbarchive.biosciencedbc.jp/data/bodyparts3d/LATEST/isa_BP3D_4.0_obj_99.zip"
@@ -45,10 +45,6 @@ def sha256_of(path: Path, chunk: int = 1 << 20) -> str:
         while block := fh.read(chunk):
             h.update(block)
     return h.hexdigest()
-
-
-def cache_dir() -> Path:
-    return Path(platformdirs.user_cache_dir("referral-viewer"))
 
 
 def resolve(source: str | os.PathLike | None, *, sha256: str | None = None,

@@ -44,10 +44,11 @@ def surface_point(ref, landmarks: dict[str, Landmark], geo) -> np.ndarray:
     """
     if isinstance(ref, str):
         ref = Anchored(at=ref)
-    p = resolve(ref, landmarks)
     if isinstance(ref, Anchored):
         base = resolve(Anchored(at=ref.at), landmarks)
         n = geo.normals[geo.snap(base)[0][0]]
         off = np.asarray(ref.offset, dtype=np.float64)
         p = base + off - np.dot(off, n) * n
+    else:
+        p = resolve(ref, landmarks)
     return geo.vertices[geo.snap(p)[0][0]]

@@ -271,28 +271,24 @@ class ViewerState:
 
     def undo(self) -> bool:
         """Undo the last mark, stroke or Clear."""
-        if not self._undo:
-            return False
-        self._redo.append(self._snapshot())
-        self._restore(self._undo.pop())
-        self.events.history.emit()
-        return True
+        return self._step(self._undo, self._redo)
 
     def redo(self) -> bool:
-        if not self._redo:
+        return self._step(self._redo, self._undo)
+
+    def _step(self, source: list, target: list) -> bool:
+        """Restore the latest snapshot of `source`, keeping today's in `target`."""
+        if not source:
             return False
-        self._undo.append(self._snapshot())
-        self._restore(self._redo.pop())
+        target.append(self._snapshot())
+        self._restore(source.pop())
         self.events.history.emit()
         return True
 
     # -- session --------------------------------------------------------------------
     def _touch(self) -> None:
-        if not self.dirty:
-            self.dirty = True
-            self.events.dirty.emit(True)
-        else:
-            self.events.dirty.emit(True)      # listeners (autosave) hear every change
+        self.dirty = True
+        self.events.dirty.emit(True)          # on every change, not only the first: autosave listens
 
     def set_clean(self, path=None) -> None:
         """After a save (or open): not dirty, editing `path`."""

@@ -72,7 +72,7 @@ def test_downloaded_folder_builds_the_same_pack_as_shared(hosts, shared_anatomy,
 
     root, url = hosts
     monkeypatch.setenv("REFERRAL_VIEWER_MIRROR", url)
-    monkeypatch.setattr(sources, "cache_dir", lambda: tmp_path / "cache")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     got = sources.resolve(None, progress=False)          # no --source: download
     ref = sources.resolve(shared_anatomy)
     params = {"target_vertices": 50_000, "voxel_mm": 4.0}
@@ -124,10 +124,10 @@ def test_official_source_reads_the_same_elements(hosts, shared_anatomy, official
     shutil.copy(official_zip, dbcls / official_zip.name)
     monkeypatch.setenv("REFERRAL_VIEWER_MIRROR", url)
     monkeypatch.setenv("REFERRAL_VIEWER_OFFICIAL_URL", f"{url}/data/bodyparts3d/LATEST/{official_zip.name}")
-    monkeypatch.setattr(sources, "cache_dir", lambda: tmp_path / "cache")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     src = sources.resolve("official", sha256=sha256_of(official_zip), progress=False)
     # skin, Z-Anatomy muscles and tables were downloaded; no 4.0 element file was
-    assert not (tmp_path / "cache" / "anatomy" / "bodyparts3d-4.0" / "muscles").exists()
+    assert not (tmp_path / "xdg" / "referral-viewer" / "anatomy" / "bodyparts3d-4.0" / "muscles").exists()
     assert src.files["archive"].name == official_zip.name
     tables = Tables(src.files["bp40"] / "tables")
     ids = [r["element_file_id"] for r in bp3d40.pinned_elements()]
@@ -167,3 +167,72 @@ def test_missing_element_fails_fast_and_keeps_the_previous_pack(shared_anatomy, 
     rc = main(["build", "--source", str(src), "--meshes", str(meshes), "--quiet"])
     err = capsys.readouterr().err
     assert rc == 2 and "FJ3152" in err and "Checksum mismatch" in err
+
+
+def _serve_archive(hosts, official_zip):
+    root, url = hosts
+    dbcls = root / "data" / "bodyparts3d" / "LATEST"
+    dbcls.mkdir(parents=True, exist_ok=True)
+    if not (dbcls / official_zip.name).exists():
+        shutil.copy(official_zip, dbcls / official_zip.name)
+    return f"{url}/data/bodyparts3d/LATEST/{official_zip.name}"
+
+
+def test_a_local_or_downloaded_archive_builds_the_same_frame_as_official(hosts, official_zip, tmp_path,
+                                                                         monkeypatch):
+    """A copy of the archive on disk or at a URL is read like --source official: the
+    4.0 elements from the archive, the skin, Z-Anatomy muscles and tables from their
+    pinned homes, so the pack frame (and every landmark) is the same."""
+    from viewer.anatomy import sources
+
+    root, url = hosts
+    monkeypatch.setenv("REFERRAL_VIEWER_MIRROR", url)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    local = sources.resolve(str(official_zip), progress=False)
+    assert local.kind == "official" and local.files["archive"] == official_zip
+    assert local.files["skin"].name == "skin_bodyparts3d.obj"
+    assert local.sha256["muscles"] == sources.FOLDER_FILES["muscles_zanatomy.glb"]
+    assert "bp40" in local.files
+    remote = sources.resolve(_serve_archive(hosts, official_zip), sha256=sha256_of(official_zip),
+                             progress=False)
+    assert remote.kind == "official" and remote.files["archive"].parent == tmp_path / "xdg" / "referral-viewer"
+    assert remote.sha256 == local.sha256            # same inputs, same pack key
+
+
+def test_archive_download_with_wrong_checksum_keeps_nothing(hosts, official_zip, tmp_path, monkeypatch):
+    from viewer.anatomy import sources
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    with pytest.raises(ViewerError) as err:
+        sources.download(_serve_archive(hosts, official_zip), expected_sha256="0" * 64, progress=False)
+    assert "Checksum mismatch" in str(err.value) and "--sha256" in str(err.value)
+    assert not list((tmp_path / "xdg").rglob("*.zip"))     # no half-written or bad download kept
+    with pytest.raises(ViewerError) as err:
+        sources.download(f"{hosts[1]}/missing.zip", expected_sha256=None, progress=False)
+    assert "Download failed" in str(err.value)
+
+
+def test_archive_missing_an_element_fails_at_once_naming_it(official_zip, tmp_path, capsys, monkeypatch):
+    """Checked before anything is downloaded or built: the mirror here is dead, so
+    only an up-front check can name the missing element."""
+    from viewer.anatomy import sources
+    from viewer.cli import main
+
+    monkeypatch.setenv("REFERRAL_VIEWER_MIRROR", "http://127.0.0.1:9")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+
+    z = tmp_path / "isa_BP3D_4.0_obj_99.zip"
+    with zipfile.ZipFile(official_zip) as src, zipfile.ZipFile(z, "w") as dst:
+        for info in src.infolist():
+            if not info.filename.endswith("/FJ3152.obj"):
+                dst.writestr(info, src.read(info))
+    meshes = tmp_path / "meshes"
+    assert main(["build", "--source", str(z), "--meshes", str(meshes)]) == 2
+    out, err = capsys.readouterr()
+    assert "building pack" not in out + err
+    assert "FJ3152.obj" in err and str(z) in err and "Fix:" in err
+    assert not meshes.exists() or not any(p.name.startswith("pack-") for p in meshes.iterdir())
+    bad = tmp_path / "not.zip"
+    bad.write_bytes(b"this is not a zip file")
+    assert main(["build", "--source", str(bad), "--meshes", str(meshes), "--quiet"]) == 2
+    assert "not a zip archive" in capsys.readouterr().err

@@ -83,3 +83,19 @@ def test_edge_distance_inverts_the_fall_off():
     edge = d[np.argmin(np.abs(f - 0.5))]                       # where membership ends
     out = (f < 0.5) & (f > value_beyond(18.0))
     assert np.allclose(distance_beyond(f[out]), d[out] - edge, atol=0.5)
+
+
+def test_equal_strength_ranks_the_smaller_more_specific_zone_first():
+    """Two essential zones both at full strength at the spot (interiors of regions):
+    the one confined to a small part of the body comes first, whatever the alphabet."""
+    m = fake_model([("A wide zone", "right"), ("Z small zone", "right"), ("B spill", "right")])
+    n = 100
+    ess = np.zeros((n, 3), np.float16)
+    spill = np.zeros((n, 3), np.float16)
+    ess[:, 0] = 1.0          # covers the whole skin
+    ess[:10, 1] = 1.0        # covers a tenth of it
+    spill[:5, 2] = 1.0       # a small spillover zone never jumps an essential one
+    m.ess, m.spill = ess, spill
+    m.zone_sizes = lambda: ((ess >= 0.5).sum(axis=0), (spill >= 0.5).sum(axis=0))
+    out = rank_memberships(m, ess[0].astype(np.float32), spill[0].astype(np.float32), "right")
+    assert [c.name for c in out] == ["Z small zone", "A wide zone", "B spill"]

@@ -128,8 +128,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     b = sub.add_parser("build", help="build the mesh pack from an anatomy source")
-    b.add_argument("--source", help="folder like ../shared/anatomy, isa_BP3D_4.0_obj_99.zip, a URL, "
-                                    "or 'official' (default: $REFERRAL_VIEWER_SOURCE, else download the pinned files)")
+    b.add_argument("--source", help="folder like ../shared/anatomy, isa_BP3D_4.0_obj_99.zip (read like "
+                                    "official), a URL, or 'official' (default: $REFERRAL_VIEWER_SOURCE, "
+                                    "else download the pinned files)")
     b.add_argument("--sha256", help="expected SHA-256 of an archive or download")
     b.add_argument("--allow-unverified", action="store_true",
                    help="accept folder files whose checksums differ from the known ones")

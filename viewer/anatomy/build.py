@@ -91,12 +91,9 @@ def _build_locked(src, root, key, params, target_vertices, force, say, t0, verif
     t = time.perf_counter()
     all_v = np.vstack([p.vertices for p in parts]).astype(np.float64)
     before = register.inside_fraction(all_v, skin.vertices, skin.faces)
-    if src.kind == "folder":
-        matrix, reg = register.fit_similarity(all_v, skin.gwn_grid)
-        for p in parts:
-            p.vertices = register.apply(matrix, p.vertices.astype(np.float64)).astype(np.float32)
-    else:  # the archive is already in the native frame
-        matrix, reg = np.eye(4), {"scale": 1.0, "translation_mm": [0.0, 0.0, 0.0]}
+    matrix, reg = register.fit_similarity(all_v, skin.gwn_grid)
+    for p in parts:
+        p.vertices = register.apply(matrix, p.vertices.astype(np.float64)).astype(np.float32)
     all_v = np.vstack([p.vertices for p in parts]).astype(np.float64)
     inside = register.inside_fraction(all_v, skin.vertices, skin.faces)
     timings["register_s"] = round(time.perf_counter() - t, 2)
@@ -108,6 +105,8 @@ def _build_locked(src, root, key, params, target_vertices, force, say, t0, verif
         parts = sorted(parts + extra, key=lambda p: p.id)
         timings["bp3d40_s"] = round(time.perf_counter() - t, 2)
         source_files["bp3d40"] = {"file": "bodyparts3d-4.0/", "sha256": src.sha256["bp40"]}
+        if "archive" in src.files:   # the 4.0 elements were read from DBCLS's archive
+            source_files["archive"] = {"file": src.files["archive"].name, "sha256": src.sha256["archive"]}
 
     manifest = {
         "format": FORMAT, "key": key, "builder_version": BUILDER_VERSION,
@@ -133,57 +132,31 @@ def _build_locked(src, root, key, params, target_vertices, force, say, t0, verif
 
 def _read_source(src: sources.Source):
     """Skin triangles and muscle parts (canonical frame, before registration)."""
-    if src.kind == "folder":
-        import trimesh
+    import trimesh
 
-        skin_path, muscles_path = src.files["skin"], src.files["muscles"]
-        try:
-            mesh = trimesh.load(str(skin_path), process=False, force="mesh")
-            skin_v, skin_f = np.asarray(mesh.vertices), np.asarray(mesh.faces)
-        except Exception as exc:  # trimesh raises many types for a broken file
-            raise ViewerError(f"The skin OBJ could not be read ({type(exc).__name__}: {exc}).",
-                              path=skin_path, fix="restore the original file.") from None
-        if len(skin_f) < 1000:
-            raise ViewerError(f"The skin OBJ has only {len(skin_f)} triangles; it is not the "
-                              "BodyParts3D skin.", path=skin_path, fix="restore the original file.")
-        try:
-            parts, skipped = muscles_from_glb(muscles_path)
-        except Exception as exc:
-            raise ViewerError(f"The muscle GLB could not be read ({type(exc).__name__}: {exc}).",
-                              path=muscles_path, fix="restore the original file.") from None
-        if not parts:
-            raise ViewerError("The muscle GLB holds no meshes.", path=muscles_path,
-                              fix="restore the original file.")
-        files = {"skin": {"file": skin_path.name, "sha256": src.sha256["skin"]},
-                 "muscles": {"file": muscles_path.name, "sha256": src.sha256["muscles"]}}
-        for p in parts:
-            p.source_role = "muscles"
-        return skin_v, skin_f, parts, skipped, files
-
-    from viewer.anatomy.bp3d_archive import part_id, read_archive
-
-    archive = src.files["archive"]
-    skin_els, muscle_els = read_archive(archive)
-    verts, faces, off = [], [], 0
-    for el in skin_els:
-        verts.append(el.vertices)
-        faces.append(el.faces + off)
-        off += len(el.vertices)
-    by_concept: dict[str, list] = {}
-    for el in muscle_els:
-        by_concept.setdefault(el.concept, []).append(el)
-    parts = []
-    for concept, els in sorted(by_concept.items()):
-        pid, _side = part_id(els[0].name)
-        v = np.vstack([e.vertices for e in els])
-        offs = np.cumsum([0] + [len(e.vertices) for e in els[:-1]])
-        f = np.vstack([e.faces + o for e, o in zip(els, offs)])
-        part = make_part(pid, v, f, fma=concept, name=els[0].name)
-        part.source_role = "archive"
-        part.source_members = [e.member.split("!")[-1] for e in els]
-        parts.append(part)
-    files = {"archive": {"file": archive.name, "sha256": src.sha256["archive"]}}
-    return np.vstack(verts), np.vstack(faces), parts, [], files
+    skin_path, muscles_path = src.files["skin"], src.files["muscles"]
+    try:
+        mesh = trimesh.load(str(skin_path), process=False, force="mesh")
+        skin_v, skin_f = np.asarray(mesh.vertices), np.asarray(mesh.faces)
+    except Exception as exc:  # trimesh raises many types for a broken file
+        raise ViewerError(f"The skin OBJ could not be read ({type(exc).__name__}: {exc}).",
+                          path=skin_path, fix="restore the original file.") from None
+    if len(skin_f) < 1000:
+        raise ViewerError(f"The skin OBJ has only {len(skin_f)} triangles; it is not the "
+                          "BodyParts3D skin.", path=skin_path, fix="restore the original file.")
+    try:
+        parts, skipped = muscles_from_glb(muscles_path)
+    except Exception as exc:
+        raise ViewerError(f"The muscle GLB could not be read ({type(exc).__name__}: {exc}).",
+                          path=muscles_path, fix="restore the original file.") from None
+    if not parts:
+        raise ViewerError("The muscle GLB holds no meshes.", path=muscles_path,
+                          fix="restore the original file.")
+    files = {"skin": {"file": skin_path.name, "sha256": src.sha256["skin"]},
+             "muscles": {"file": muscles_path.name, "sha256": src.sha256["muscles"]}}
+    for p in parts:
+        p.source_role = "muscles"
+    return skin_v, skin_f, parts, skipped, files
 
 
 def _part_entry(p: MusclePart, files: dict) -> dict:

@@ -96,22 +96,31 @@ def fetch_all(dest: Path | None = None, *, progress: bool = True, elements: bool
     for f in wanted:
         target = dest / f.local
         url = f"{base}/{f.repo}/{f.commit}/{f.path}"
-        try:
-            # retrieve() skips a file already present with the right hash and
-            # downloads to a temporary name first.
-            pooch.retrieve(url, known_hash=f"sha256:{f.sha256}", fname=target.name,
-                           path=target.parent, downloader=dl, progressbar=False)
-        except ValueError as exc:   # pooch: hash mismatch
-            raise ViewerError(f"Checksum mismatch after download ({exc}). The file changed upstream "
-                              "or the download is damaged; nothing was kept.", path=url,
-                              fix="try again later; if the upstream file changed on purpose, update "
-                                  "the pinned list in viewer/anatomy/download.py.") from None
-        except Exception as exc:  # requests raises many types
-            raise ViewerError(f"Download failed ({type(exc).__name__}: {exc}).", path=url,
-                              fix="check the network and run the build again (finished files are "
-                                  "kept), or pass --source DIR with a copy of the anatomy folder.") from None
+        # skips a file already present with the right hash; downloads to a temporary name first
+        retrieve(url, f.sha256, target, downloader=dl,
+                 mismatch="The file changed upstream or the download is damaged; nothing was kept.",
+                 fix_mismatch="try again later; if the upstream file changed on purpose, update the "
+                              "pinned list in viewer/anatomy/download.py.",
+                 fix_failed="check the network and run the build again (finished files are kept), or "
+                            "pass --source DIR with a copy of the anatomy folder.")
         if bar is not None:
             bar.update(1)
     if bar is not None:
         bar.close()
     return dest
+
+
+def retrieve(url: str, sha256: str | None, target: Path, *, downloader, mismatch: str, fix_mismatch: str,
+             fix_failed: str) -> Path:
+    """pooch.retrieve with the app's errors: one paragraph naming the URL and the fix."""
+    import pooch
+
+    try:
+        return Path(pooch.retrieve(url, known_hash=f"sha256:{sha256.lower()}" if sha256 else None,
+                                   fname=target.name, path=target.parent, downloader=downloader,
+                                   progressbar=False))
+    except ValueError as exc:   # pooch: hash mismatch
+        raise ViewerError(f"Checksum mismatch after download ({exc}). {mismatch}", path=url,
+                          fix=fix_mismatch) from None
+    except Exception as exc:  # requests raises many types
+        raise ViewerError(f"Download failed ({type(exc).__name__}: {exc}).", path=url, fix=fix_failed) from None

@@ -1,12 +1,10 @@
-"""Where the anatomy comes from: a local folder, the official archive (local or downloaded)."""
+"""Where the anatomy comes from: a local folder, the pinned downloads, or those with
+the BodyParts3D 4.0 elements taken from DBCLS's official archive (local or downloaded)."""
 
 from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
-import urllib.error
-import urllib.request
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +31,7 @@ BP40_DIR = "bodyparts3d-4.0"   # BodyParts3D 4.0 bones and muscles (optional)
 
 @dataclass
 class Source:
-    kind: str                      # "folder" | "archive"
+    kind: str                      # "folder" | "official" (4.0 elements from the archive)
     files: dict[str, Path]         # role -> path ("skin", "muscles" | "archive")
     sha256: dict[str, str]         # role -> sha256 of the file
     origin: str                    # what the user gave
@@ -52,33 +50,46 @@ def resolve(source: str | os.PathLike | None, *, sha256: str | None = None,
     """Turn what the user gave (--source) into checked local files.
 
     No source: download exactly the files of the development folder from their
-    pinned public homes (download.py). "official": the same skin and Z-Anatomy
-    muscles, with the BodyParts3D 4.0 elements read from DBCLS's archive.
+    pinned public homes (download.py). "official", a URL or a local copy of
+    DBCLS's archive: the same skin, Z-Anatomy muscles and tables, with the
+    BodyParts3D 4.0 elements read from the archive's OBJ files. Every source
+    therefore builds the same pack frame, and the maps' landmarks fit any of them.
     """
-    from viewer.anatomy import download as dl
-
     if source is None or str(source).strip() in ("", "download"):
+        from viewer.anatomy import download as dl
+
         return _folder(dl.fetch_all(progress=progress), verify=verify)
     text = str(source)
     if text == "official":
-        folder = _folder(dl.fetch_all(progress=progress, elements=False), verify=verify)
         url = os.environ.get("REFERRAL_VIEWER_OFFICIAL_URL", OFFICIAL_URL)
         archive = download(url, expected_sha256=sha256 or OFFICIAL_SHA256, progress=progress)
-        folder.files["archive"] = archive
-        folder.sha256["archive"] = sha256_of(archive)
-        folder.origin = f"official ({url})"
-        return folder
+        return _with_archive(archive, f"official ({url})", verify=verify, progress=progress)
     if text.startswith(("http://", "https://")):
         expected = sha256 or (OFFICIAL_SHA256 if text == OFFICIAL_URL else None)
-        path = download(text, expected_sha256=expected, progress=progress)
-        return _archive(path, text, expected_sha256=None)
+        archive = download(text, expected_sha256=expected, progress=progress)
+        return _with_archive(archive, text, verify=verify, progress=progress)
     path = Path(text).expanduser()
     if not path.exists():
         raise ViewerError("The anatomy source does not exist.", path=path,
                           fix="check the path, e.g. --source ../shared/anatomy, or use --source official.")
     if path.is_dir():
         return _folder(path, verify=verify)
-    return _archive(path, text, expected_sha256=sha256)
+    return _with_archive(path, text, verify=verify, progress=progress, expected_sha256=sha256)
+
+
+def _with_archive(archive: Path, origin: str, *, verify: bool, progress: bool,
+                  expected_sha256: str | None = None) -> Source:
+    """The pinned skin, Z-Anatomy muscles and DBCLS tables (downloaded into the cache
+    unless already there), with the 4.0 elements to be read from the archive."""
+    from viewer.anatomy import download as dl
+
+    _check_archive(archive, expected_sha256=expected_sha256)   # before any download
+    folder = _folder(dl.fetch_all(progress=progress, elements=False), verify=verify)
+    folder.kind = "official"
+    folder.files["archive"] = archive
+    folder.sha256["archive"] = sha256_of(archive)
+    folder.origin = origin
+    return folder
 
 
 def _folder(path: Path, *, verify: bool) -> Source:
@@ -110,53 +121,62 @@ def _folder(path: Path, *, verify: bool) -> Source:
     return Source("folder", files, sums, str(path))
 
 
-def _archive(path: Path, origin: str, *, expected_sha256: str | None) -> Source:
-    digest = sha256_of(path)
-    if expected_sha256 and digest != expected_sha256.lower():
-        raise ViewerError(f"Checksum mismatch: sha256 is {digest}, expected {expected_sha256}.",
-                          path=path, fix="download the archive again; if DBCLS released a new "
-                                         "version, pass its checksum with --sha256.")
+def _check_archive(path: Path, *, expected_sha256: str | None) -> None:
+    if expected_sha256:
+        digest = sha256_of(path)
+        if digest != expected_sha256.lower():
+            raise ViewerError(f"Checksum mismatch: sha256 is {digest}, expected {expected_sha256}.",
+                              path=path, fix="download the archive again; if DBCLS released a new "
+                                             "version, pass its checksum with --sha256.")
     if not zipfile.is_zipfile(path):
         raise ViewerError("This is not a zip archive.", path=path,
                           fix=f"give the official {ARCHIVE_NAME} or a folder like ../shared/anatomy.")
-    return Source("archive", {"archive": path}, {"archive": digest}, origin)
+    # Every pinned element must be there: checked now, before the long build
+    # steps, so a wrong or truncated archive fails at once and names a file.
+    import csv
+
+    from viewer.anatomy.download import elements_list_text
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            have = {Path(n).stem for n in zf.namelist() if n.lower().endswith(".obj")}
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise ViewerError(f"The archive is damaged ({exc}).", path=path,
+                          fix="download it again or use --source official.") from None
+    wanted = [r["element_file_id"] for r in csv.DictReader(elements_list_text().splitlines())]
+    missing = [w for w in wanted if w not in have]
+    if missing:
+        more = f" (and {len(missing) - 1} more of the {len(wanted)} pinned elements)" if len(missing) > 1 else ""
+        raise ViewerError(f"The archive has no element file {missing[0]}.obj{more}; it is not "
+                          f"BodyParts3D 4.0's {ARCHIVE_NAME}, or it is truncated.", path=path,
+                          fix="download the official archive again (or use --source official), or "
+                              "pass a folder like ../shared/anatomy.")
 
 
 def download(url: str, *, expected_sha256: str | None, progress: bool = True,
              dest_dir: Path | None = None, timeout: float = 60.0) -> Path:
-    """Download to the cache atomically; reuse a cached copy whose checksum matches."""
-    from tqdm import tqdm
+    """Download to the cache with pooch (temporary name first, checksum checked,
+    a cached copy with the right checksum reused) and return the file."""
+    import pooch
+
+    from viewer.anatomy.download import retrieve
 
     dest_dir = Path(dest_dir or cache_dir())
     dest_dir.mkdir(parents=True, exist_ok=True)
-    dest = dest_dir / (Path(url.split("?")[0]).name or "download.zip")
-    if dest.exists() and expected_sha256 and sha256_of(dest) == expected_sha256.lower():
-        return dest
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest_dir)
-    h = hashlib.sha256()
+    name = Path(url.split("?")[0]).name or "download.zip"
+    bar = False
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(unit="B", unit_scale=True, desc=f"downloading {name}")
     try:
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as resp:
-            total = int(resp.headers.get("Content-Length") or 0) or None
-            with tqdm(total=total, unit="B", unit_scale=True, desc=f"downloading {dest.name}",
-                      disable=not progress) as bar:
-                while block := resp.read(1 << 16):
-                    out.write(block)
-                    h.update(block)
-                    bar.update(len(block))
-            out.flush()
-            os.fsync(out.fileno())
-        digest = h.hexdigest()
-        if expected_sha256 and digest != expected_sha256.lower():
-            raise ViewerError(f"Checksum mismatch after download: sha256 is {digest}, expected "
-                              f"{expected_sha256}. The download is damaged or the file changed.",
-                              path=url, fix="try again; if DBCLS released a new version, pass its "
-                                            "checksum with --sha256.")
-        os.replace(tmp, dest)
-        return dest
-    except (urllib.error.URLError, OSError, TimeoutError) as exc:
-        raise ViewerError(f"Download failed ({exc}).", path=url,
-                          fix="check the network, or download the archive by hand and pass "
-                              "--source /path/to/" + ARCHIVE_NAME) from None
+        return retrieve(url, expected_sha256, dest_dir / name,
+                        downloader=pooch.HTTPDownloader(progressbar=bar, timeout=timeout),
+                        mismatch="The download is damaged or the file changed.",
+                        fix_mismatch="try again; if DBCLS released a new version, pass its checksum "
+                                     "with --sha256.",
+                        fix_failed="check the network, or download the archive by hand and pass "
+                                   "--source /path/to/" + ARCHIVE_NAME)
     finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        if bar is not False:
+            bar.close()

@@ -3,8 +3,8 @@
 A click stands for a fingertip-sized spot on a patient's body, not on the
 body in the drawings, so a zone is not all-or-nothing at its drawn edge.
 Ranking for a spot: muscles whose essential zone covers it come first, then
-spillover; within each, by field strength; on a tie, the muscle on the same
-side as the pain first. After them come the zones whose edge passes within
+spillover; within each, by field strength; on a tie, the smaller zone (the more
+specific pattern) first, then the muscle on the same side as the pain. After them come the zones whose edge passes within
 EDGE_MM of the spot, marked `at_edge` with the distance to the edge, essential
 before spillover, nearest first. The distance is read off the field itself,
 which falls off smoothly along the skin outside a zone (fields.distance_beyond):
@@ -85,15 +85,26 @@ def _side_of_point(model: ReferralModel, vertex: int) -> str:
 def rank_memberships(model: ReferralModel, e: np.ndarray, s: np.ndarray, pain_side: str) -> list[Candidate]:
     """Candidates from per-pattern essential/spillover memberships at the painful spot."""
     idx = np.flatnonzero((e >= IN_ZONE) | (s >= IN_ZONE))
-    out = []
+    sizes = _zone_sizes(model)
+    out, size = [], {}
     for k in idx:
         p = model.patterns[k]
         essential = e[k] >= IN_ZONE
         score = float(max(e[k], 0.5 * s[k])) if essential else float(0.5 * max(s[k], e[k]))
         out.append(Candidate(p.muscle.id, p.muscle.name, p.side, "essential" if essential else "spillover",
                              round(score, 4), p.has_mesh, int(k)))
-    out.sort(key=lambda c: (c.zone != "essential", -c.score, c.side != pain_side, c.name))
+        size[int(k)] = int(sizes[0 if essential else 1][k]) if sizes is not None else 0
+    # Equal strength (a region's interior, a stroke's centre line): the smaller zone
+    # first. A pattern confined to this part of the body points at it more
+    # specifically than one spread over half the back (the likelihood of a spot
+    # under a zone falls with the zone's area), and it beats the alphabet.
+    out.sort(key=lambda c: (c.zone != "essential", -c.score, size[c.pattern], c.side != pain_side, c.name))
     return out
+
+
+def _zone_sizes(model):
+    sizes = getattr(model, "zone_sizes", None)
+    return sizes() if callable(sizes) else None
 
 
 def edge_candidates(model: ReferralModel, e: np.ndarray, s: np.ndarray, pain_side: str, covered: set[int],

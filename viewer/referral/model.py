@@ -51,6 +51,7 @@ class ReferralModel:
     problems: list[Problem] = field(default_factory=list)
     timings: dict = field(default_factory=dict)
     segment_labels: np.ndarray | None = None   # (V,) int8, index into segments.SEGMENTS
+    _sizes: tuple | None = field(default=None, repr=False)
 
     # -- queries used by the CLI and the GUI ---------------------------------
     def field(self, pattern: Pattern | int) -> np.ndarray:
@@ -79,6 +80,14 @@ class ReferralModel:
             if p.muscle.id == muscle_id and p.side == side:
                 return p
         raise KeyError(f"{muscle_id} ({side})")
+
+    def zone_sizes(self) -> tuple[np.ndarray, np.ndarray]:
+        """Skin vertices inside each pattern's essential and spillover zone, (P,) each.
+        The skin is remeshed to near-uniform triangles, so a count stands for an area."""
+        if self._sizes is None:
+            self._sizes = ((self.ess >= 0.5).sum(axis=0).astype(np.int64),
+                           (self.spill >= 0.5).sum(axis=0).astype(np.int64))
+        return self._sizes
 
     def region_of(self, vertex: int) -> Region:
         return self.regions[int(self.region_labels[vertex])]

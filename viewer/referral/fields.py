@@ -22,13 +22,13 @@ from viewer.referral.loader import Landmark
 from viewer.referral.points import resolve
 from viewer.referral.regions import Region
 from viewer.referral.schema import MuscleMap, Zone
-from viewer.referral.segments import SEGMENT_INDEX, SEGMENTS
+from viewer.referral.segments import ALONG_LIMB, SEGMENT_INDEX, SEGMENTS
 
 FALLOFF_MM = 30.0
 EDGE = 0.7             # value at the edge of a stroke's drawn width
 REGION_CORE_MM = 40.0  # depth inside a region at which it reaches 1.0
 REGION_SEGMENT_SHARE = 0.2  # a region lies on a segment holding >= this share of its vertices
-FIELDS_VERSION = "8"   # bump when the maths below changes
+FIELDS_VERSION = "9"   # bump when the maths below changes
 
 
 def region_profile(mask: np.ndarray, geo: SkinGeometry) -> np.ndarray:
@@ -68,13 +68,26 @@ def zone_segments(zone: Zone, geo: SkinGeometry, landmarks: dict[str, Landmark],
     points, those holding a fair share of its regions, and those it names in `segments:`."""
     allowed = {SEGMENT_INDEX[s if s in ("head", "neck", "trunk") else f"{s}_right"] for s in zone.segments}
     for stroke in zone.strokes:
-        allowed |= {_point_segment(p, geo, landmarks, segment_labels) for p in stroke.points}
+        on = {_point_segment(p, geo, landmarks, segment_labels) for p in stroke.points}
+        allowed |= on | _band_crosses(stroke, geo, landmarks, segment_labels, on)
     for ref in zone.region_refs():
         mask = _region_mask(ref.name, region_labels, region_index)
         if mask.any():
             share = np.bincount(segment_labels[mask], minlength=len(SEGMENTS)) / mask.sum()
             allowed |= set(np.flatnonzero(share >= REGION_SEGMENT_SHARE).tolist())
     return allowed
+
+
+def _band_crosses(stroke, geo: SkinGeometry, landmarks, segment_labels: np.ndarray, on: set[int]) -> set[int]:
+    """Segments across a joint along the limb that a stroke's drawn width covers: a band drawn
+    over the knee from points on the thigh is drawn on the leg too, and is not cut flat at the
+    joint line. Straight-line distance is enough within a half-width, and ALONG_LIMB keeps out
+    the fused skin of the armpit and the perineum."""
+    pts = np.array([resolve(p, landmarks) for p in stroke.points])
+    src = geo.sample_polyline(pts)
+    hits = geo.tree.query_ball_point(geo.vertices[src], stroke.width / 2.0)
+    near = set(np.unique(segment_labels[np.unique(np.concatenate(hits)).astype(np.int64)]).tolist())
+    return {s for s in near - on if any(ALONG_LIMB[s, o] for o in on)}
 
 
 def zone_field(zone: Zone, geo: SkinGeometry, landmarks: dict[str, Landmark],

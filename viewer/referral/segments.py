@@ -49,6 +49,14 @@ def _adjacency() -> np.ndarray:
 
 
 ADJACENT = _adjacency()
+# Joints along a limb (and head-neck-trunk) where the skin is one continuous sheet. The
+# shoulder and the hip are left out: there the hanging arm's skin is fused with the chest
+# wall and the thighs meet at the perineum, so "near" across them is not "on the drawing".
+ALONG_LIMB = ADJACENT.copy()
+for _side in ("right", "left"):
+    for _limb in ("upper_arm", "thigh"):
+        ALONG_LIMB[SEGMENT_INDEX["trunk"], SEGMENT_INDEX[f"{_limb}_{_side}"]] = False
+        ALONG_LIMB[SEGMENT_INDEX[f"{_limb}_{_side}"], SEGMENT_INDEX["trunk"]] = False
 
 
 def _p(landmarks: dict[str, Landmark], name: str) -> np.ndarray:

@@ -273,3 +273,30 @@ def test_export_all_dialog_regions_theme_and_contact_sheet(model, qtbot, tmp_pat
     img = np.asarray(Image.open(written[0]).convert("RGB"))
     assert img.shape == (720, 1280, 3)
     assert tuple(img[2, 2]) == style.hex_rgb(DARK_BG)            # the dark theme's background
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("side", ["right", "left"])
+def test_medial_view_shows_the_inner_foot_past_the_other_leg(model, exporter, side):
+    """Abductor hallucis refers to the inner heel: from the opposite side the other foot
+    hides it; the medial view cuts the other half of the body away and shows it, and
+    'best' picks that view."""
+    p = _pattern(model, "abductor hallucis", side)
+    across = "left" if side == "right" else "right"
+    size = (600, 450)
+    hidden, _, _ = exporter.body(p, across, size)
+    inner, view, tps = exporter.body(p, "medial", size)
+    n_hidden, n_inner = essential(hidden[..., :3]).sum(), essential(inner[..., :3]).sum()
+    assert n_inner > 2000 and n_inner > 4 * n_hidden, (n_inner, n_hidden)
+    assert all(t.visible for t in tps)          # the trigger point is not behind the cut leg
+    assert exporter._best(p) == "medial"
+    exporter.scene.set_half(None)
+
+
+@pytest.mark.slow
+def test_inferior_view_shows_the_sole(model, exporter):
+    p = _pattern(model, "flexor digitorum brevis")
+    front, _, _ = exporter.body(p, "anterior", (600, 450))
+    below, _, _ = exporter.body(p, "inferior", (600, 450))
+    assert essential(below[..., :3]).sum() > 1000 > essential(front[..., :3]).sum()
+    assert exporter._best(p) == "inferior"

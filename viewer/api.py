@@ -23,7 +23,7 @@ from viewer.errors import ViewerError
 MAX_COORD_MM = 3000.0      # the body is < 2 m tall; anything beyond is a unit or typing error
 MAX_RADIUS_MM = 300.0      # a disc larger than a thigh's length is no longer a "spot"
 MAX_AREA_POINTS = 100_000
-VIEWS = ("anterior", "posterior", "right", "left", "superior")
+VIEWS = ("anterior", "posterior", "right", "left", "superior", "inferior", "medial")
 SIDES = ("right", "left")
 
 __all__ = ["load", "lookup", "lookup_area", "muscles", "patterns", "find", "render", "show",
@@ -239,7 +239,7 @@ def show(model, muscle: str, plotter=None, *, side: str = "right", view: str | N
     plotter : pyvista.Plotter, optional
         Drawn into; a new one is made when omitted. Call ``plotter.show()`` yourself.
     side : {'right', 'left'}
-    view : {'anterior', 'posterior', 'right', 'left', 'superior'}, optional
+    view : {'anterior', 'posterior', 'right', 'left', 'superior', 'inferior', 'medial'}, optional
         Default: the view that faces the pattern.
     skin_opacity : float
         0..1.

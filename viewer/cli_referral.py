@@ -185,7 +185,8 @@ def add_commands(sub, common) -> None:
     ex = sub.add_parser("export", help="render a pattern (or many) to slide-ready PNGs off-screen")
     ex.add_argument("--muscle", help="muscle name, alias or FMA id, e.g. 'gluteus minimus'")
     ex.add_argument("--side", choices=["right", "left", "both"], help="which side's pattern (default right)")
-    ex.add_argument("--view", choices=["best", "anterior", "posterior", "right", "left", "superior"],
+    ex.add_argument("--view", choices=["best", "anterior", "posterior", "right", "left", "superior", "inferior",
+                                      "medial"],
                     help="camera direction (default best: the view that shows most of the pattern)")
     ex.add_argument("--views", metavar="V1,V2",
                     help="with --all: comma-separated views, e.g. best,anterior,posterior")

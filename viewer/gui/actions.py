@@ -9,7 +9,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSlider, QToolBar, QToolButton, QWidget
 
-VIEW_KEYS = {"anterior": "1", "posterior": "2", "right": "3", "left": "4", "superior": "5"}
+VIEW_KEYS = {"anterior": "1", "posterior": "2", "right": "3", "left": "4", "superior": "5", "inferior": "6",
+             "medial": "7"}
 
 
 def _act(win, text, slot=None, key=None, *, tip=None, checkable=False, toggled=None, short=None) -> QAction:
@@ -54,7 +55,7 @@ def build(win) -> SimpleNamespace:
     A.escape = _act(win, "Clear search, then selection", win.escape, "Esc")
 
     A.views = {}
-    for (name, key), short in zip(VIEW_KEYS.items(), ("Front", "Back", "Right", "Left", "Top")):
+    for (name, key), short in zip(VIEW_KEYS.items(), ("Front", "Back", "Right", "Left", "Top", "Soles", "Inner")):
         A.views[name] = _act(win, f"{name.capitalize()} view", lambda n=name: v.set_view(n), key,
                              tip=f"{name.capitalize()} view ({key})", short=short)
     A.reset = _act(win, "Reset view", lambda: v.set_view("anterior"), "R", tip="Reset the view (R)",

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QAbstractItemView, QApplication, QCheckBox, QComboBox, QDialog, QDialogButtonBox,
+from PySide6.QtWidgets import (QAbstractItemView, QApplication, QCheckBox, QComboBox, QDialog, QDialogButtonBox, QGridLayout,
                                QFileDialog, QFormLayout, QHBoxLayout, QLineEdit, QListWidget, QListWidgetItem,
                                QProgressDialog, QPushButton, QRadioButton, QSpinBox, QWidget)
 
@@ -117,12 +117,12 @@ class ExportAllDialog(QDialog, _SizeThemeMixin):
         form = QFormLayout(self)
         self._size_theme(form)
         self.views = {}
-        vrow = QHBoxLayout()
-        for name in ("best", *[v for v in VIEWS if v != "superior"]):
+        vrow = QGridLayout()          # two rows: seven views in one row make the dialog too wide
+        for i, name in enumerate(("best", *[v for v in VIEWS if v != "superior"])):
             box = QCheckBox("Best view" if name == "best" else name.capitalize(), checked=name == "best")
             box.setObjectName(f"view_{name}")
             self.views[name] = box
-            vrow.addWidget(box)
+            vrow.addWidget(box, i // 4, i % 4)
         form.addRow("Views", _wrap(vrow))
         self.side = QComboBox(objectName="export_sides")
         for label, sides in (("Right", ("right",)), ("Left", ("left",)), ("Both", ("right", "left"))):

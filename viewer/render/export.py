@@ -82,12 +82,16 @@ def legend_items(pattern=None) -> list[tuple[str, str, str]]:
     return items
 
 
+# How a view is named on a slide (the medial view cuts the body at the midline: say so).
+VIEW_WORDS = {"inferior": "view from below", "medial": "inner side (other half of the body cut away)"}
+
+
 def slide_decorations(pattern, view: str, *, title=True, legend=True, attribution=True) -> L.Decorations:
     """Title, subtitle, legend and attribution of a pattern's slide image."""
     named = title and pattern is not None
     return L.Decorations(
         title=f"{pattern.muscle.name}: referred pain" if named else None,
-        subtitle=f"{pattern.side.capitalize()} side, {view} view" if named else None,
+        subtitle=f"{pattern.side.capitalize()} side, {VIEW_WORDS.get(view, view + ' view')}" if named else None,
         legend=legend_items(pattern) if legend else [],
         attribution=attribution_text(pattern) if attribution else None)
 
@@ -118,7 +122,8 @@ class Frame:
         return np.column_stack([x, y])
 
 
-def frame_pattern(skin_vertices: np.ndarray, focus_pts: np.ndarray, view: str, size) -> Frame:
+def frame_pattern(skin_vertices: np.ndarray, focus_pts: np.ndarray, view: str, size,
+                  side: str = "right") -> Frame:
     """Frame the focus points (pattern + trigger points) with some body around
     them, at the image's aspect, kept inside the body where there is room.
 
@@ -128,8 +133,12 @@ def frame_pattern(skin_vertices: np.ndarray, focus_pts: np.ndarray, view: str, s
     focus_pts : (N, 3) points that must all be in the picture, mm
     view : a name in ``style.VIEWS``
     size : (width, height) of the body image in pixels
+    side : the pattern's side (the medial view looks at that side's limbs from the midline)
     """
-    d, up = (np.asarray(x, dtype=float) for x in style.VIEWS[view])
+    d, up = style.view_vectors(view, side)
+    half = style.kept_half(view, side)
+    if half is not None:
+        skin_vertices = skin_vertices[skin_vertices[:, 0] * half >= 0]
     right = np.cross(d, up)
     body_uv = np.column_stack([skin_vertices @ right, skin_vertices @ up])
     pts = focus_pts if len(focus_pts) else skin_vertices
@@ -201,9 +210,10 @@ class Exporter:
             self._obb.BuildLocator()
         return self._obb
 
-    def visible(self, points: np.ndarray, direction: np.ndarray) -> np.ndarray:
+    def visible(self, points: np.ndarray, direction: np.ndarray, half: float | None = None) -> np.ndarray:
         """True for skin points not hidden by the body when looking along ``direction``:
-        a ray from just above the point toward the camera must not hit the skin."""
+        a ray from just above the point toward the camera must not hit the skin (with
+        ``half``, the medial view's cut: only skin before the midline counts)."""
         from vtkmodules.vtkCommonCore import vtkPoints
 
         pts = np.atleast_2d(points)
@@ -214,8 +224,12 @@ class Exporter:
         out = np.zeros(len(pts), bool)
         for i, (p, n) in enumerate(zip(pts, normals)):
             start = p + 3.0 * n
+            length = 5000.0
+            if half is not None and abs(direction[0]) > 1e-9:
+                length = max(0.0, -start[0] / -direction[0])      # the ray ends at the cut, x = 0
             hits = vtkPoints()
-            out[i] = obb.IntersectWithLine(start.tolist(), (start - 5000.0 * direction).tolist(), hits, None) == 0
+            out[i] = length == 0.0 or obb.IntersectWithLine(start.tolist(), (start - length * direction).tolist(),
+                                                            hits, None) == 0
         return out
 
     def show(self, pattern) -> None:
@@ -247,7 +261,9 @@ class Exporter:
             view = self._best(pattern)
         size = (max(16, int(size[0])), max(16, int(size[1])))
         self.plotter.window_size = list(size)
-        fr = frame_pattern(self.model.pack.skin_vertices, self.focus_points(pattern), view, size)
+        side = pattern.side if pattern is not None else "right"
+        self.scene.set_half(style.kept_half(view, side))
+        fr = frame_pattern(self.model.pack.skin_vertices, self.focus_points(pattern), view, size, side)
         cam = self.plotter.camera
         cam.parallel_projection = True
         cam.focal_point = fr.centre
@@ -266,7 +282,7 @@ class Exporter:
         tps = []
         if pattern is not None and pattern.trigger_points:
             xyz = np.array([p for _, p in pattern.trigger_points])
-            vis = self.visible(xyz, fr.direction)
+            vis = self.visible(xyz, fr.direction, half=style.kept_half(view, side))
             xy = fr.to_pixels(xyz)
             tps = [TriggerPointView(label, (float(x), float(y)), bool(v))
                    for (label, _), (x, y), v in zip(pattern.trigger_points, xy, vis)]
@@ -304,12 +320,20 @@ class Exporter:
             return "anterior"
         n = self.model.pack.skin_normals[sel]
         tps = np.array([xyz for _, xyz in pattern.trigger_points]).reshape(-1, 3)
+        other = {"right": "left", "left": "right"}.get(pattern.side)   # the other side's limbs
         scores = {}
-        for name in ("anterior", "posterior", "right", "left"):
-            d = np.asarray(style.VIEWS[name][0])
-            facing = float((w[sel] * np.clip(-(n @ d), 0, None)).sum() / w[sel].sum())
-            seen = float(self.visible(tps, d).mean()) if len(tps) else 0.0
-            scores[name] = facing + 0.5 * seen
+        for name in ("anterior", "posterior", "right", "left", "medial", "inferior"):
+            if name == other:
+                continue
+            d, _ = style.view_vectors(name, pattern.side)
+            half = style.kept_half(name, pattern.side)
+            pts = self.model.pack.skin_vertices[sel]
+            # skin beyond the medial view's cut is not in the picture
+            keep = np.ones(len(pts), bool) if half is None else pts[:, 0] * half >= 0
+            facing = float((w[sel] * keep * np.clip(-(n @ d), 0, None)).sum() / w[sel].sum())
+            seen = float(self.visible(tps, d, half=half).mean()) if len(tps) else 0.0
+            # the medial view costs the reader a cut body: only when it shows clearly more
+            scores[name] = facing + 0.5 * seen - (0.1 if half is not None else 0.0)
         return max(scores, key=scores.get)
 
     def contact_sheet(self, patterns, *, title: str, size=DEFAULT_SIZE, theme="light",

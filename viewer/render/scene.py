@@ -38,6 +38,7 @@ class BodyScene:
         self._skin_opacity = float(skin_opacity)
         self._highlights = {}                # pattern index -> merged muscle mesh (pv.merge is slow)
         self._lod = None                     # (skin, skin vertex map, muscles) interaction meshes
+        self.half = None                     # medial view: sign of x of the half kept (set_half)
         self.interacting = False
         self.label_font_size = 14          # trigger-point labels (the window enlarges them in patient mode)
         plotter.set_background(style.BACKGROUND)
@@ -166,6 +167,8 @@ class BodyScene:
             self.highlight_actor.GetProperty().BackfaceCullingOn()
         else:        # swap the input of the existing actor: far cheaper than a new actor
             self.highlight_actor.GetMapper().SetInputData(mesh)
+        if getattr(self, "half", None) is not None:     # the medial view follows the pattern's side
+            self.set_half(style.kept_half("medial", pattern.side if pattern is not None else "right"))
         self._update_trigger_points(render=False)
         if render:
             self.plotter.render()
@@ -321,6 +324,8 @@ class BodyScene:
             skin_actor.SetVisibility(False)
             muscle_actor.SetVisibility(False)
             self._lod = (skin, vmap, skin_actor, muscle_actor)
+            if self.half is not None:       # made while in the medial view: cut it too
+                self.set_half(self.half)
         return self._lod
 
     def set_interacting(self, on: bool) -> None:
@@ -338,8 +343,10 @@ class BodyScene:
     # -- camera ---------------------------------------------------------------
     def set_view(self, name: str, *, focus: str = "body", render: bool = True) -> None:
         """Standard view; focus 'body' frames the whole body, 'pattern' the current pattern."""
-        direction, up = (np.asarray(x, dtype=float) for x in style.VIEWS[name])
-        bounds = self._focus_bounds() if focus == "pattern" else self.skin.bounds
+        side = self.pattern.side if self.pattern is not None else "right"
+        direction, up = style.view_vectors(name, side)
+        self.set_half(style.kept_half(name, side))
+        bounds = self._focus_bounds() if focus == "pattern" else self._half_bounds()
         b = np.asarray(bounds, dtype=float).reshape(3, 2)
         centre = b.mean(axis=1)
         cam = self.plotter.camera
@@ -353,6 +360,33 @@ class BodyScene:
         self.current_view = name
         if render:
             self.plotter.render()
+
+    def set_half(self, sign: float | None) -> None:
+        """Cut away the half of the body with x of the other sign (None: show it all), so
+        the medial view sees the inner side of a limb past the other one."""
+        from vtkmodules.vtkCommonDataModel import vtkPlane
+
+        self.half = sign
+        lod = self._lod or ()
+        for actor in (self.skin_actor, self.muscle_actor, self.bone_actor, self.highlight_actor,
+                      *[a for a in lod[2:] if a is not None]):
+            if actor is None or not hasattr(actor, "GetMapper"):
+                continue
+            mapper = actor.GetMapper()
+            mapper.RemoveAllClippingPlanes()
+            if sign is not None:
+                plane = vtkPlane()
+                plane.SetOrigin(0.0, 0.0, 0.0)
+                plane.SetNormal(float(sign), 0.0, 0.0)    # VTK keeps the side the normal points to
+                mapper.AddClippingPlane(plane)
+
+    def _half_bounds(self):
+        half = getattr(self, "half", None)
+        if half is None:
+            return self.skin.bounds
+        v = self.pack.skin_vertices[self.pack.skin_vertices[:, 0] * half >= 0]
+        lo, hi = v.min(axis=0), v.max(axis=0)
+        return [lo[0], hi[0], lo[1], hi[1], lo[2], hi[2]]
 
     def zoom_at(self, point, factor: float, *, render: bool = True) -> None:
         """Zoom by `factor` (> 1 closer) keeping the world `point` where it is on the screen:
@@ -386,5 +420,8 @@ class BodyScene:
         if not sel.any():
             return "anterior"
         n = (self.pack.skin_normals[sel] * w[sel, None]).sum(axis=0)
-        scores = {name: -float(np.dot(n, d)) for name, (d, _) in style.VIEWS.items() if name != "superior"}
+        side = self.pattern.side
+        other = {"right": "left", "left": "right"}.get(side)   # looks at the other side's limbs
+        scores = {name: -float(np.dot(n, style.view_vectors(name, side)[0])) for name in style.VIEWS
+                  if name not in ("superior", other)}
         return max(scores, key=scores.get)

@@ -87,7 +87,27 @@ VIEWS = {
     "right": ((1.0, 0.0, 0.0), (0.0, 0.0, 1.0)),        # camera at the subject's right (-X)
     "left": ((-1.0, 0.0, 0.0), (0.0, 0.0, 1.0)),
     "superior": ((0.0, 0.0, -1.0), (0.0, -1.0, 0.0)),   # from above, face toward the top
+    "inferior": ((0.0, 0.0, 1.0), (0.0, -1.0, 0.0)),    # from below: the soles, toes toward the top
+    # The inner side of the pattern's own limb, from the midline, with the other half of the
+    # body cut away (it would hide an inner thigh, an inner ankle or an arch). Written for a
+    # right-side pattern; view_vectors mirrors it for the left.
+    "medial": ((-1.0, 0.0, 0.0), (0.0, 0.0, 1.0)),
 }
+
+
+def view_vectors(name: str, side: str = "right") -> tuple[np.ndarray, np.ndarray]:
+    """(camera direction, up) of a standard view for a pattern on `side`."""
+    d, up = (np.asarray(x, dtype=float) for x in VIEWS[name])
+    if name == "medial" and side == "left":
+        d = -d
+    return d, up
+
+
+def kept_half(name: str, side: str = "right") -> float | None:
+    """For the medial view, the sign of x of the half of the body that stays (-1 right, +1 left)."""
+    if name != "medial":
+        return None
+    return 1.0 if side == "left" else -1.0
 
 
 def zone_colors(ess: np.ndarray, spill: np.ndarray, drawing: np.ndarray | None = None) -> np.ndarray:

@@ -72,7 +72,6 @@ def test_travell_simons_citations_give_volume_edition_chapter_and_figure():
     assert not bad, f"{len(bad)} citations:\n" + "\n".join(bad)
 
 
-@pytest.mark.content(reason="16 files still cite Travell & Simons (1st-3rd eds.) alone: no second source confirmed yet")
 def test_two_sources_one_not_travell_simons():
     bad = []
     for m in MAPS.maps:

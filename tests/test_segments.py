@@ -18,6 +18,7 @@ EXPECTED = {
     "vertex": "head", "mastoid": "head", "chin": "head", "occiput": "head", "throat": "neck",
     "posterior_neck": "neck", "lateral_neck": "neck", "sternum": "trunk", "lateral_chest": "trunk",
     "flank": "trunk", "iliac_crest_lateral": "trunk", "sacrum": "trunk", "buttock_center": "trunk",
+    "coccyx": "trunk", "anal": "trunk", "perineum": "trunk",
     "pubis": "trunk", "scapula_inferior_angle": "trunk", "lateral_arm": "upper_arm_right",
     "medial_arm": "upper_arm_right", "posterior_arm": "upper_arm_right", "forearm_volar": "forearm_right",
     "forearm_ulnar": "forearm_right", "forearm_dorsal": "forearm_right", "palm": "hand_right",

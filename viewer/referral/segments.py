@@ -138,6 +138,11 @@ def label_segments(geo: SkinGeometry, landmarks: dict[str, Landmark]) -> np.ndar
     pubis = _p(landmarks, "pubis")
     axial |= (np.abs(V[:, 0]) < 25.0) & (V[:, 1] < pubis[1] + 20.0) & (V[:, 2] < pubis[2]) \
         & (V[:, 2] > pubis[2] - 150.0)
+    # So do the gluteal cleft, the anus and the perineum (midline, behind the genitals, from
+    # the coccyx down between the thighs): left to distance alone they went to the thighs,
+    # and a zone drawn at the coccyx or the anus was cut to the thigh's side of the line.
+    axial |= (np.abs(V[:, 0]) < 15.0) & (V[:, 1] > pubis[1] + 20.0) & (V[:, 2] < z_low) \
+        & (V[:, 2] > _p(landmarks, "perineum")[2] - 20.0) & ~limb_core
     groups.append(("axial", None, np.flatnonzero(axial)))
 
     best = np.full(geo.n, np.inf)

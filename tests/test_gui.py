@@ -309,6 +309,31 @@ def test_view_keys_work_at_start_and_escape_leaves_the_search(window, qapp):
     assert window.scene.current_view == "right"
 
 
+def test_inner_side_view_key_shows_an_inner_foot_zone_past_the_other_leg(window, qapp):
+    """Key 7 turns to the inner side of the pattern's limbs with the other half of the
+    body cut away: abductor hallucis' inner-heel zone, hidden from the left side (key 4)
+    behind the left foot, fills the view; key 1 brings the whole body back."""
+    _reset(window)
+    m = window.model.find_muscles("abductor hallucis")[0]
+    window.state.select(window.model.pattern(m.id, "right"))
+    _settle(qapp)
+    _key(window, Qt.Key_4)
+    _settle(qapp, 100)
+    hidden = _essential_px(window.plotter.screenshot(return_img=True)).sum()
+    _key(window, Qt.Key_7)
+    _settle(qapp, 100)
+    assert window.scene.current_view == "medial" and window.scene.half == -1.0
+    inner = _essential_px(window.plotter.screenshot(return_img=True)).sum()
+    assert inner > 100 and inner > 3 * hidden, (inner, hidden)
+    _key(window, Qt.Key_F)                                   # frame the pattern: its best view
+    _settle(qapp, 100)
+    assert window.scene.current_view == "medial"
+    assert _essential_px(window.plotter.screenshot(return_img=True)).sum() > 1000
+    _key(window, Qt.Key_1)
+    assert window.scene.half is None
+    assert window.scene.skin_actor.GetMapper().GetNumberOfClippingPlanes() == 0
+
+
 @pytest.mark.parametrize("query, expect", [("glutues minimus", "Gluteus minimus"), ("knee", None),
                                            ("headache", None), ("sciatica", "Gluteus minimus"),
                                            ("trapz", "trapezius")])

@@ -322,8 +322,9 @@ class Exporter:
         tps = np.array([xyz for _, xyz in pattern.trigger_points]).reshape(-1, 3)
         other = {"right": "left", "left": "right"}.get(pattern.side)   # the other side's limbs
         scores = {}
+        z = float(np.average(self.model.pack.skin_vertices[sel, 2], weights=w[sel]))
         for name in ("anterior", "posterior", "right", "left", "medial", "inferior"):
-            if name == other:
+            if name == other or not style.view_suits(name, z):
                 continue
             d, _ = style.view_vectors(name, pattern.side)
             half = style.kept_half(name, pattern.side)

@@ -422,6 +422,7 @@ class BodyScene:
         n = (self.pack.skin_normals[sel] * w[sel, None]).sum(axis=0)
         side = self.pattern.side
         other = {"right": "left", "left": "right"}.get(side)   # looks at the other side's limbs
+        z = float(np.average(self.pack.skin_vertices[sel, 2], weights=w[sel]))
         scores = {name: -float(np.dot(n, style.view_vectors(name, side)[0])) for name in style.VIEWS
-                  if name not in ("superior", other)}
+                  if name != other and style.view_suits(name, z)}
         return max(scores, key=scores.get)

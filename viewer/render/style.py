@@ -103,6 +103,21 @@ def view_vectors(name: str, side: str = "right") -> tuple[np.ndarray, np.ndarray
     return d, up
 
 
+# The soles are only worth a view from below for a pattern on the foot, and the cut body
+# of the medial view only for one below the knee (inner ankle, arch): higher up, the front
+# or back view shows an inner thigh well enough, without the cut pelvis in the picture.
+BELOW_MAX_Z_MM, MEDIAL_MAX_Z_MM = 150.0, 500.0
+
+
+def view_suits(name: str, centre_z_mm: float) -> bool:
+    """Whether a view may be a pattern's best view, from the height of the pattern's centre."""
+    if name == "inferior":
+        return centre_z_mm < BELOW_MAX_Z_MM
+    if name == "medial":
+        return centre_z_mm < MEDIAL_MAX_Z_MM
+    return name != "superior"
+
+
 def kept_half(name: str, side: str = "right") -> float | None:
     """For the medial view, the sign of x of the half of the body that stays (-1 right, +1 left)."""
     if name != "medial":

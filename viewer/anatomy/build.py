@@ -30,6 +30,7 @@ from viewer.anatomy.skin import build_skin
 from viewer.errors import ViewerError
 
 BUILDER_VERSION = "11"   # bump when the output for the same inputs changes
+TWIN_MISMATCH_MM = 40.0  # mean distance at which a Z-Anatomy/4.0 twin is a naming mistake
 FORMAT = 2   # 2: bones.npz, BodyParts3D 4.0 muscles, whole-muscle catalogue
 FRAME = {"units": "mm", "up": "+Z", "anterior": "-Y", "subject_right": "-X",
          "name": "BodyParts3D native"}
@@ -184,7 +185,8 @@ MUSCLE_CHOICE = (
     "Where Z-Anatomy and BodyParts3D 4.0 both have a muscle, the pack keeps the Z-Anatomy mesh: it is "
     "registered to the skin (the pack frame), today's referral maps and measured landmarks were made "
     "on it, and the 4.0 twin was warped onto it anyway (bp3d40.twin_distance_mm). 4.0 supplies every "
-    "muscle Z-Anatomy lacks, and the bones.")
+    "muscle Z-Anatomy lacks, and the bones. Where a pair lies more than 40 mm apart after the warp the "
+    "Z-Anatomy part is misnamed, and the 4.0 element is kept instead (bp3d40.replaced_zanatomy).")
 
 
 def _bp40_layer(src, z_parts, skin, *, verify: bool, say):
@@ -209,8 +211,18 @@ def _bp40_layer(src, z_parts, skin, *, verify: bool, say):
             alias = display_alias(sel)
             if alias:
                 p.extra_aliases = (alias, f"{p.side} {alias}")
+    # A twin whose meshes lie far apart after the warp is a naming mistake, not anatomy:
+    # Z-Anatomy's "Descending part of trapezius" lies where the ascending part is (T12 to the
+    # shoulder, 89 mm from the 4.0 descending part, which runs from the occiput to the
+    # clavicle). There the 4.0 element is kept and the Z-Anatomy part dropped, said in the manifest.
+    per_twin = layer.report.get("twin_distance_mm", {}).get("per_muscle", {})
+    misnamed = [(it, p) for it, p in layer.twins if per_twin.get(p.id, 0.0) > TWIN_MISMATCH_MM]
+    layer.report["replaced_zanatomy"] = {p.id: {"twin_distance_mm": per_twin[p.id], "kept": it.el.file_id}
+                                         for it, p in misnamed}
+    dropped = {p.id for _, p in misnamed}
+    z_parts[:] = [p for p in z_parts if p.id not in dropped]
     extra = []
-    for it in layer.muscles:
+    for it in list(layer.muscles) + [it for it, _ in misnamed]:
         part = make_part(it.part_id, it.el.vertices, it.el.faces, fma=it.sel.concept, name=it.el.name)
         part.base = part.id.rsplit(".", 1)[0] if it.sel.side != "midline" else part.id
         part.whole_fma, part.whole_name = it.sel.whole_fma, it.sel.whole_name

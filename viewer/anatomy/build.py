@@ -29,7 +29,7 @@ from viewer.anatomy.pack import current_pack
 from viewer.anatomy.skin import build_skin
 from viewer.errors import ViewerError
 
-BUILDER_VERSION = "11"   # bump when the output for the same inputs changes
+BUILDER_VERSION = "12"   # bump when the output for the same inputs changes
 FORMAT = 2   # 2: bones.npz, BodyParts3D 4.0 muscles, whole-muscle catalogue
 FRAME = {"units": "mm", "up": "+Z", "anterior": "-Y", "subject_right": "-X",
          "name": "BodyParts3D native"}

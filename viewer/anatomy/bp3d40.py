@@ -322,8 +322,8 @@ def pose_extremities(items: list[Item], skin) -> dict:
             near = [it for it in muscles if _side_of(it.el.vertices) == side
                     and it.el.vertices[:, 2].min() < top + 60
                     and (not hand or np.median(np.abs(it.el.vertices[:, 0])) > HAND_X_MM - 20)]
-            for it in near:
-                it.el.vertices = W.follow_field(src, dst, anchors, it.el.vertices)
+            if near:   # one spline for all of them (fitting it is the cost)
+                _set_vertices(near, W.follow_field(src, dst, anchors, np.vstack([it.el.vertices for it in near])))
             if hand and near:
                 rep["muscle_refine_mm_max"] = _refine_hand_muscles(near, dst, anchors, top, skin)
             rep["bone_move_mm_max"] = round(float(moved.max()), 1)
@@ -347,12 +347,17 @@ def _refine_hand_muscles(near: list[Item], bone_pts, anchors, top: float, skin) 
     wgt = np.clip((top + 40 - v[:, 2]) / 40.0, 0.0, 1.0)
     moved = v.copy()
     moved[low] = v[low] + wgt[low, None] * (warp(v[low]) - v[low])
-    off = 0
-    for it in near:
-        n = len(it.el.vertices)
-        it.el.vertices = moved[off:off + n]
-        off += n
+    _set_vertices(near, moved)
     return round(float(np.linalg.norm(moved - v, axis=1).max()), 1)
+
+
+def _set_vertices(its: list[Item], stacked: np.ndarray) -> None:
+    """Give each item its rows of the stacked vertex array, in order."""
+    off = 0
+    for it in its:
+        n = len(it.el.vertices)
+        it.el.vertices = stacked[off:off + n]
+        off += n
 
 
 SDF_GRID_MM = 2.5
@@ -444,11 +449,7 @@ def build_layer(items: list[Item], z_parts, skin, *, say=lambda m: None) -> Laye
     warp = refine_on_skin_all(warp, samples, skin)
     allv = np.vstack([it.el.vertices for it in items])
     moved = warp.mixed(allv, W.extremities(allv), spacing_mm=12.0)
-    off = 0
-    for it in items:
-        n = len(it.el.vertices)
-        it.el.vertices = moved[off:off + n]
-        off += n
+    _set_vertices(items, moved)
     say("posing the hands and toes inside the skin")
     posed = pose_extremities(items, skin)
     after = {k: W.inside_by_band(np.vstack([it.el.vertices for it in items if it.sel.kind == k]),

@@ -360,7 +360,7 @@ def _set_vertices(its: list[Item], stacked: np.ndarray) -> None:
         off += n
 
 
-SDF_GRID_MM = 2.5
+SDF_GRID_MM = 3.0
 HAND_MARGIN_MM, TOE_MARGIN_MM = 2.0, 2.0
 
 

@@ -93,6 +93,7 @@ def main() -> int:
     if args.gui_only:
         report = {"machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
                               "load_average": os.getloadavg()}, "figures": {}}
+        report["inside_fraction"] = inside_fractions(REPO / "meshes")
         window_figures(report["figures"], args, dict(os.environ))
         return finish(report, args)
     source = Path(os.environ.get("REFERRAL_VIEWER_SOURCE", REPO.parent / "shared" / "anatomy"))
@@ -117,6 +118,7 @@ def main() -> int:
                 "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)") % (str(REPO), str(source), str(meshes))
         _, out = run_py(code)
         fig["build_peak_rss_mb"] = {"value": round(int(out.strip()) / 1024, 1), "unit": "MB"}
+        report["inside_fraction"] = inside_fractions(meshes)
 
         # -- loading ------------------------------------------------------------
         env = dict(os.environ, REFERRAL_VIEWER_MESHES=str(meshes))
@@ -210,6 +212,39 @@ def main() -> int:
     return finish(report, args)
 
 
+# Issue 8's acceptance: share of warped BodyParts3D 4.0 vertices inside the skin, per band.
+INSIDE_MIN = {"bones": 0.99, "muscles": 0.98}
+
+
+def inside_fractions(meshes) -> dict | None:
+    """The per-band inside fractions of the pack's BodyParts3D 4.0 bones and muscles, as the
+    build measured them (the manifest's bp3d40.inside_fraction; nothing is recomputed)."""
+    from viewer.anatomy.pack import current_pack
+
+    pack = current_pack(Path(meshes))
+    if pack is None:
+        return None
+    layer = json.loads((pack / "manifest.json").read_text()).get("bp3d40") or {}
+    got = layer.get("inside_fraction")
+    return {**got, "minimum": INSIDE_MIN, "pack": pack.name} if got else None
+
+
+def inside_table(inside: dict | None) -> str:
+    """One line per height band: bones and muscles inside the skin, against the minimum."""
+    if not inside:
+        return "inside fraction: the pack has no BodyParts3D 4.0 layer"
+    lines = [f"{'inside fraction':<16} {'bones':>7}      {'muscles':>7}      (minimum {INSIDE_MIN['bones']} / "
+             f"{INSIDE_MIN['muscles']}; {inside.get('pack', '')})"]
+    for band in inside["bones"]:
+        cells = []
+        for k in ("bones", "muscles"):
+            v = inside[k].get(band)
+            miss = v is not None and band != "all" and v < INSIDE_MIN[k]
+            cells.append(f"{'n/a' if v is None else f'{v:.4f}':>7} {'MISS' if miss else '':<4}")
+        lines.append(f"{band:<16} {cells[0]} {cells[1]}")
+    return "\n".join(lines)
+
+
 def finish(report, args) -> int:
     fig = report["figures"]
     report["budgets"] = {}
@@ -230,6 +265,8 @@ def finish(report, args) -> int:
     if args.json:
         Path(args.json).write_text(text + "\n")
     print(text)
+    if "inside_fraction" in report:
+        print(inside_table(report["inside_fraction"]), file=sys.stderr)
     for key, b in report["budgets"].items():
         status = "n/a" if b["met"] is None else ("OK  " if b["met"] else "MISS")
         was = f", before {b['before']}" if "before" in b else ""

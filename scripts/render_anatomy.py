@@ -23,6 +23,10 @@ VIEWS = {  # name -> (camera direction, up, focus z-range mm or None, zoom)
     "feet_lateral": ((1, 0, 0), (0, 0, 1), (-20, 140), 1.0),
     "hand_right": ((1, 0.2, 0), (0, 0, 1), (620, 880), 1.0),
     "hand_right_front": ((0, 1, 0), (0, 0, 1), (620, 880), 1.0),
+    "hand_right_back": ((0, -1, 0), (0, 0, 1), (620, 880), 1.0),
+    "hand_left": ((-1, 0.2, 0), (0, 0, 1), (620, 880), 1.0),
+    "hand_left_front": ((0, 1, 0), (0, 0, 1), (620, 880), 1.0),
+    "hand_left_back": ((0, -1, 0), (0, 0, 1), (620, 880), 1.0),
 }
 
 
@@ -37,6 +41,11 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     v, f, n, _ = pack.display_bones()
     bones = to_polydata(v, f)
+    # close-ups draw the stored (full) bone meshes: the display copy is cut to ~10% of its
+    # triangles and would hide whether a finger or toe bone keeps its shape
+    arrays = [pack.bone_arrays(b) for b in pack.bones]
+    offs = np.cumsum([0] + [len(a[0]) for a in arrays[:-1]])
+    full = to_polydata(np.vstack([a[0] for a in arrays]), np.vstack([a[1] + o for a, o in zip(arrays, offs)]))
     mv, mf, mn, _ = pack.display_muscles()
     muscles = to_polydata(mv, mf)
     for name, (d, up, zr, zoom) in VIEWS.items():
@@ -44,7 +53,7 @@ def main() -> None:
         p.set_background("white")
         a = p.add_mesh(pack.skin, color="#e8cfb8", opacity=0.3, smooth_shading=True)
         a.GetProperty().BackfaceCullingOn()
-        p.add_mesh(bones, color="#f2ead3", smooth_shading=True, specular=0.2)
+        p.add_mesh(bones if zr is None else full, color="#f2ead3", smooth_shading=True, specular=0.2)
         if args.muscles:
             p.add_mesh(muscles, color="#b0575a", smooth_shading=True, opacity=0.9)
         if zr is None:
@@ -54,6 +63,8 @@ def main() -> None:
             sel = (pack.skin_vertices[:, 2] > zr[0]) & (pack.skin_vertices[:, 2] < zr[1])
             if name.startswith("hand_right"):
                 sel &= pack.skin_vertices[:, 0] < -190
+            if name.startswith("hand_left"):
+                sel &= pack.skin_vertices[:, 0] > 190
             pts = pack.skin_vertices[sel]
             side = name
         c = pts.mean(axis=0)

@@ -184,7 +184,10 @@ def extremity_bones(items: list[Item], side: str, words) -> list[np.ndarray]:
 
 
 def extremity_landmarks(items: list[Item], skin_v: np.ndarray):
-    """Hands and feet, from the skin (Z-Anatomy has no hand or foot muscles)."""
+    """Feet, from the skin (Z-Anatomy has no foot muscles). The hands are not fitted to
+    the skin's hand box (that stretched the finger bones ~1.24x across the palm and
+    shortened them ~0.86x): the warp holds them with the forearm and pose_extremities
+    bends them into the skin's hand joint by joint."""
     src, dst, kinds = [], [], []
     for side, sign in (("right", -1.0), ("left", 1.0)):
         feet = extremity_bones(items, side, FOOT_BONE_WORDS)
@@ -193,15 +196,6 @@ def extremity_landmarks(items: list[Item], skin_v: np.ndarray):
             s, d, k = W.extremity_landmarks(feet, skin_foot, inset_xy=(W.SIDE_MM, W.TOE_PULP_MM),
                                             inset_bottom=W.SOLE_PAD_MM, scale_z=False, name=f"foot:{side}")
             src.append(s), dst.append(d), kinds.extend(k)
-        hands = extremity_bones(items, side, HAND_BONES)
-        if hands:
-            hv = np.vstack(hands)
-            top = hv[:, 2].max()
-            skin_hand = skin_v[(skin_v[:, 2] < top) & (sign * skin_v[:, 0] > HAND_X_MM)
-                               & (skin_v[:, 2] > hv[:, 2].min() - 100)]
-            s, d, k = W.extremity_landmarks(hands, skin_hand, inset_xy=(W.SIDE_MM, W.SIDE_MM),
-                                            inset_bottom=W.TOE_PULP_MM, scale_z=True, name=f"hand:{side}")
-            src.append(s), dst.append(d), kinds.extend(k)
     if not src:
         return np.zeros((0, 3)), np.zeros((0, 3)), []
     return np.vstack(src), np.vstack(dst), kinds
@@ -209,6 +203,165 @@ def extremity_landmarks(items: list[Item], skin_v: np.ndarray):
 
 FOOT_TOP_MM = 60.0     # the skin's foot: below the ankle (malleoli ~70-80 mm)
 HAND_X_MM = 195.0      # the skin's hands hang beside the thighs, clear of them beyond |x| 195 mm
+
+
+# --- Hands and toes posed joint by joint (warp.fit_articulated) ---
+ORDINALS = ("first", "second", "third", "fourth", "fifth")
+FINGERS = ("thumb", "index finger", "middle finger", "ring finger", "little finger")
+TOES = ("big toe", "second toe", "third toe", "fourth toe", "little toe")
+
+
+def _ray_bones(names: list[str], side: str, digit: str, long_bone: str, ordinal: str) -> list[int]:
+    """Indices of a ray's bones, proximal first: metacarpal/metatarsal, then phalanges."""
+    want = [f"{side} {ordinal} {long_bone}"] + [f"{k} phalanx of {side} {digit}"
+                                                for k in ("proximal", "middle", "distal")]
+    return [next(i for i, n in enumerate(names) if n.startswith(w)) for w in want
+            if any(n.startswith(w) for n in names)]
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / max(float(np.linalg.norm(v)), 1e-9)
+
+
+def _palmar(bones, names, side) -> np.ndarray:
+    """Unit vector toward the palm: the normal of the plane of metacarpals 2-5, on the
+    side of the pisiform (which sits on the palmar face of the triquetral)."""
+    meta = [b for b, n in zip(bones, names) if "metacarpal" in n and "first" not in n]
+    if len(meta) < 2:
+        return np.array([0.0, -1.0, 0.0])
+    v = np.vstack(meta)
+    n = np.linalg.svd(v - v.mean(axis=0), full_matrices=False)[2][2]
+    pis = [b for b, nm in zip(bones, names) if "pisiform" in nm]
+    tri = [b for b, nm in zip(bones, names) if "triquetr" in nm]
+    ref = (pis[0].mean(axis=0) - tri[0].mean(axis=0)) if pis and tri else np.array([0.0, -1.0, 0.0])
+    return n if n @ ref > 0 else -n
+
+
+# Joint ranges (flex lo, flex hi, spread lo, spread hi) in degrees: base of the ray
+# (carpometacarpal, tarsometatarsal), knuckle or ball of the toe, then the phalangeal joints.
+# Usual active ranges of motion, a little narrowed so that no pose looks forced.
+FINGER_LIMITS = ((-5, 10, -5, 5), (-20, 90, -20, 20), (0, 100, 0, 0), (0, 80, 0, 0))
+THUMB_LIMITS = ((-30, 30, -30, 30), (-10, 60, -10, 10), (-10, 80, 0, 0))
+TOE_LIMITS = ((-5, 5, -5, 5), (-40, 40, -15, 15), (-10, 60, 0, 0), (-10, 60, 0, 0))
+
+
+def extremity_rays(bones: list[np.ndarray], names: list[str], side: str, *, hand: bool):
+    """The five rays of a hand or foot with their joint centres, flexion and spreading axes
+    and ranges. The joint at the base of a ray is stiff except for the thumb's."""
+    digits, long_bone = (FINGERS, "metacarpal") if hand else (TOES, "metatarsal")
+    names = [n.lower() for n in names]
+    palm = _palmar(bones, names, side) if hand else np.array([0.0, 0.0, -1.0])
+    rays = [(ordinal, _ray_bones(names, side, digit, long_bone, ordinal))
+            for ordinal, digit in zip(ORDINALS, digits)]
+    rays = [(o, idx) for o, idx in rays if len(idx) >= 2]
+    in_ray = {i for _, idx in rays for i in idx}
+    base = np.vstack([bones[i] for i in range(len(bones)) if i not in in_ray])
+    out = []
+    for ordinal, idx in rays:
+        joints = [W.joint_centre(base, bones[idx[0]])]
+        joints += [W.joint_centre(bones[a], bones[b]) for a, b in zip(idx, idx[1:])]
+        flex, spread = [], []
+        for j, i in zip(joints, idx):
+            u = _unit(bones[i].mean(axis=0) - j)             # along the bone, distally
+            p = _unit(palm - (palm @ u) * u)
+            flex.append(_unit(np.cross(u, p)))               # +angle bends toward palm or sole
+            spread.append(p)
+        thumb = hand and ordinal == "first"
+        limits = THUMB_LIMITS if thumb else FINGER_LIMITS if hand else TOE_LIMITS
+        if len(idx) < len(limits):    # big toe: no middle phalanx
+            limits = limits[:len(idx)]
+        stiff = np.array([BASE_STIFF_THUMB if thumb else BASE_STIFF] + [JOINT_STIFF] * (len(idx) - 1))
+        out.append(W.Ray(idx, np.array(joints), np.array(flex), np.array(spread),
+                         np.array(limits[:len(idx)], float), stiff))
+    return out, base
+
+
+BASE_STIFF, BASE_STIFF_THUMB, JOINT_STIFF = 20.0, 1.0, 1.0
+
+
+def _side_of(v: np.ndarray) -> str:
+    return "right" if float(np.median(v[:, 0])) < 0 else "left"
+
+
+def pose_extremities(items: list[Item], skin) -> dict:
+    """Pose each hand and the toes of each foot inside the skin (warp.fit_articulated),
+    in place, after the warp. Bones move rigidly, joint by joint; muscles and tendons
+    near them follow with a faded thin-plate spline held still on the forearm or leg
+    bones. Returns what was done, for the manifest."""
+    sv, sf = np.asarray(skin.vertices, np.float64), np.asarray(skin.faces, np.int64)
+    bones = [it for it in items if it.sel.kind == "bone"]
+    muscles = [it for it in items if it.sel.kind == "muscle"]
+    report = {}
+    for side in ("right", "left"):
+        for hand, words, holders in ((True, HAND_BONES, ("radius", "ulna")),
+                                     (False, FOOT_BONE_WORDS, ("tibia", "fibula"))):
+            its = [it for it in bones if it.sel.side == side and any(w in it.sel.name.lower() for w in words)]
+            if not its:
+                continue
+            vs = [it.el.vertices for it in its]
+            rays, base = extremity_rays(vs, [it.sel.name for it in its], side, hand=hand)
+            if not rays:
+                continue
+            allv = np.vstack(vs)
+            sdf = W.sdf_sampler(sv, sf, allv.min(axis=0) - 20, allv.max(axis=0) + 20, SDF_GRID_MM)
+            # hands: the whole hand turns about the wrist first; feet stand where the warp put them
+            pose, rep = W.fit_articulated(vs, rays, sdf, root_centre=base.mean(axis=0), root=hand, root_stiffness=1.0,
+                                          margin_mm=HAND_MARGIN_MM if hand else TOE_MARGIN_MM)
+            src = np.vstack([v[::3] for v in vs])
+            dst = np.vstack([W.apply_rigid(v[::3], Rt) for v, Rt in zip(vs, pose)])
+            moved = np.linalg.norm(dst - src, axis=1)
+            for it, Rt in zip(its, pose):
+                it.el.vertices = W.apply_rigid(it.el.vertices, Rt)
+            held = [it.el.vertices for it in bones if it.sel.side == side
+                    and any(w in it.sel.name.lower() for w in holders)]
+            top = base[:, 2].max()
+            anchors = np.vstack([h[::6] for h in held]) if held else np.zeros((0, 3))
+            anchors = anchors[anchors[:, 2] > top + 25]
+            # the hand's own muscles and the forearm's (median |x| >= 200 mm, where the thigh's
+            # reach 150 at most: the hands hang beside the thighs and must not drag them)
+            near = [it for it in muscles if _side_of(it.el.vertices) == side
+                    and it.el.vertices[:, 2].min() < top + 60
+                    and (not hand or np.median(np.abs(it.el.vertices[:, 0])) > HAND_X_MM - 20)]
+            if near:   # one spline for all of them (fitting it is the cost)
+                _set_vertices(near, W.follow_field(src, dst, anchors, np.vstack([it.el.vertices for it in near])))
+            if hand and near:
+                rep["muscle_refine_mm_max"] = _refine_hand_muscles(near, dst, anchors, top, skin)
+            rep["bone_move_mm_max"] = round(float(moved.max()), 1)
+            report[f"{'hand' if hand else 'foot'}:{side}"] = rep
+    return report
+
+
+def _refine_hand_muscles(near: list[Item], bone_pts, anchors, top: float, skin) -> float:
+    """Muscles and tendons are soft: where the posed hand's tendons still leave the
+    skin's mitten, a spline fitted on the skin (warp.refine_on_skin), held still on the
+    posed bones and forearm, moves them in; faded out over 40 mm above the wrist.
+    Returns the largest displacement applied (mm)."""
+    held = np.vstack([bone_pts, anchors])
+    v = np.vstack([it.el.vertices for it in near])
+    low = v[:, 2] < top + 40
+    if not low.any():
+        return 0.0
+    warp = W.refine_on_skin(W.Warp(held, held, ["bone"] * len(held), smoothing=1.0), v[low][::2],
+                            skin.vertices, skin.faces, skin.normals, margin_mm=2.0, grid_mm=6.0,
+                            iterations=2)
+    wgt = np.clip((top + 40 - v[:, 2]) / 40.0, 0.0, 1.0)
+    moved = v.copy()
+    moved[low] = v[low] + wgt[low, None] * (warp(v[low]) - v[low])
+    _set_vertices(near, moved)
+    return round(float(np.linalg.norm(moved - v, axis=1).max()), 1)
+
+
+def _set_vertices(its: list[Item], stacked: np.ndarray) -> None:
+    """Give each item its rows of the stacked vertex array, in order."""
+    off = 0
+    for it in its:
+        n = len(it.el.vertices)
+        it.el.vertices = stacked[off:off + n]
+        off += n
+
+
+SDF_GRID_MM = 3.0
+HAND_MARGIN_MM, TOE_MARGIN_MM = 2.0, 2.0
 
 
 # Above this height (mm) the 4.0 body already agrees with the skin (README: trunk,
@@ -233,8 +386,8 @@ def fit_warp(items: list[Item], z_parts, skin_v: np.ndarray, *, smoothing: float
     fs, fd, fk = extremity_landmarks(items, skin_v)
     hands = {id(v) for side in ("right", "left") for v in extremity_bones(items, side, HAND_BONES)}
     fixed = [W.slab_points(it.el.vertices, fractions=(0.1, 0.5, 0.9)) for it in items
-             if it.sel.kind == "bone" and it.el.vertices[:, 2].mean() > FIXED_ABOVE_MM
-             and id(it.el.vertices) not in hands]
+             if it.sel.kind == "bone" and (it.el.vertices[:, 2].mean() > FIXED_ABOVE_MM
+                                           or id(it.el.vertices) in hands)]
     ks = np.vstack(fixed) if fixed else np.zeros((0, 3))
     src = np.vstack([ms, fs, ks])
     dst = np.vstack([md, fd, ks])
@@ -289,17 +442,16 @@ def build_layer(items: list[Item], z_parts, skin, *, say=lambda m: None) -> Laye
     say("fitting the warp of the 4.0 skeleton into the skin")
     warp, pairs = fit_warp(items, z_parts, skin.vertices)
     samples = np.vstack([it.el.vertices[::4] for it in items])
+    samples = samples[~in_hands(samples, items)]   # the hands are posed afterwards
     before = {k: W.inside_by_band(np.vstack([it.el.vertices for it in items if it.sel.kind == k]),
                                   skin.vertices, skin.faces) for k in ("bone", "muscle")}
     n_landmarks = len(warp.source)
     warp = refine_on_skin_all(warp, samples, skin)
     allv = np.vstack([it.el.vertices for it in items])
     moved = warp.mixed(allv, W.extremities(allv), spacing_mm=12.0)
-    off = 0
-    for it in items:
-        n = len(it.el.vertices)
-        it.el.vertices = moved[off:off + n]
-        off += n
+    _set_vertices(items, moved)
+    say("posing the hands and toes inside the skin")
+    posed = pose_extremities(items, skin)
     after = {k: W.inside_by_band(np.vstack([it.el.vertices for it in items if it.sel.kind == k]),
                                  skin.vertices, skin.faces) for k in ("bone", "muscle")}
     dists = {}
@@ -313,6 +465,7 @@ def build_layer(items: list[Item], z_parts, skin, *, say=lambda m: None) -> Laye
                  "landmarks": n_landmarks, "skin_landmarks": len(warp.source) - n_landmarks,
                  "landmark_kinds": sorted({k.split(":")[0] for k in warp.kinds}),
                  "residual_mm_mean": round(float(warp.residuals().mean()), 2)},
+        "posed": posed,
         "inside_fraction_before": {"bones": before["bone"], "muscles": before["muscle"]},
         "inside_fraction": {"bones": after["bone"], "muscles": after["muscle"]},
         "twin_distance_mm": {"mean": round(float(np.mean(list(dists.values()))), 2) if dists else None,
@@ -321,6 +474,13 @@ def build_layer(items: list[Item], z_parts, skin, *, say=lambda m: None) -> Laye
     }
     return Layer([it for it in items if it.sel.kind == "bone"],
                  [it for it in items if it.sel.kind == "muscle" and id(it) not in twins], pairs, report)
+
+
+def in_hands(pts: np.ndarray, items: list[Item]) -> np.ndarray:
+    """Points beside the thighs below the top of the 4.0 hand bones (native frame)."""
+    top = max((float(np.max(v[:, 2])) for side in ("right", "left")
+               for v in extremity_bones(items, side, HAND_BONES)), default=-1e9)
+    return (np.abs(pts[:, 0]) > HAND_X_MM - 5) & (pts[:, 2] < top)
 
 
 def refine_on_skin_all(warp, samples, skin):

@@ -190,3 +190,205 @@ def refine_on_skin(warp: Warp, samples: np.ndarray, skin_v, skin_f, skin_n, *, m
         warp = Warp(np.vstack([warp.source, src]), np.vstack([warp.target, dst]),
                     warp.kinds + ["skin"] * len(src), smoothing=warp.smoothing)
     return warp
+
+
+# --- Articulated fit of hands and toes -------------------------------------------------------
+# The skin's hands are mitten-like (a 4 mm voxel surface; thumb against the index, ring and
+# little fingers curled forward) while the 4.0 hand is spread. No smooth warp of the whole
+# body can close a spread hand, and squashing the bones onto the skin would deform them. So
+# each hand (and the toes) is posed like a skeleton: one rigid move of the whole hand about
+# the wrist, then a rotation at every joint of every finger ray, found by minimising how far
+# the bones stick out of the skin plus a penalty on the joint angles. Every bone stays rigid.
+
+
+def sdf_sampler(skin_v, skin_f, lo, hi, spacing_mm: float = 2.0):
+    """Signed distance to the skin (negative inside, by winding number), sampled on a
+    regular grid over the box lo..hi, returned as a trilinear lookup function."""
+    import igl
+    from scipy.ndimage import map_coordinates
+
+    sv, sf = np.asarray(skin_v, np.float64), np.asarray(skin_f, np.int64)
+    lo, hi = np.asarray(lo, float), np.asarray(hi, float)
+    axes = [np.arange(a, b + spacing_mm, spacing_mm) for a, b in zip(lo, hi)]
+    g = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, 3)
+    # only the skin triangles near the box matter for the distance
+    near = np.all((sv[sf].min(axis=1) < hi + 40) & (sv[sf].max(axis=1) > lo - 40), axis=1)
+    d2, _, _ = igl.point_mesh_squared_distance(g, sv, sf[near])
+    w = igl.fast_winding_number(sv, sf, g)
+    sdf = np.where(w > 0.5, -1.0, 1.0) * np.sqrt(d2)
+    grid = sdf.reshape([len(a) for a in axes])
+
+    def lookup(p: np.ndarray) -> np.ndarray:
+        idx = ((np.asarray(p, float) - lo) / spacing_mm).T
+        return map_coordinates(grid, idx, order=1, mode="nearest")
+
+    return lookup
+
+
+def _rot(rv: np.ndarray) -> np.ndarray:
+    """Rotation matrix of a rotation vector (Rodrigues; cheaper than scipy's Rotation in a
+    cost function called thousands of times)."""
+    th = float(np.sqrt(rv @ rv))
+    if th < 1e-12:
+        return np.eye(3)
+    k = rv / th
+    K = np.array([[0, -k[2], k[1]], [k[2], 0, -k[0]], [-k[1], k[0], 0]])
+    return np.eye(3) + np.sin(th) * K + (1 - np.cos(th)) * (K @ K)
+
+
+@dataclass
+class Ray:
+    """A chain of bones (proximal first), the joint proximal to each, and each joint's
+    axes and range: flexion about flex_axes[k], spreading (ab/adduction) about
+    spread_axes[k], within limits_deg[k] = (flex_lo, flex_hi, spread_lo, spread_hi)."""
+    bones: list[int]          # indices into the extremity's bone list
+    joints: np.ndarray        # (n, 3) joint centres
+    flex_axes: np.ndarray     # (n, 3) unit axes; +angle bends toward the palm or sole
+    spread_axes: np.ndarray   # (n, 3)
+    limits_deg: np.ndarray    # (n, 4)
+    stiffness: np.ndarray     # (n,) angle penalty weight per joint
+
+
+def joint_centre(a: np.ndarray, b: np.ndarray, band_mm: float = 3.0) -> np.ndarray:
+    """Centre of the joint between two bones: the mean of the facing vertices of both."""
+    from scipy.spatial import cKDTree
+
+    da, _ = cKDTree(b).query(a)
+    db, _ = cKDTree(a).query(b)
+    return np.vstack([a[da <= da.min() + band_mm], b[db <= db.min() + band_mm]]).mean(axis=0)
+
+
+def _root(root_c, p):
+    """x -> s R (x - c) + c + shift, for params (rotvec, shift, log s)."""
+    rr = _rot(p[:3]) * float(np.exp(p[6]))
+    return rr, root_c + p[3:6] - rr @ root_c
+
+
+def _chain(ray: Ray, p: np.ndarray, root) -> list:
+    """Rigid (R, t) of each bone of a ray for params p = (flex, spread) per joint (radians):
+    the joints' rotations about their centres (distal ones first), then the root's move."""
+    rr, rt = root
+    R, t = np.eye(3), np.zeros(3)
+    out = []
+    for k, j in enumerate(ray.joints):
+        Rk = _rot(p[2 * k + 1] * ray.spread_axes[k]) @ _rot(p[2 * k] * ray.flex_axes[k])
+        t = R @ (j - Rk @ j) + t      # x -> R (Rk (x - j) + j) + t
+        R = R @ Rk
+        out.append((rr @ R, rr @ t + rt))
+    return out
+
+
+def _ray_start(ray: Ray, cost, steps: int = 7) -> np.ndarray:
+    """A starting pose from a coarse search over the knuckle (or ball of the toe): the
+    fingers of the skin's mitten are bent or pressed together far enough that a local
+    descent from straight gets stuck. The joints beyond bend along, half as much."""
+    n = len(ray.bones)
+    lim = np.radians(ray.limits_deg)
+    best = np.clip(np.zeros(2 * n), lim[:, [0, 2]].ravel(), lim[:, [1, 3]].ravel())
+    if n < 2:
+        return best
+    best_c = cost(best)
+    for flex in np.linspace(lim[1, 0], lim[1, 1], steps):
+        for spread in np.linspace(lim[1, 2], lim[1, 3], 5):
+            p = best * 0
+            p[2], p[3] = flex, spread
+            for k in range(2, n):
+                p[2 * k] = np.clip(0.5 * flex, lim[k, 0], lim[k, 1])
+            p = np.clip(p, lim[:, [0, 2]].ravel(), lim[:, [1, 3]].ravel())
+            c = cost(p)
+            if c < best_c:
+                best, best_c = p, c
+    return best
+
+
+def fit_articulated(bones: list[np.ndarray], rays: list[Ray], sdf, *, root_centre, margin_mm: float = 2.0,
+                    root: bool = True, root_stiffness: float = 5.0, shift_stiffness: float = 0.05, min_scale: float = 0.85,
+                    root_start=None,
+                    scale_stiffness: float = 20.0, sample: int = 40, rounds: int = 1):
+    """Pose an extremity's bones inside the skin. Returns one rigid (R, t) per bone and a report.
+
+    Stage 1 moves the whole extremity (rotation about root_centre, a small shift and one
+    uniform scale: the skin's hands are smaller than the 4.0 hands; a uniform scale keeps
+    every bone's shape), stage 2 bends each ray's joints. The cost is the mean squared depth by which bone points
+    stick out past ``-margin_mm`` plus stiffness * angle^2 (radians) per joint and
+    shift_stiffness * shift^2 (mm) for the root, so joints bend only as much as the skin
+    asks for and the wrist or ankle stays on its forearm or leg.
+    """
+    from scipy.optimize import minimize
+
+    pts = [b[:: max(1, len(b) // sample)] for b in bones]   # a few dozen points per bone
+    root_c = np.asarray(root_centre, float)
+
+    def out_cost(pairs):
+        c, n = 0.0, 0
+        for i, (R, t) in pairs:
+            d = sdf(pts[i] @ R.T + t) + margin_mm
+            c += float(np.sum(np.maximum(d, 0.0) ** 2))
+            n += len(d)
+        return c / max(n, 1)
+
+    root_p = np.zeros(7)
+    if root_start is not None:   # where the search for the root's rotation starts (rotvec)
+        root_p[:3] = root_start
+    ray_p = [None] * len(rays)
+    for _ in range(rounds):   # root and rays in turn: the fingers' pose changes what the root needs
+        if root:
+            def f_root(p):
+                rt = _root(root_c, p)
+                pose = [rt] * len(bones)
+                for ray, q in zip(rays, ray_p):
+                    if q is not None:
+                        for b, Rt in zip(ray.bones, _chain(ray, q, rt)):
+                            pose[b] = Rt
+                return (out_cost(enumerate(pose)) + root_stiffness * float(p[:3] @ p[:3])
+                        + shift_stiffness * float(p[3:6] @ p[3:6]) + scale_stiffness * float(p[6] ** 2))
+            root_p = minimize(f_root, root_p, method="L-BFGS-B",
+                              bounds=[(None, None)] * 6 + [(np.log(min_scale), 0.0)]).x
+        rt = _root(root_c, root_p)
+        for r_i, ray in enumerate(rays):
+            stiff = np.repeat(ray.stiffness, 2)
+
+            def f_ray(p, ray=ray, stiff=stiff):
+                return out_cost(zip(ray.bones, _chain(ray, p, rt))) + float(np.sum(stiff * p * p))
+            lim = np.radians(ray.limits_deg)
+            start = _ray_start(ray, f_ray) if ray_p[r_i] is None else ray_p[r_i]
+            ray_p[r_i] = minimize(f_ray, start, method="L-BFGS-B",
+                                  bounds=list(zip(lim[:, [0, 2]].ravel(), lim[:, [1, 3]].ravel()))).x
+    rt = _root(root_c, root_p)
+    pose = [rt] * len(bones)
+    for ray, p in zip(rays, ray_p):
+        for b, Rt in zip(ray.bones, _chain(ray, p, rt)):
+            pose[b] = Rt
+    angles = [np.degrees(p).round(1).reshape(-1, 2).tolist() for p in ray_p]
+    report = {"root_rotation_deg": round(float(np.degrees(np.linalg.norm(root_p[:3]))), 1),
+              "root_shift_mm": np.round(root_p[3:6], 1).tolist(),
+              "root_scale": round(float(np.exp(root_p[6])), 3), "joint_flex_spread_deg": angles,
+              "outside_cost_mm2": round(out_cost(enumerate(pose)), 3)}
+    return pose, report
+
+
+def apply_rigid(v: np.ndarray, Rt) -> np.ndarray:
+    R, t = Rt
+    return np.asarray(v, float) @ R.T + t
+
+
+def follow_field(src: np.ndarray, dst: np.ndarray, anchors: np.ndarray, pts: np.ndarray, *,
+                 full_mm: float = 25.0, zero_mm: float = 50.0, smoothing: float = 1.0) -> np.ndarray:
+    """Move pts (muscles and tendons of a posed extremity) with its bones: a thin-plate
+    spline on the bones' displacements (src -> dst), held at zero on anchors (the forearm or
+    leg bones), applied in full within full_mm of the posed bones and faded out by zero_mm."""
+    from scipy.spatial import cKDTree
+
+    pts = np.asarray(pts, float)
+    d, _ = cKDTree(src).query(pts)
+    wgt = np.clip((zero_mm - d) / (zero_mm - full_mm), 0.0, 1.0)
+    act = wgt > 0
+    out = pts.copy()
+    if act.any():
+        rbf = RBFInterpolator(np.vstack([src, anchors]),
+                              np.vstack([dst - src, np.zeros_like(anchors)]),
+                              kernel="thin_plate_spline", smoothing=smoothing)
+        w = wgt[act]
+        w = w * w * (3 - 2 * w)      # smoothstep: no kink where the fade starts
+        out[act] += w[:, None] * rbf(pts[act])
+    return out

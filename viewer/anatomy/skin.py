@@ -108,6 +108,7 @@ def build_skin(vertices: np.ndarray, faces: np.ndarray, *, voxel_mm: float = 4.0
     dims = np.ceil((hi - lo) / voxel_mm).astype(int) + 1
     grid = pv.ImageData(dimensions=dims, spacing=(voxel_mm,) * 3, origin=lo)
     grid["gwn"] = igl.fast_winding_number(allv, allf, np.asarray(grid.points, dtype=np.float64))
+    grid["gwn"] = _thicken_hands(grid, allv, allf, np.asarray(grid["gwn"]))
 
     say("skin: surface extraction")
     surf = grid.contour([0.5], scalars="gwn", method="flying_edges")
@@ -141,6 +142,35 @@ def build_skin(vertices: np.ndarray, faces: np.ndarray, *, voxel_mm: float = 4.0
         "watertight_edges": bool(_count_boundary_loops(f) == 0),
     }
     return SkinResult(v, f, np.asarray(skin.point_data["Normals"], dtype=np.float32), grid, stats)
+
+
+# The hands: beyond the thighs (|x| > HAND_X_MM) below the hips. Their fingers are thin open
+# slivers in the decimated source, so the winding number inside them stays under 0.5 and
+# the level set kept ragged stubs and a ball (bones of the fingers then stuck out of the
+# skin). There the skin is also the surface FINGER_RADIUS_MM around the source triangles.
+HAND_X_MM, HAND_TOP_MM, FINGER_RADIUS_MM, HAND_RAMP_MM = 195.0, 900.0, 5.0, 40.0
+
+
+def _thicken_hands(grid: pv.ImageData, allv: np.ndarray, allf: np.ndarray, gwn: np.ndarray) -> np.ndarray:
+    pts = np.asarray(grid.points, dtype=np.float64)
+    near = (np.abs(pts[:, 0]) > HAND_X_MM) & (pts[:, 2] < HAND_TOP_MM)
+    tri = (np.abs(allv[allf].mean(axis=1)[:, 0]) > HAND_X_MM - 20.0) & (allv[allf].mean(axis=1)[:, 2] < HAND_TOP_MM + 20.0)
+    if not near.any() or not tri.any():
+        return gwn
+    used = np.unique(allf[tri])
+    remap = np.full(len(allv), -1, dtype=np.int64)
+    remap[used] = np.arange(len(used))
+    d = np.sqrt(np.abs(igl.point_mesh_squared_distance(pts[near], allv[used], remap[allf[tri]])[0]))
+    tube = np.clip(1.0 - d / (2.0 * FINGER_RADIUS_MM), 0.0, 1.0)      # 0.5 at the radius
+    # Fade in over HAND_RAMP_MM from the region's edge (half strength adds nothing, full
+    # strength the whole radius), so the wrist has no step where the region starts.
+    p = pts[near]
+    ramp = np.clip((np.abs(p[:, 0]) - HAND_X_MM) / HAND_RAMP_MM, 0.0, 1.0) \
+        * np.clip((HAND_TOP_MM - p[:, 2]) / HAND_RAMP_MM, 0.0, 1.0)
+    tube = tube * (0.5 + 0.5 * ramp)
+    out = gwn.copy()
+    out[near] = np.maximum(gwn[near], tube)
+    return out
 
 
 def _count_boundary_loops(faces: np.ndarray) -> int:

@@ -28,7 +28,7 @@ FALLOFF_MM = 30.0
 EDGE = 0.7             # value at the edge of a stroke's drawn width
 REGION_CORE_MM = 40.0  # depth inside a region at which it reaches 1.0
 REGION_SEGMENT_SHARE = 0.2  # a region lies on a segment holding >= this share of its vertices
-FIELDS_VERSION = "10"   # bump when the maths below changes
+FIELDS_VERSION = "11"   # bump when the maths below changes
 
 
 def region_profile(mask: np.ndarray, geo: SkinGeometry) -> np.ndarray:

@@ -93,7 +93,7 @@ def rank_memberships(model: ReferralModel, e: np.ndarray, s: np.ndarray, pain_si
         score = float(max(e[k], 0.5 * s[k])) if essential else float(0.5 * max(s[k], e[k]))
         out.append(Candidate(p.muscle.id, p.muscle.name, p.side, "essential" if essential else "spillover",
                              round(score, 4), p.has_mesh, int(k)))
-        size[int(k)] = int(sizes[0 if essential else 1][k]) if sizes is not None else 0
+        size[int(k)] = float(sizes[0 if essential else 1][k]) if sizes is not None else 0.0
     # Equal strength (a region's interior, a stroke's centre line): the smaller zone
     # first. A pattern confined to this part of the body points at it more
     # specifically than one spread over half the back (the likelihood of a spot

@@ -82,11 +82,20 @@ class ReferralModel:
         raise KeyError(f"{muscle_id} ({side})")
 
     def zone_sizes(self) -> tuple[np.ndarray, np.ndarray]:
-        """Skin vertices inside each pattern's essential and spillover zone, (P,) each.
-        The skin is remeshed to near-uniform triangles, so a count stands for an area."""
+        """Skin vertices inside each pattern's essential and spillover zone, (P,) each, the
+        mean over the muscle's sides. The skin is remeshed to near-uniform triangles, so a
+        count stands for an area."""
         if self._sizes is None:
-            self._sizes = ((self.ess >= 0.5).sum(axis=0).astype(np.int64),
-                           (self.spill >= 0.5).sum(axis=0).astype(np.int64))
+            ess = (self.ess >= 0.5).sum(axis=0).astype(np.float64)
+            spill = (self.spill >= 0.5).sum(axis=0).astype(np.float64)
+            # one size per muscle (the mean over its sides): the skin is not exactly
+            # symmetric, and a size tie-break must not put one side before the other
+            by_muscle: dict[str, list[int]] = {}
+            for p in self.patterns:
+                by_muscle.setdefault(p.muscle.id, []).append(p.index)
+            for idx in by_muscle.values():
+                ess[idx], spill[idx] = ess[idx].mean(), spill[idx].mean()
+            self._sizes = (ess, spill)
         return self._sizes
 
     def region_of(self, vertex: int) -> Region:

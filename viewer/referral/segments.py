@@ -163,6 +163,12 @@ def label_segments(geo: SkinGeometry, landmarks: dict[str, Landmark]) -> np.ndar
         dists = np.column_stack([_seg_dist(P, sk[a] * m, sk[b] * m)[0] for _n, a, b, _r in chains[limb]])
         names = [f"{n}_{side}" for n, *_ in chains[limb]]
         labels[sel] = np.array([SEGMENT_INDEX[n] for n in names])[np.argmin(dists, axis=1)]
+    # The left side is the mirror of the right: the skin mesh is not exactly symmetric, and
+    # a spot on a joint line (the groin) must not be thigh on one side and trunk on the other.
+    swap = np.array([SEGMENT_INDEX[n.replace("_right", "_L").replace("_left", "_right").replace("_L", "_left")]
+                     for n in SEGMENTS], dtype=np.int8)
+    left = V[:, 0] > 0
+    labels[left] = swap[labels[geo.mirror_index[left]]]
     return labels
 
 

@@ -57,6 +57,9 @@ def test_whole_muscles_with_both_sides(pack40):
     wholes = _whole_muscles(pack40)
     both = [w for w in wholes if {"right", "left"} <= set(w["sides"]) or w["sides"] == ["midline"]]
     assert len(both) >= 150
+    # every whole muscle: both sides, or one midline element spanning both (the longus
+    # colli, whose parts the set has for the left only, is mirrored to the right)
+    assert [w["name"] for w in wholes if w not in both] == []
     trap = pack40.muscle_parts("FMA9626", side="right")
     assert len(trap) == 3     # descending, transverse and ascending parts (4.0; see the misnamed twin)
     assert "upper trapezius" in {a for p in trap for a in p.aliases}
@@ -66,10 +69,12 @@ def test_mirrored_muscles_are_marked(pack40):
     mirrored = [p for p in pack40.parts if p.mirrored]
     # 87 right-only 4.0 muscles were mirrored; those with a Z-Anatomy twin are not in the pack
     assert pack40.manifest["bp3d40"]["mirrored"] >= 86
-    assert len(mirrored) >= 50 and all(p.side == "left" and p.source == "bp3d-4.0" for p in mirrored)
-    for p in mirrored[:10]:
-        right = [q for q in pack40.parts if q.base == p.base and q.side == "right"]
-        assert right, p.id
+    assert len(mirrored) >= 50 and all(p.source == "bp3d-4.0" for p in mirrored)
+    assert {p.side for p in mirrored} == {"left", "right"}
+    for p in mirrored:
+        other = "right" if p.side == "left" else "left"
+        twin = [q for q in pack40.parts if q.base == p.base and q.side == other and not q.mirrored]
+        assert twin, p.id
 
 
 def map_meshes(pack, d) -> list:

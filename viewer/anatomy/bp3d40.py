@@ -140,19 +140,23 @@ def _item(tables: Tables, el: Element) -> Item:
 
 
 def mirror_missing(items: list[Item]) -> list[Item]:
-    """Left copies of muscles present for the right side only (x mirrored, as
-    BodyParts3D's own M files are)."""
+    """Copies of muscles present for one side only (x mirrored, as BodyParts3D's own M
+    files are): left ones for the 86 right-only muscles, and a right one for the longus
+    colli, whose parts the set has for the left only."""
     have = {(it.sel.part_name, it.sel.side) for it in items if it.sel.kind == "muscle"}
+    other = {"right": "left", "left": "right"}
     out = []
     for it in items:
         s = it.sel
-        if s.kind != "muscle" or s.side != "right" or (s.part_name, "left") in have:
+        if s.kind != "muscle" or s.side not in other or (s.part_name, other[s.side]) in have:
             continue
+        side = other[s.side]
         v = it.el.vertices * np.array([-1.0, 1.0, 1.0])
         f = it.el.faces[:, ::-1]          # mirroring flips the winding back outward
-        name = s.name.replace("right", "left").replace("Right", "Left")
+        name = (s.name.replace("right", "left").replace("Right", "Left") if side == "left"
+                else s.name.replace("left", "right").replace("Left", "Right"))
         el = Element(it.el.file_id + "M", s.concept, name, v, f, it.el.source)
-        sel = Selection(el.file_id, "muscle", s.concept, name, "left", s.whole_fma, s.whole_name, s.part_name)
+        sel = Selection(el.file_id, "muscle", s.concept, name, side, s.whole_fma, s.whole_name, s.part_name)
         out.append(Item(sel, el, mirrored=True))
     return items + out
 

@@ -29,7 +29,7 @@ from viewer.anatomy.pack import current_pack
 from viewer.anatomy.skin import build_skin
 from viewer.errors import ViewerError
 
-BUILDER_VERSION = "15"   # bump when the output for the same inputs changes
+BUILDER_VERSION = "16"   # bump when the output for the same inputs changes
 TWIN_MISMATCH_MM = 40.0  # mean distance at which a Z-Anatomy/4.0 twin is a naming mistake
 FORMAT = 2   # 2: bones.npz, BodyParts3D 4.0 muscles, whole-muscle catalogue
 FRAME = {"units": "mm", "up": "+Z", "anterior": "-Y", "subject_right": "-X",

@@ -113,11 +113,11 @@ def main() -> int:
             cold.append(time.perf_counter() - t)
         fig["build_cold_s"] = stats(cold, "s")
         fig["build_warm_s"] = stats(timed(lambda: build_pack(source, meshes), args.repeat), "s")
-        code = ("import resource,sys; sys.path.insert(0, %r); from viewer.anatomy.build import build_pack;"
-                "build_pack(%r, %r, force=True);"
-                "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)") % (str(REPO), str(source), str(meshes))
+        code = ("import sys; sys.path.insert(0, %r); sys.path.insert(0, %r); from viewer.anatomy.build import build_pack;"
+                "from gui_timings import peak_rss_mb; build_pack(%r, %r, force=True);"
+                "print(peak_rss_mb())") % (str(REPO), str(REPO / "scripts"), str(source), str(meshes))
         _, out = run_py(code)
-        fig["build_peak_rss_mb"] = {"value": round(int(out.strip()) / 1024, 1), "unit": "MB"}
+        fig["build_peak_rss_mb"] = {"value": float(out.strip().splitlines()[-1]), "unit": "MB"}
         report["inside_fraction"] = inside_fractions(meshes)
 
         # -- loading ------------------------------------------------------------

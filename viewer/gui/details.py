@@ -40,7 +40,7 @@ def welcome_html(patient: bool = False) -> str:
 are listed above, most likely first. Hover or click one to see its pattern.</p>
 <p>Or pick a muscle on the left to see where its trigger points send pain.</p>
 <p>Use <b>Pain drawing</b> to paint a larger painful area.</p>
-<p class="sub">Drag to rotate, wheel to zoom toward the mouse; keys 1–5 for standard views, R to reset.
+<p class="sub">Drag to rotate, wheel to zoom toward the mouse; keys 1–7 for standard views (6 the soles, 7 the inner side of a limb), R to reset.
 Ctrl+click picks the muscle under the cursor. Ctrl+Z undoes a mark, a stroke or Clear.
 Help &gt; Keyboard shortcuts lists every key.</p>
 <p class="sub">{escape(DISCLAIMER)}</p></div>"""

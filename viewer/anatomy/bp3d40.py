@@ -42,7 +42,6 @@ class Item:
     sel: Selection
     el: Element
     mirrored: bool = False
-    zanatomy: str | None = None          # id of the Z-Anatomy part of the same muscle
     notes: dict = field(default_factory=dict)
 
     @property
@@ -170,7 +169,6 @@ def match_zanatomy(items: list[Item], z_parts) -> list[tuple[Item, object]]:
         key = ZANATOMY_TO_40.get(key, key)
         it = by_name.get((key, p.side))
         if it is not None:
-            it.zanatomy = p.id
             pairs.append((it, p))
     return pairs
 
@@ -422,6 +420,9 @@ def decimate(items: list[Item]) -> None:
             it.el.vertices, it.el.faces = np.asarray(v, np.float64), np.asarray(f, np.int64)
 
 
+TWIN_MISMATCH_MM = 40.0   # mean distance at which a Z-Anatomy/4.0 twin is a naming mistake
+
+
 @dataclass
 class Layer:
     """The registered 4.0 bones and muscles, ready for the pack."""
@@ -462,6 +463,12 @@ def build_layer(items: list[Item], z_parts, skin, *, say=lambda m: None) -> Laye
     for it, p in pairs:
         d, _ = cKDTree(np.asarray(p.vertices, np.float64)).query(it.el.vertices)
         dists[p.id] = round(float(d.mean()), 2)
+    # A pair lying far apart after the warp is a naming mistake, not anatomy: Z-Anatomy's
+    # "Descending part of trapezius" lies where the ascending part is (T12 to the shoulder,
+    # ~89 mm from the 4.0 descending part, occiput to clavicle). There the 4.0 element is
+    # used and the Z-Anatomy part is to be dropped (report["replaced_zanatomy"]).
+    misnamed = [(it, p) for it, p in pairs if dists[p.id] > TWIN_MISMATCH_MM]
+    pairs = [(it, p) for it, p in pairs if dists[p.id] <= TWIN_MISMATCH_MM]
     twins = {id(it) for it, _ in pairs}
     report = {
         "elements": len(items), "mirrored": sum(it.mirrored for it in items),
@@ -474,6 +481,8 @@ def build_layer(items: list[Item], z_parts, skin, *, say=lambda m: None) -> Laye
         "inside_fraction": {"bones": after["bone"], "muscles": after["muscle"]},
         "twin_distance_mm": {"mean": round(float(np.mean(list(dists.values()))), 2) if dists else None,
                              "per_muscle": dists},
+        "replaced_zanatomy": {p.id: {"twin_distance_mm": dists[p.id], "kept": it.el.file_id}
+                              for it, p in misnamed},
         "seconds": {"decimate": round(t_dec, 1), "total": round(time.perf_counter() - t, 1)},
     }
     return Layer([it for it in items if it.sel.kind == "bone"],

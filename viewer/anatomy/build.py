@@ -30,7 +30,6 @@ from viewer.anatomy.skin import build_skin
 from viewer.errors import ViewerError
 
 BUILDER_VERSION = "16"   # bump when the output for the same inputs changes
-TWIN_MISMATCH_MM = 40.0  # mean distance at which a Z-Anatomy/4.0 twin is a naming mistake
 FORMAT = 2   # 2: bones.npz, BodyParts3D 4.0 muscles, whole-muscle catalogue
 FRAME = {"units": "mm", "up": "+Z", "anterior": "-Y", "subject_right": "-X",
          "name": "BodyParts3D native"}
@@ -103,7 +102,8 @@ def _build_locked(src, root, key, params, target_vertices, force, say, t0, verif
     if "bp40" in src.files:
         t = time.perf_counter()
         bones, extra, layer_report = _bp40_layer(src, parts, skin, verify=verify, say=say)
-        parts = sorted(parts + extra, key=lambda p: p.id)
+        dropped = layer_report["replaced_zanatomy"]   # misnamed Z-Anatomy parts (bp3d40.build_layer)
+        parts = sorted([p for p in parts if p.id not in dropped] + extra, key=lambda p: p.id)
         timings["bp3d40_s"] = round(time.perf_counter() - t, 2)
         source_files["bp3d40"] = {"file": "bodyparts3d-4.0/", "sha256": src.sha256["bp40"]}
         if "archive" in src.files:   # the 4.0 elements were read from DBCLS's archive
@@ -211,18 +211,8 @@ def _bp40_layer(src, z_parts, skin, *, verify: bool, say):
             alias = display_alias(sel)
             if alias:
                 p.extra_aliases = (alias, f"{p.side} {alias}")
-    # A twin whose meshes lie far apart after the warp is a naming mistake, not anatomy:
-    # Z-Anatomy's "Descending part of trapezius" lies where the ascending part is (T12 to the
-    # shoulder, 89 mm from the 4.0 descending part, which runs from the occiput to the
-    # clavicle). There the 4.0 element is kept and the Z-Anatomy part dropped, said in the manifest.
-    per_twin = layer.report.get("twin_distance_mm", {}).get("per_muscle", {})
-    misnamed = [(it, p) for it, p in layer.twins if per_twin.get(p.id, 0.0) > TWIN_MISMATCH_MM]
-    layer.report["replaced_zanatomy"] = {p.id: {"twin_distance_mm": per_twin[p.id], "kept": it.el.file_id}
-                                         for it, p in misnamed}
-    dropped = {p.id for _, p in misnamed}
-    z_parts[:] = [p for p in z_parts if p.id not in dropped]
     extra = []
-    for it in list(layer.muscles) + [it for it, _ in misnamed]:
+    for it in layer.muscles:
         part = make_part(it.part_id, it.el.vertices, it.el.faces, fma=it.sel.concept, name=it.el.name)
         part.base = part.id.rsplit(".", 1)[0] if it.sel.side != "midline" else part.id
         part.whole_fma, part.whole_name = it.sel.whole_fma, it.sel.whole_name

@@ -154,7 +154,8 @@ HAND_X_MM, HAND_TOP_MM, FINGER_RADIUS_MM, HAND_RAMP_MM = 195.0, 900.0, 5.0, 40.0
 def _thicken_hands(grid: pv.ImageData, allv: np.ndarray, allf: np.ndarray, gwn: np.ndarray) -> np.ndarray:
     pts = np.asarray(grid.points, dtype=np.float64)
     near = (np.abs(pts[:, 0]) > HAND_X_MM) & (pts[:, 2] < HAND_TOP_MM)
-    tri = (np.abs(allv[allf].mean(axis=1)[:, 0]) > HAND_X_MM - 20.0) & (allv[allf].mean(axis=1)[:, 2] < HAND_TOP_MM + 20.0)
+    centres = allv[allf].mean(axis=1)
+    tri = (np.abs(centres[:, 0]) > HAND_X_MM - 20.0) & (centres[:, 2] < HAND_TOP_MM + 20.0)
     if not near.any() or not tri.any():
         return gwn
     used = np.unique(allf[tri])

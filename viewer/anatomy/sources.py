@@ -83,11 +83,11 @@ def _with_archive(archive: Path, origin: str, *, verify: bool, progress: bool,
     unless already there), with the 4.0 elements to be read from the archive."""
     from viewer.anatomy import download as dl
 
-    _check_archive(archive, expected_sha256=expected_sha256)   # before any download
+    digest = _check_archive(archive, expected_sha256=expected_sha256)   # before any download
     folder = _folder(dl.fetch_all(progress=progress, elements=False), verify=verify)
     folder.kind = "official"
     folder.files["archive"] = archive
-    folder.sha256["archive"] = sha256_of(archive)
+    folder.sha256["archive"] = digest
     folder.origin = origin
     return folder
 
@@ -121,9 +121,11 @@ def _folder(path: Path, *, verify: bool) -> Source:
     return Source("folder", files, sums, str(path))
 
 
-def _check_archive(path: Path, *, expected_sha256: str | None) -> None:
+def _check_archive(path: Path, *, expected_sha256: str | None) -> str:
+    """The archive's sha256 (read once: it is ~136 MB) after checking it against the
+    expected one, that it is a zip, and that it holds every pinned element."""
+    digest = sha256_of(path)
     if expected_sha256:
-        digest = sha256_of(path)
         if digest != expected_sha256.lower():
             raise ViewerError(f"Checksum mismatch: sha256 is {digest}, expected {expected_sha256}.",
                               path=path, fix="download the archive again; if DBCLS released a new "
@@ -133,9 +135,7 @@ def _check_archive(path: Path, *, expected_sha256: str | None) -> None:
                           fix=f"give the official {ARCHIVE_NAME} or a folder like ../shared/anatomy.")
     # Every pinned element must be there: checked now, before the long build
     # steps, so a wrong or truncated archive fails at once and names a file.
-    import csv
-
-    from viewer.anatomy.download import elements_list_text
+    from viewer.anatomy.bp3d40 import pinned_elements
 
     try:
         with zipfile.ZipFile(path) as zf:
@@ -143,7 +143,7 @@ def _check_archive(path: Path, *, expected_sha256: str | None) -> None:
     except (zipfile.BadZipFile, OSError) as exc:
         raise ViewerError(f"The archive is damaged ({exc}).", path=path,
                           fix="download it again or use --source official.") from None
-    wanted = [r["element_file_id"] for r in csv.DictReader(elements_list_text().splitlines())]
+    wanted = [r["element_file_id"] for r in pinned_elements()]
     missing = [w for w in wanted if w not in have]
     if missing:
         more = f" (and {len(missing) - 1} more of the {len(wanted)} pinned elements)" if len(missing) > 1 else ""
@@ -151,6 +151,7 @@ def _check_archive(path: Path, *, expected_sha256: str | None) -> None:
                           f"BodyParts3D 4.0's {ARCHIVE_NAME}, or it is truncated.", path=path,
                           fix="download the official archive again (or use --source official), or "
                               "pass a folder like ../shared/anatomy.")
+    return digest
 
 
 def download(url: str, *, expected_sha256: str | None, progress: bool = True,

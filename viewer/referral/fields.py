@@ -22,7 +22,7 @@ from viewer.referral.loader import Landmark
 from viewer.referral.points import resolve
 from viewer.referral.regions import Region
 from viewer.referral.schema import MuscleMap, Zone
-from viewer.referral.segments import ALONG_LIMB, SEGMENT_INDEX, SEGMENTS
+from viewer.referral.segments import ALONG_LIMB, SEGMENT_INDEX, SEGMENTS, SIDE_SWAP
 
 FALLOFF_MM = 30.0
 EDGE = 0.7             # value at the edge of a stroke's drawn width
@@ -121,10 +121,6 @@ def muscle_fields(m: MuscleMap, geo: SkinGeometry, landmarks, region_labels, reg
     With `segment_labels`, each zone is kept to its segments (zone_segments), on each side
     after mirroring, so the left pattern obeys the mirrored segments exactly."""
     mirror = geo.mirror_index
-    swap = None
-    if segment_labels is not None:
-        swap = np.array([SEGMENT_INDEX[n.replace("_right", "_L").replace("_left", "_right").replace("_L", "_left")]
-                         for n in SEGMENTS])
 
     def paint(zones):
         # Each zone is computed once; zones marked `mirror: false` stay off the left pattern.
@@ -135,9 +131,9 @@ def muscle_fields(m: MuscleMap, geo: SkinGeometry, landmarks, region_labels, reg
             if segment_labels is not None:
                 seg = zone_segments(z, geo, landmarks, region_labels, region_index, segment_labels)
                 if both:
-                    seg |= set(swap[sorted(seg)].tolist())
+                    seg |= set(SIDE_SWAP[sorted(seg)].tolist())
                 on_r = np.isin(segment_labels, sorted(seg))
-                on_l = np.isin(segment_labels, sorted(set(swap[sorted(seg)].tolist())))
+                on_l = np.isin(segment_labels, sorted(set(SIDE_SWAP[sorted(seg)].tolist())))
             f = zone_field(z, geo, landmarks, region_labels, region_index, on_r)
             if both:
                 f = np.maximum(f, f[mirror])

@@ -32,6 +32,9 @@ from viewer.referral.loader import Landmark
 SIDED = ("upper_arm", "forearm", "hand", "thigh", "leg", "foot")
 SEGMENTS = ("head", "neck", "trunk") + tuple(f"{s}_{side}" for side in ("right", "left") for s in SIDED)
 SEGMENT_INDEX = {name: i for i, name in enumerate(SEGMENTS)}
+# SIDE_SWAP[k]: the same segment on the other side of the body (head, neck, trunk stay)
+SIDE_SWAP = np.array([SEGMENT_INDEX[n.replace("_right", "_L").replace("_left", "_right").replace("_L", "_left")]
+                      for n in SEGMENTS], dtype=np.int8)
 MIRROR = np.array([-1.0, 1.0, 1.0])
 
 
@@ -165,10 +168,8 @@ def label_segments(geo: SkinGeometry, landmarks: dict[str, Landmark]) -> np.ndar
         labels[sel] = np.array([SEGMENT_INDEX[n] for n in names])[np.argmin(dists, axis=1)]
     # The left side is the mirror of the right: the skin mesh is not exactly symmetric, and
     # a spot on a joint line (the groin) must not be thigh on one side and trunk on the other.
-    swap = np.array([SEGMENT_INDEX[n.replace("_right", "_L").replace("_left", "_right").replace("_L", "_left")]
-                     for n in SEGMENTS], dtype=np.int8)
     left = V[:, 0] > 0
-    labels[left] = swap[labels[geo.mirror_index[left]]]
+    labels[left] = SIDE_SWAP[labels[geo.mirror_index[left]]]
     return labels
 
 

@@ -320,15 +320,12 @@ class Exporter:
             return "anterior"
         n = self.model.pack.skin_normals[sel]
         tps = np.array([xyz for _, xyz in pattern.trigger_points]).reshape(-1, 3)
-        other = {"right": "left", "left": "right"}.get(pattern.side)   # the other side's limbs
+        pts = self.model.pack.skin_vertices[sel]
         scores = {}
-        z = float(np.average(self.model.pack.skin_vertices[sel, 2], weights=w[sel]))
-        for name in ("anterior", "posterior", "right", "left", "medial", "inferior"):
-            if name == other or not style.view_suits(name, z):
-                continue
+        z = float(np.average(pts[:, 2], weights=w[sel]))
+        for name in style.best_view_candidates(pattern.side, z):
             d, _ = style.view_vectors(name, pattern.side)
             half = style.kept_half(name, pattern.side)
-            pts = self.model.pack.skin_vertices[sel]
             # skin beyond the medial view's cut is not in the picture
             keep = np.ones(len(pts), bool) if half is None else pts[:, 0] * half >= 0
             facing = float((w[sel] * keep * np.clip(-(n @ d), 0, None)).sum() / w[sel].sum())

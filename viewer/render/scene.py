@@ -167,7 +167,7 @@ class BodyScene:
             self.highlight_actor.GetProperty().BackfaceCullingOn()
         else:        # swap the input of the existing actor: far cheaper than a new actor
             self.highlight_actor.GetMapper().SetInputData(mesh)
-        if getattr(self, "half", None) is not None:     # the medial view follows the pattern's side
+        if self.half is not None:     # the medial view follows the pattern's side
             self.set_half(style.kept_half("medial", pattern.side if pattern is not None else "right"))
         self._update_trigger_points(render=False)
         if render:
@@ -381,7 +381,7 @@ class BodyScene:
                 mapper.AddClippingPlane(plane)
 
     def _half_bounds(self):
-        half = getattr(self, "half", None)
+        half = self.half
         if half is None:
             return self.skin.bounds
         v = self.pack.skin_vertices[self.pack.skin_vertices[:, 0] * half >= 0]
@@ -421,8 +421,7 @@ class BodyScene:
             return "anterior"
         n = (self.pack.skin_normals[sel] * w[sel, None]).sum(axis=0)
         side = self.pattern.side
-        other = {"right": "left", "left": "right"}.get(side)   # looks at the other side's limbs
         z = float(np.average(self.pack.skin_vertices[sel, 2], weights=w[sel]))
-        scores = {name: -float(np.dot(n, style.view_vectors(name, side)[0])) for name in style.VIEWS
-                  if name != other and style.view_suits(name, z)}
+        scores = {name: -float(np.dot(n, style.view_vectors(name, side)[0]))
+                  for name in style.best_view_candidates(side, z)}
         return max(scores, key=scores.get)

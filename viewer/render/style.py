@@ -109,13 +109,21 @@ def view_vectors(name: str, side: str = "right") -> tuple[np.ndarray, np.ndarray
 BELOW_MAX_Z_MM, MEDIAL_MAX_Z_MM = 150.0, 500.0
 
 
-def view_suits(name: str, centre_z_mm: float) -> bool:
-    """Whether a view may be a pattern's best view, from the height of the pattern's centre."""
-    if name == "inferior":
-        return centre_z_mm < BELOW_MAX_Z_MM
-    if name == "medial":
-        return centre_z_mm < MEDIAL_MAX_Z_MM
-    return name != "superior"
+def best_view_candidates(side: str, centre_z_mm: float) -> list[str]:
+    """The views that may be the best view of a pattern on `side` centred at this height: not
+    from above, not the other side's lateral view (it looks at the other limbs), the soles
+    for a foot pattern and the medial view below the knee only."""
+    other = {"right": "left", "left": "right"}.get(side)
+    out = []
+    for name in VIEWS:
+        if name in ("superior", other):
+            continue
+        if name == "inferior" and centre_z_mm >= BELOW_MAX_Z_MM:
+            continue
+        if name == "medial" and centre_z_mm >= MEDIAL_MAX_Z_MM:
+            continue
+        out.append(name)
+    return out
 
 
 def kept_half(name: str, side: str = "right") -> float | None:

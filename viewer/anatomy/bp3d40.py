@@ -56,11 +56,9 @@ def pinned_elements() -> list[dict]:
     upstream path (viewer/anatomy/data/bp3d40_elements.csv). Names and concept
     ids come from the DBCLS tables, so a downloaded folder, the shared folder
     and the official archive give the same pack."""
-    import csv
+    from viewer.anatomy.download import pinned_element_rows
 
-    from viewer.anatomy.download import elements_list_text
-
-    return list(csv.DictReader(elements_list_text().splitlines()))
+    return pinned_element_rows()
 
 
 def check_folder(folder: Path, *, verify: bool = True) -> None:

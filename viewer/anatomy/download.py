@@ -65,11 +65,16 @@ def elements_list_text() -> str:
     return resources.files("viewer.anatomy").joinpath("data", ELEMENTS_LIST).read_text(encoding="utf-8")
 
 
+def pinned_element_rows() -> list[dict]:
+    """Rows of the pinned element list: file, element_file_id, sha256, upstream_path."""
+    return list(csv.DictReader(elements_list_text().splitlines()))
+
+
 def pinned_files() -> list[Pinned]:
     files = [Pinned("skin_bodyparts3d.obj", *SKIN), Pinned("muscles_zanatomy.glb", *ZANATOMY)]
     for name, (commit, sha) in TABLES.items():
         files.append(Pinned(f"bodyparts3d-4.0/tables/{name}", "jpneylon/anatotree", commit, f"tsv/{name}", sha))
-    for row in csv.DictReader(elements_list_text().splitlines()):
+    for row in pinned_element_rows():
         files.append(Pinned(f"bodyparts3d-4.0/{row['file']}", BP40[0], BP40[1], row["upstream_path"],
                             row["sha256"]))
     return files

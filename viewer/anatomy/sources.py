@@ -135,7 +135,7 @@ def _check_archive(path: Path, *, expected_sha256: str | None) -> str:
                           fix=f"give the official {ARCHIVE_NAME} or a folder like ../shared/anatomy.")
     # Every pinned element must be there: checked now, before the long build
     # steps, so a wrong or truncated archive fails at once and names a file.
-    from viewer.anatomy.bp3d40 import pinned_elements
+    from viewer.anatomy.download import pinned_element_rows
 
     try:
         with zipfile.ZipFile(path) as zf:
@@ -143,7 +143,7 @@ def _check_archive(path: Path, *, expected_sha256: str | None) -> str:
     except (zipfile.BadZipFile, OSError) as exc:
         raise ViewerError(f"The archive is damaged ({exc}).", path=path,
                           fix="download it again or use --source official.") from None
-    wanted = [r["element_file_id"] for r in pinned_elements()]
+    wanted = [r["element_file_id"] for r in pinned_element_rows()]
     missing = [w for w in wanted if w not in have]
     if missing:
         more = f" (and {len(missing) - 1} more of the {len(wanted)} pinned elements)" if len(missing) > 1 else ""

@@ -70,7 +70,35 @@ class Report:
     primary: int = 0
     primary_in_top: int = 0
     missing: Counter = field(default_factory=Counter)          # listed muscles the app lacks
-    low: list = field(default_factory=list)                    # (area, side, muscle, rank, primary)
+    low: list = field(default_factory=list)                    # (area, side, muscle, rank, primary, cause)
+
+
+# Why a listed muscle misses its rank, so that the report separates what content can fix
+# from what the ranking rules themselves decide (essential zones come before spillover).
+BEHIND_ESSENTIAL = "spillover here, behind essential zones"
+SPILL_LOW = "spillover here, outranked by stronger or smaller spillover zones"
+ESSENTIAL_LOW = "essential here, outranked by stronger or smaller essential zones"
+EDGE_LOW = "at the edge, after the covering zones"
+TOO_FAR = "its zones end away from the spot"
+
+
+def failure_cause(model, vertex: int, ids: list[str], order_kinds: dict, n_essential: int, need: int) -> str:
+    """Classify a ranking failure at a skin vertex (see the constants above)."""
+    kind = min((order_kinds[i] for i in ids if i in order_kinds), default=None)
+    if kind == 0:
+        return ESSENTIAL_LOW
+    if kind == 1:
+        return BEHIND_ESSENTIAL if n_essential >= need else SPILL_LOW
+    if kind == 2:
+        return EDGE_LOW
+    verts = model.geo.vertices
+    best = np.inf
+    for k, p in enumerate(model.patterns):
+        if p.muscle.id in ids:
+            inside = np.flatnonzero((model.ess[:, k] >= 0.5) | (model.spill[:, k] >= 0.5))
+            if len(inside):
+                best = min(best, float(np.linalg.norm(verts[inside] - verts[vertex], axis=1).min()))
+    return f"{TOO_FAR} ({best:.0f} mm in a straight line)"
 
 
 def evaluate(model) -> Report:
@@ -85,10 +113,13 @@ def evaluate(model) -> Report:
         base = np.asarray(lms[ref["at"]].point, float) + np.asarray(ref.get("offset", (0, 0, 0)), float)
         for side in area.get("sides", ["right", "left"]):
             pt = base * MIRROR if side == "left" else base
-            order = []
-            for c in lookup_point(model, pt).candidates:
+            order, kinds = [], {}          # kinds: 0 essential, 1 spillover, 2 at the edge
+            res = lookup_point(model, pt)
+            for c in res.candidates:
                 if c.muscle_id not in order:
                     order.append(c.muscle_id)
+                    kinds[c.muscle_id] = 2 if c.at_edge else (0 if c.zone == "essential" else 1)
+            n_essential = sum(k == 0 for k in kinds.values())
             for listed, is_primary in [(n, True) for n in area["primary"]] + [(n, False) for n in area["muscles"]]:
                 ids = [mid for mid, ns in names.items() if any(matches(listed, n) for n in ns)]
                 if not ids:
@@ -103,7 +134,9 @@ def evaluate(model) -> Report:
                     rep.primary += 1
                     rep.primary_in_top += rank is not None and rank < TOP_PRIMARY
                 if not ok or (is_primary and (rank is None or rank >= TOP_PRIMARY)):
-                    rep.low.append((area["name"], side, listed, rank, is_primary))
+                    need = TOP_PRIMARY if is_primary else TOP
+                    cause = failure_cause(model, res.vertex, ids, kinds, n_essential, need)
+                    rep.low.append((area["name"], side, listed, rank, is_primary, cause))
     return rep
 
 
@@ -113,12 +146,22 @@ def format_report(rep: Report) -> str:
              f"{rep.primary_in_top}/{rep.primary} ({rep.primary_in_top / max(rep.primary, 1):.0%}, need 100%)",
              f"missing from the app ({len(rep.missing)} muscles, areas naming them): "
              + ", ".join(f"{k} ({v})" for k, v in rep.missing.most_common())]
+    causes: dict = {}
+    for *_, primary, cause in rep.low:
+        key = (cause.split(" (")[0], primary)
+        causes[key] = causes.get(key, 0) + 1
+    lines.append("why they miss (primary / other):")
+    for c in (BEHIND_ESSENTIAL, SPILL_LOW, ESSENTIAL_LOW, EDGE_LOW, TOO_FAR):
+        lines.append(f"  {c}: {causes.get((c, True), 0)} / {causes.get((c, False), 0)}")
     by_area: dict = {}
-    for area, side, muscle, rank, primary in rep.low:
+    for area, side, muscle, rank, primary, cause in rep.low:
         by_area.setdefault(area, []).append(
-            f"{muscle}{'*' if primary else ''} [{side}] {'not listed' if rank is None else f'#{rank + 1}'}")
+            f"{muscle}{'*' if primary else ''} [{side}] {'not listed' if rank is None else f'#{rank + 1}'}"
+            f" - {cause}")
     lines.append("present but ranked low (* primary, needs top 5; others top 10):")
-    lines += [f"  {a}: " + "; ".join(v) for a, v in by_area.items()]
+    for a, v in by_area.items():
+        lines.append(f"  {a}:")
+        lines += [f"    {x}" for x in v]
     return "\n".join(lines)
 
 

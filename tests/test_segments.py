@@ -113,3 +113,28 @@ def test_trunk_bands_never_reach_the_arms(model, muscle):
             painted = (model.ess[:, p.index] >= 0.5) | (model.spill[:, p.index] >= 0.5)
             assert painted.any()
             assert not (painted & arms).any(), f"{p.title}: {(painted & arms).sum()} arm vertices painted"
+
+
+def test_every_stroke_paints_its_own_line(model):
+    """Keeping a zone to its segments must not cut the stroke that draws it: along every
+    stroke's centre line the zone is painted. A stroke from a landmark on the trunk side of
+    the shoulder down over the anterior deltoid painted only its upper eighth (biceps
+    brachii) until the zone named the upper arm. Right side, where strokes are drawn: the
+    left pattern is the same field through the mirror map and the mirrored segment rule
+    (in the perineum's folds a mirrored stroke line snaps onto the neighbouring fold, so
+    sampling it there would test the snapping, not the zone)."""
+    landmarks = load_landmarks()
+    bad = []
+    for p in model.patterns:
+        if p.side != "right":
+            continue
+        for kind, arr in (("essential", model.ess), ("spillover", model.spill)):
+            inside = arr[:, p.index] >= 0.5
+            for i, zone in enumerate(getattr(p.muscle.zones, kind)):
+                for j, stroke in enumerate(zone.strokes):
+                    pts = np.array([F.resolve(q, landmarks) for q in stroke.points])
+                    src = model.geo.sample_polyline(pts)
+                    unpainted = 1.0 - inside[src].mean()
+                    if unpainted > 0.15:
+                        bad.append(f"{p.title} {kind} zone {i} stroke {j}: {unpainted:.0%} of its line unpainted")
+    assert not bad, "; ".join(bad)

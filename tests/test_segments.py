@@ -138,3 +138,30 @@ def test_every_stroke_paints_its_own_line(model):
                     if unpainted > 0.15:
                         bad.append(f"{p.title} {kind} zone {i} stroke {j}: {unpainted:.0%} of its line unpainted")
     assert not bad, "; ".join(bad)
+
+
+# Bands drawn on the trunk beside the hanging arm: the arm's skin is fused with the chest
+# wall there, and keeping them off the arm is the point of the segment rule.
+BESIDE_THE_ARM = {("Iliocostalis thoracis", "essential", 1), ("Serratus anterior", "essential", 0)}
+
+
+def test_segments_cut_no_band_except_beside_the_arm(model):
+    """Besides its centre line, a stroke's drawn width is painted too: a disc at the front or
+    back of the shoulder lost its deltoid half (22-45% of the band) when the landmark lay on
+    the trunk side of the trunk/arm border. Only the trunk bands beside the hanging arm may
+    lose more than a fifth of their width to the segment rule."""
+    landmarks = load_landmarks()
+    bad = []
+    for p in model.patterns:
+        if p.side != "right":
+            continue
+        for kind, arr in (("essential", model.ess), ("spillover", model.spill)):
+            inside = arr[:, p.index] >= 0.5
+            for i, zone in enumerate(getattr(p.muscle.zones, kind)):
+                for j, stroke in enumerate(zone.strokes):
+                    pts = np.array([F.resolve(q, landmarks) for q in stroke.points])
+                    band = model.geo.distance(model.geo.sample_polyline(pts)) <= stroke.width / 2.0
+                    cut = (band & ~inside).sum() / max(band.sum(), 1)
+                    if cut > 0.2 and (p.muscle.name, kind, i) not in BESIDE_THE_ARM:
+                        bad.append(f"{p.title} {kind} zone {i} stroke {j}: {cut:.0%} of its band unpainted")
+    assert not bad, "; ".join(bad)

@@ -115,16 +115,14 @@ def test_trunk_bands_never_reach_the_arms(model, muscle):
             assert not (painted & arms).any(), f"{p.title}: {(painted & arms).sum()} arm vertices painted"
 
 
-def test_every_stroke_paints_its_own_line(model):
-    """Keeping a zone to its segments must not cut the stroke that draws it: along every
-    stroke's centre line the zone is painted. A stroke from a landmark on the trunk side of
-    the shoulder down over the anterior deltoid painted only its upper eighth (biceps
-    brachii) until the zone named the upper arm. Right side, where strokes are drawn: the
-    left pattern is the same field through the mirror map and the mirrored segment rule
-    (in the perineum's folds a mirrored stroke line snaps onto the neighbouring fold, so
-    sampling it there would test the snapping, not the zone)."""
+
+def _right_strokes(model):
+    """(pattern title, zone kind, zone index, stroke index, stroke, inside mask, stroke points)
+    for every stroke of the right-side patterns, where strokes are drawn: the left pattern is
+    the same field through the mirror map and the mirrored segment rule (in the perineum's
+    folds a mirrored stroke line snaps onto the neighbouring fold, so sampling it there would
+    test the snapping, not the zone)."""
     landmarks = load_landmarks()
-    bad = []
     for p in model.patterns:
         if p.side != "right":
             continue
@@ -133,10 +131,19 @@ def test_every_stroke_paints_its_own_line(model):
             for i, zone in enumerate(getattr(p.muscle.zones, kind)):
                 for j, stroke in enumerate(zone.strokes):
                     pts = np.array([F.resolve(q, landmarks) for q in stroke.points])
-                    src = model.geo.sample_polyline(pts)
-                    unpainted = 1.0 - inside[src].mean()
-                    if unpainted > 0.15:
-                        bad.append(f"{p.title} {kind} zone {i} stroke {j}: {unpainted:.0%} of its line unpainted")
+                    yield p, kind, i, j, stroke, inside, pts
+
+
+def test_every_stroke_paints_its_own_line(model):
+    """Keeping a zone to its segments must not cut the stroke that draws it: along every
+    stroke's centre line the zone is painted. A stroke from a landmark on the trunk side of
+    the shoulder down over the anterior deltoid painted only its upper eighth (biceps
+    brachii) until the zone named the upper arm."""
+    bad = []
+    for p, kind, i, j, stroke, inside, pts in _right_strokes(model):
+        unpainted = 1.0 - inside[model.geo.sample_polyline(pts)].mean()
+        if unpainted > 0.15:
+            bad.append(f"{p.title} {kind} zone {i} stroke {j}: {unpainted:.0%} of its line unpainted")
     assert not bad, "; ".join(bad)
 
 
@@ -150,18 +157,10 @@ def test_segments_cut_no_band_except_beside_the_arm(model):
     back of the shoulder lost its deltoid half (22-45% of the band) when the landmark lay on
     the trunk side of the trunk/arm border. Only the trunk bands beside the hanging arm may
     lose more than a fifth of their width to the segment rule."""
-    landmarks = load_landmarks()
     bad = []
-    for p in model.patterns:
-        if p.side != "right":
-            continue
-        for kind, arr in (("essential", model.ess), ("spillover", model.spill)):
-            inside = arr[:, p.index] >= 0.5
-            for i, zone in enumerate(getattr(p.muscle.zones, kind)):
-                for j, stroke in enumerate(zone.strokes):
-                    pts = np.array([F.resolve(q, landmarks) for q in stroke.points])
-                    band = model.geo.distance(model.geo.sample_polyline(pts)) <= stroke.width / 2.0
-                    cut = (band & ~inside).sum() / max(band.sum(), 1)
-                    if cut > 0.2 and (p.muscle.name, kind, i) not in BESIDE_THE_ARM:
-                        bad.append(f"{p.title} {kind} zone {i} stroke {j}: {cut:.0%} of its band unpainted")
+    for p, kind, i, j, stroke, inside, pts in _right_strokes(model):
+        band = model.geo.distance(model.geo.sample_polyline(pts)) <= stroke.width / 2.0
+        cut = (band & ~inside).sum() / max(band.sum(), 1)
+        if cut > 0.2 and (p.muscle.name, kind, i) not in BESIDE_THE_ARM:
+            bad.append(f"{p.title} {kind} zone {i} stroke {j}: {cut:.0%} of its band unpainted")
     assert not bad, "; ".join(bad)

@@ -713,6 +713,49 @@ def bony():
     md = B("Mandible")
     md = md[md[:, 0] < -20]
     L["angle_of_jaw"] = onto_skin(md[np.argmax(md @ unit((-0.35, 0.55, -0.75)))], (-1, 0.2, -0.3))
+    wrist_and_hand(B)
+
+
+def wrist_and_hand(B):
+    """Wrist and hand landmarks on the hand skeleton (posed into the rebuilt skin hands): the
+    skin's narrowest forearm section lies ~55 mm above the radiocarpal joint, and the finger
+    tips of the old closed hand were one finger off the real ones."""
+    rad, uln = B("Right radius"), B("Right ulna")
+    z0 = rad[:, 2].min()                                   # distal end of the radius
+    distal = np.vstack([rad[rad[:, 2] < z0 + 12], uln[uln[:, 2] < uln[:, 2].min() + 12]])
+    joint = distal.mean(0)
+    joint[2] = z0 + 4                                      # the radiocarpal joint line
+    L["wrist_dorsal"] = onto_skin(joint, POST)
+    L["wrist_volar"] = onto_skin(joint, ANT)
+    tip = rad[rad[:, 2] < z0 + 6]
+    L["wrist_radial"] = onto_skin(tip[np.argmin(tip[:, 0])] + (8, 0, 0), LAT)        # radial styloid
+    tip = uln[uln[:, 2] < uln[:, 2].min() + 6]
+    L["wrist_ulnar"] = onto_skin(tip[np.argmax(tip[:, 0])] - (8, 0, 0), MED)         # ulnar styloid
+
+    def centre(name):
+        v = B(name)
+        return (v.min(0) + v.max(0)) / 2
+    m1, m2, m3 = (centre(f"Right {n} metacarpal bone") for n in ("first", "second", "third"))
+    m4, m5 = centre("Right fourth metacarpal bone"), centre("Right fifth metacarpal bone")
+    L["hand_dorsal"], L["palm"] = onto_skin(m3, POST), onto_skin(m3, ANT)
+    L["hand_dorsal_ulnar"] = onto_skin((m4 + m5) / 2, POST)
+    L["thenar"] = onto_skin(m1, (0.3, -1, 0))
+    L["hypothenar"] = onto_skin(m5, (0.3, -1, 0))
+    L["first_web_dorsal"] = onto_skin((m1 + m2) / 2, POST)
+    # digit landmarks: the skin at the tip of the distal phalanx (the fingers are flexed)
+    for key, digit in (("thumb", "thumb"), ("index_finger", "index finger"), ("ring_finger", "ring finger"),
+                       ("little_finger", "little finger")):
+        d = B(f"Distal phalanx of right {digit}")
+        L[key] = V[np.argmin(np.linalg.norm(V - d[np.argmin(d[:, 2])], axis=1))]
+    # middle finger: the palmar face of its distal phalanx
+    dm, mm = centre("Distal phalanx of right middle finger"), centre("Middle phalanx of right middle finger")
+    axis = unit(dm - mm)
+    palmar = np.asarray(ANT, float) - (np.asarray(ANT, float) @ axis) * axis
+    L["middle_finger"] = onto_skin(dm, palmar)
+    # hand() finds some of the same vertices from the skin alone; these are bone-measured all the same
+    BONY_OR_SOFT.update(("wrist_dorsal", "wrist_volar", "wrist_radial", "wrist_ulnar", "hand_dorsal", "palm",
+                         "hand_dorsal_ulnar", "thenar", "hypothenar", "first_web_dorsal", "thumb",
+                         "index_finger", "ring_finger", "little_finger", "middle_finger"))
 
 
 def soft_tissue():

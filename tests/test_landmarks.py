@@ -155,3 +155,18 @@ def test_sacrum_coccyx_and_sternum_levels(bone):
     assert abs(LM["sternal_notch"][2] - notch) < 12
     xi = bone("Xiphoid process")
     assert abs(LM["xiphoid"][2] - xi[:, 2].min()) < 15
+
+
+def test_wrist_and_hand_landmarks_over_their_bone(bone):
+    """The wrist landmarks sat 51-59 mm above the radiocarpal joint and the finger tips were
+    those of the old closed hand, one finger off (index_finger on the middle finger)."""
+    end = bone("Right radius")[:, 2].min()                 # the radiocarpal joint line
+    bad = [k for k in ("wrist_dorsal", "wrist_volar", "wrist_radial", "wrist_ulnar") if abs(LM[k][2] - end) > 15]
+    assert not bad, f"not at the radiocarpal joint (z {end:.0f}): " + ", ".join(f"{k} z {LM[k][2]:.0f}" for k in bad)
+    m3 = bone("Right third metacarpal bone")
+    for k in ("palm", "hand_dorsal"):
+        assert m3[:, 2].min() < LM[k][2] < m3[:, 2].max(), f"{k} is not over the third metacarpal"
+    for k, digit in (("thumb", "thumb"), ("index_finger", "index finger"), ("middle_finger", "middle finger"),
+                     ("ring_finger", "ring finger"), ("little_finger", "little finger")):
+        d = np.linalg.norm(bone(f"Distal phalanx of right {digit}") - LM[k], axis=1).min()
+        assert d < 15, f"{k} is {d:.0f} mm from the distal phalanx of the {digit}"

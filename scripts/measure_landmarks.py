@@ -752,10 +752,6 @@ def wrist_and_hand(B):
     axis = unit(dm - mm)
     palmar = np.asarray(ANT, float) - (np.asarray(ANT, float) @ axis) * axis
     L["middle_finger"] = onto_skin(dm, palmar)
-    # hand() finds some of the same vertices from the skin alone; these are bone-measured all the same
-    BONY_OR_SOFT.update(("wrist_dorsal", "wrist_volar", "wrist_radial", "wrist_ulnar", "hand_dorsal", "palm",
-                         "hand_dorsal_ulnar", "thenar", "hypothenar", "first_web_dorsal", "thumb",
-                         "index_finger", "ring_finger", "little_finger", "middle_finger"))
 
 
 def soft_tissue():
@@ -807,10 +803,12 @@ def measure() -> dict[str, np.ndarray]:
     back_and_pelvis()
     leg()
     foot()
-    before = {k: v.copy() for k, v in L.items()}
+    # what bony() and soft_tissue() set, even to the value the skin-derived pass found (the
+    # finger tips are the same skin vertex either way): every assignment is a new array
+    before = dict(L)
     bony()
     soft_tissue()
-    BONY_OR_SOFT.update(k for k, v in L.items() if k not in before or not np.array_equal(before[k], v))
+    BONY_OR_SOFT.update(k for k, v in L.items() if before.get(k) is not v)
     return L
 
 

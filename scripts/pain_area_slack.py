@@ -15,64 +15,51 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
-import test_pain_areas as reference  # noqa: E402  (the test's own areas and name matching)
+import test_pain_areas as reference  # noqa: E402  (the test's own areas, spots, name matching and ranks)
 
 from viewer.anatomy import load_pack  # noqa: E402
-from viewer.referral.loader import load_landmarks  # noqa: E402
-from viewer.referral.lookup import IN_ZONE, lookup_point  # noqa: E402
+from viewer.referral.lookup import lookup_point  # noqa: E402
 from viewer.referral.model import load_model  # noqa: E402
-from viewer.referral.points import MIRROR  # noqa: E402
 
 BANDS_MM = (15, 20, 30, 50, 75, 100)
 
 
 def cases(model):
-    """Per area and side: the muscles covering the point, in lookup order, and each
-    muscle's straight-line distance from the point to its nearest zone."""
-    landmarks = load_landmarks()
-    verts = model.geo.vertices.astype(np.float32)
-    inside = (model.ess >= IN_ZONE) | (model.spill >= IN_ZONE)
-    muscle_of = np.array([p.muscle.id for p in model.patterns])
-    for area in reference.load_areas()[1]:
-        ref = area["point"]
-        base = np.asarray(landmarks[ref["at"]].point, float) + np.asarray(ref.get("offset", (0, 0, 0)), float)
-        for side in area.get("sides", ["right", "left"]):
-            res = lookup_point(model, base * MIRROR if side == "left" else base)
-            covering = list(dict.fromkeys(c.muscle_id for c in res.candidates if not c.at_edge))
-            d = np.linalg.norm(verts - verts[res.vertex], axis=1)
-            per_pattern = np.where(inside, d[:, None], np.inf).min(axis=0)
-            nearest: dict[str, float] = {}
-            for k in np.argsort(per_pattern):
-                if np.isfinite(per_pattern[k]):
-                    nearest.setdefault(muscle_of[k], float(per_pattern[k]))
-            yield area, covering, nearest
+    """Per area and side: the muscles covering the spot, in lookup order; every other muscle's
+    straight-line distance from the spot to its nearest zone; the listed muscles (ids, primary?)."""
+    ids_of = reference.app_ids(model)
+    for area, _side, pt in reference.area_spots():
+        res = lookup_point(model, pt)
+        covering = list(dict.fromkeys(c.muscle_id for c in res.candidates if not c.at_edge))
+        listed = []
+        for name, is_primary in reference.listed_muscles(area):
+            ids = ids_of(name)
+            if ids:
+                listed.append((ids, is_primary))
+        others = {m: reference.zone_distance(model, res.vertex, [m])
+                  for m in {p.muscle.id for p in model.patterns} - set(covering)}
+        yield covering, others, listed
 
 
 def main() -> None:
     model = load_model(load_pack())
-    names = {p.muscle.id: [p.muscle.name, *p.muscle.aliases] for p in model.patterns}
     data = list(cases(model))
     for band in BANDS_MM:
-        listed = in_top = primary = primary_in_top = 0
-        for area, covering, nearest in data:
-            order = covering + [m for m, d in sorted(nearest.items(), key=lambda x: x[1])
-                                if d <= band and m not in covering]
-            for name, is_primary in [(n, True) for n in area["primary"]] + [(n, False) for n in area["muscles"]]:
-                ids = [m for m, ns in names.items() if any(reference.matches(name, n) for n in ns)]
-                if not ids:
-                    continue
-                rank = min((order.index(m) for m in ids if m in order), default=None)
-                listed += 1
+        listed_n = in_top = primary = primary_in_top = 0
+        for covering, others, listed in data:
+            order = covering + [m for m, d in sorted(others.items(), key=lambda x: (x[1], x[0])) if d <= band]
+            for ids, is_primary in listed:
+                rank = reference.rank_of(order, ids)
+                listed_n += 1
                 in_top += rank is not None and rank < reference.TOP
                 if is_primary:
                     primary += 1
                     primary_in_top += rank is not None and rank < reference.TOP_PRIMARY
-        print(f"zones within {band:3d} mm listed: top {reference.TOP} {in_top}/{listed} ({in_top / listed:.0%}), "
+        print(f"zones within {band:3d} mm listed: top {reference.TOP} {in_top}/{listed_n} ({in_top / listed_n:.0%}), "
               f"primary top {reference.TOP_PRIMARY} {primary_in_top}/{primary} ({primary_in_top / primary:.0%})")
 
 

@@ -91,6 +91,12 @@ def failure_cause(model, vertex: int, ids: list[str], order_kinds: dict, n_essen
         return BEHIND_ESSENTIAL if n_essential >= need else SPILL_LOW
     if kind == 2:
         return EDGE_LOW
+    return f"{TOO_FAR} ({zone_distance(model, vertex, ids):.0f} mm in a straight line)"
+
+
+def zone_distance(model, vertex: int, ids) -> float:
+    """Straight-line distance (mm) from a skin vertex to the nearest zone (either kind, either
+    side) of the muscles `ids`; inf when they have none."""
     verts = model.geo.vertices
     best = np.inf
     for k, p in enumerate(model.patterns):
@@ -98,45 +104,63 @@ def failure_cause(model, vertex: int, ids: list[str], order_kinds: dict, n_essen
             inside = np.flatnonzero((model.ess[:, k] >= 0.5) | (model.spill[:, k] >= 0.5))
             if len(inside):
                 best = min(best, float(np.linalg.norm(verts[inside] - verts[vertex], axis=1).min()))
-    return f"{TOO_FAR} ({best:.0f} mm in a straight line)"
+    return best
 
 
-def evaluate(model) -> Report:
+def area_spots():
+    """(area, side, point mm) for every pain area on each side it is tested on."""
     lms = load_landmarks()
-    names = {}
-    for p in model.patterns:
-        m = p.muscle
-        names[m.id] = [m.name, *m.aliases]
-    rep = Report()
     for area in load_areas()[1]:
         ref = area["point"]
         base = np.asarray(lms[ref["at"]].point, float) + np.asarray(ref.get("offset", (0, 0, 0)), float)
         for side in area.get("sides", ["right", "left"]):
-            pt = base * MIRROR if side == "left" else base
-            order, kinds = [], {}          # kinds: 0 essential, 1 spillover, 2 at the edge
-            res = lookup_point(model, pt)
-            for c in res.candidates:
-                if c.muscle_id not in order:
-                    order.append(c.muscle_id)
-                    kinds[c.muscle_id] = 2 if c.at_edge else (0 if c.zone == "essential" else 1)
-            n_essential = sum(k == 0 for k in kinds.values())
-            for listed, is_primary in [(n, True) for n in area["primary"]] + [(n, False) for n in area["muscles"]]:
-                ids = [mid for mid, ns in names.items() if any(matches(listed, n) for n in ns)]
-                if not ids:
-                    if side != "left":
-                        rep.missing[listed] += 1
-                    continue
-                rank = min((order.index(i) for i in ids if i in order), default=None)
-                rep.listed += 1
-                ok = rank is not None and rank < TOP
-                rep.in_top += ok
-                if is_primary:
-                    rep.primary += 1
-                    rep.primary_in_top += rank is not None and rank < TOP_PRIMARY
-                if not ok or (is_primary and (rank is None or rank >= TOP_PRIMARY)):
-                    need = TOP_PRIMARY if is_primary else TOP
-                    cause = failure_cause(model, res.vertex, ids, kinds, n_essential, need)
-                    rep.low.append((area["name"], side, listed, rank, is_primary, cause))
+            yield area, side, base * MIRROR if side == "left" else base
+
+
+def listed_muscles(area) -> list[tuple[str, bool]]:
+    """(muscle name as the guide gives it, primary?) of an area, primaries first."""
+    return [(n, True) for n in area["primary"]] + [(n, False) for n in area["muscles"]]
+
+
+def app_ids(model):
+    """A function from a guide's muscle name to the ids of the app's muscles it names."""
+    names = {p.muscle.id: [p.muscle.name, *p.muscle.aliases] for p in model.patterns}
+    return lambda listed: [mid for mid, ns in names.items() if any(matches(listed, n) for n in ns)]
+
+
+def rank_of(order: list[str], ids) -> int | None:
+    """0-based rank of the first of `ids` in a candidate order, None when none is in it."""
+    return min((order.index(i) for i in ids if i in order), default=None)
+
+
+def evaluate(model) -> Report:
+    ids_of = app_ids(model)
+    rep = Report()
+    for area, side, pt in area_spots():
+        order, kinds = [], {}          # kinds: 0 essential, 1 spillover, 2 at the edge
+        res = lookup_point(model, pt)
+        for c in res.candidates:
+            if c.muscle_id not in order:
+                order.append(c.muscle_id)
+                kinds[c.muscle_id] = 2 if c.at_edge else (0 if c.zone == "essential" else 1)
+        n_essential = sum(k == 0 for k in kinds.values())
+        for listed, is_primary in listed_muscles(area):
+            ids = ids_of(listed)
+            if not ids:
+                if side != "left":
+                    rep.missing[listed] += 1
+                continue
+            rank = rank_of(order, ids)
+            rep.listed += 1
+            ok = rank is not None and rank < TOP
+            rep.in_top += ok
+            if is_primary:
+                rep.primary += 1
+                rep.primary_in_top += rank is not None and rank < TOP_PRIMARY
+            if not ok or (is_primary and (rank is None or rank >= TOP_PRIMARY)):
+                need = TOP_PRIMARY if is_primary else TOP
+                cause = failure_cause(model, res.vertex, ids, kinds, n_essential, need)
+                rep.low.append((area["name"], side, listed, rank, is_primary, cause))
     return rep
 
 

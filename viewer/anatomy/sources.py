@@ -125,11 +125,10 @@ def _check_archive(path: Path, *, expected_sha256: str | None) -> str:
     """The archive's sha256 (read once: it is ~136 MB) after checking it against the
     expected one, that it is a zip, and that it holds every pinned element."""
     digest = sha256_of(path)
-    if expected_sha256:
-        if digest != expected_sha256.lower():
-            raise ViewerError(f"Checksum mismatch: sha256 is {digest}, expected {expected_sha256}.",
-                              path=path, fix="download the archive again; if DBCLS released a new "
-                                             "version, pass its checksum with --sha256.")
+    if expected_sha256 and digest != expected_sha256.lower():
+        raise ViewerError(f"Checksum mismatch: sha256 is {digest}, expected {expected_sha256}.",
+                          path=path, fix="download the archive again; if DBCLS released a new "
+                                         "version, pass its checksum with --sha256.")
     if not zipfile.is_zipfile(path):
         raise ViewerError("This is not a zip archive.", path=path,
                           fix=f"give the official {ARCHIVE_NAME} or a folder like ../shared/anatomy.")

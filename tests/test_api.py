@@ -22,11 +22,14 @@ def test_lookup_matches_the_cli_ranking(model):
 
 
 def test_lookup_area_and_lists(model):
-    cands = rv.lookup_area(model, [HIP, (-160, -70, 760)], top=5)
+    area = rv.lookup_area(model, [HIP, (-160, -70, 760)], top=5)
+    cands = area.candidates
     assert 0 < len(cands) <= 5 and all(0 <= c.score <= 1 for c in cands)
+    assert len(area.other_sources) <= 5 and area.snap_mm < 10
     muscles = rv.muscles(model)
     pats = rv.patterns(model)
-    assert len(pats) == len(model.patterns) and len(muscles) == len(model.maps.maps)
+    assert len(pats) == len(model.patterns)
+    assert len(muscles) == sum(m.kind == "muscle" for m in model.maps.maps)
     assert {"id", "name", "aliases", "body_region", "has_mesh"} <= set(muscles[0])
     assert rv.find(model, "TFL").muscle.name == "Tensor fasciae latae"
 

@@ -7,13 +7,21 @@ from types import SimpleNamespace
 import numpy as np
 
 from viewer.referral.lookup import lookup_area, rank_memberships
+from viewer.referral.model import ReferralModel
 
 
-def fake_model(specs):
-    """specs: list of (name, side) -> a model with those patterns."""
-    patterns = [SimpleNamespace(muscle=SimpleNamespace(id=f"FMA{i}", name=n), side=s, has_mesh=True)
+def fake_model(specs, n_vertices=1):
+    """specs: list of (name, side) -> a real ReferralModel over a tiny stand-in skin of
+    n_vertices points (all on the right, x < 0), with those muscle patterns and empty zones."""
+    patterns = [SimpleNamespace(muscle=SimpleNamespace(id=f"FMA{i}", name=n, kind="muscle"), side=s,
+                                has_mesh=True, index=i)
                 for i, (n, s) in enumerate(specs)]
-    return SimpleNamespace(patterns=patterns)
+    zeros = np.zeros((n_vertices, len(specs)), np.float16)
+    geo = SimpleNamespace(vertices=np.full((n_vertices, 3), -100.0), n=n_vertices)
+    region = SimpleNamespace(side="right", name="r", display="R")
+    return ReferralModel(pack=None, maps=None, geo=geo, regions=[region],
+                         region_labels=np.zeros(n_vertices, np.int16), patterns=patterns,
+                         ess=zeros, spill=zeros.copy())
 
 
 def test_essential_before_spillover_then_strength_then_side():
@@ -43,6 +51,7 @@ def test_area_ranks_by_share_explained():
     spill[:, 2] = 1.0
     m.ess, m.spill = ess, spill
     m.geo = SimpleNamespace(vertices=np.full((n, 3), -100.0))
+    m._sizes = None
     out = lookup_area(m, np.arange(n))
     assert [c.name for c in out] == ["Covers all", "Covers half", "Spill all"]
     assert out[0].coverage_essential == 1.0 and out[1].coverage_essential == 0.5
@@ -61,7 +70,6 @@ def test_zones_whose_edge_passes_beside_the_spot_follow_marked_at_the_edge():
     m = fake_model([(n, "right") for n in specs])
     m.ess = np.array([[e for e, _ in specs.values()]], np.float16)
     m.spill = np.array([[s for _, s in specs.values()]], np.float16)
-    m.region_of = lambda v: SimpleNamespace(side="right")
     out = lookup_vertex(m, 0)
     assert [(c.name, c.at_edge) for c in out] == [
         ("Covers", False), ("Spill covers", False),
@@ -96,6 +104,5 @@ def test_equal_strength_ranks_the_smaller_more_specific_zone_first():
     ess[:10, 1] = 1.0        # covers a tenth of it
     spill[:5, 2] = 1.0       # a small spillover zone never jumps an essential one
     m.ess, m.spill = ess, spill
-    m.zone_sizes = lambda: ((ess >= 0.5).sum(axis=0), (spill >= 0.5).sum(axis=0))
     out = rank_memberships(m, ess[0].astype(np.float32), spill[0].astype(np.float32), "right")
     assert [c.name for c in out] == ["Z small zone", "A wide zone", "B spill"]

@@ -26,7 +26,7 @@ MAX_AREA_POINTS = 100_000
 VIEWS = ("anterior", "posterior", "right", "left", "superior", "inferior", "medial")
 SIDES = ("right", "left")
 
-__all__ = ["load", "lookup", "lookup_area", "muscles", "patterns", "find", "render", "show",
+__all__ = ["load", "lookup", "lookup_area", "muscles", "sources", "patterns", "find", "render", "show",
            "as_point", "as_points", "as_radius", "as_top", "read_points", "ViewerError"]
 
 
@@ -136,7 +136,7 @@ def load(meshes=None, maps=None, *, progress=None):
 
 
 def lookup(model, point, radius_mm: float | None = None, top: int = 20):
-    """Candidate muscles for a painful spot.
+    """Candidate muscles, other sources (joints, roots, nerves, organs) and red flags for a painful spot.
 
     Parameters
     ----------
@@ -153,21 +153,19 @@ def lookup(model, point, radius_mm: float | None = None, top: int = 20):
     Returns
     -------
     viewer.referral.lookup.SpotResult
-        ``.region``, ``.snap_mm``, ``.candidates`` (ranked) and ``.to_json()``.
+        ``.region``, ``.snap_mm``, ``.candidates`` (muscles, ranked), ``.other_sources``,
+        ``.dermatomes``, ``.red_flags`` and ``.to_json()``.
     """
     from viewer.referral import lookup as L
 
     p, r, top = as_point(point), as_radius(radius_mm), as_top(top)
-    try:
-        res = L.lookup_point(model, p, r)
-    except ViewerError as exc:   # the layer below names the CLI flag
-        raise ViewerError(str(exc).replace("--point: ", "point: ", 1)) from None
-    res.candidates = res.candidates[:top]
+    res = L.lookup_point(model, p, r)
+    res.candidates, res.other_sources = res.candidates[:top], res.other_sources[:top]
     return res
 
 
 def lookup_area(model, points, radius_mm: float = 25.0, top: int = 20):
-    """Candidate muscles for a painted area, ranked by how much of it they explain.
+    """Candidate muscles and other sources for a painted area, ranked by how much of it they explain.
 
     Parameters
     ----------
@@ -181,50 +179,76 @@ def lookup_area(model, points, radius_mm: float = 25.0, top: int = 20):
 
     Returns
     -------
-    list of viewer.referral.lookup.Candidate
+    viewer.referral.lookup.AreaResult
+        ``.candidates`` (muscles), ``.other_sources``, ``.dermatomes``, ``.red_flags`` and
+        ``.to_json()``.
     """
     from viewer.referral import lookup as L
 
     pts, r, top = as_points(points), as_radius(radius_mm, allow_none=False), as_top(top)
-    try:
-        verts, _snap = L.area_from_points(model, pts, r)
-    except ViewerError as exc:
-        raise ViewerError(str(exc).replace("--points: ", "points: ", 1)) from None
-    return L.lookup_area(model, verts)[:top]
+    verts, snap = L.area_from_points(model, pts, r)
+    res = L.area_result(model, verts)
+    res.snap_mm = snap
+    res.candidates, res.other_sources = res.candidates[:top], res.other_sources[:top]
+    return res
 
 
 def muscles(model) -> list[dict]:
     """Every muscle with a map: id, name, aliases, body region and whether the pack has its mesh."""
     meshed = {p.muscle.id for p in model.patterns if p.has_mesh}
     return [{"id": m.id, "name": m.name, "aliases": list(m.aliases), "body_region": m.body_region,
-             "has_mesh": m.id in meshed} for m in model.maps.maps]
+             "has_mesh": m.id in meshed} for m in model.maps.maps if m.kind == "muscle"]
 
 
 def patterns(model) -> list[dict]:
-    """Every pattern (one per muscle and side): index, muscle id and name, side, has_mesh."""
-    return [{"index": p.index, "muscle_id": p.muscle.id, "name": p.muscle.name, "side": p.side,
-             "has_mesh": p.has_mesh} for p in model.patterns]
+    """Every pattern (one per source and side): index, source id, kind and name, side, has_mesh."""
+    return [{"index": p.index, "muscle_id": p.muscle.id, "kind": p.muscle.kind, "name": p.muscle.name,
+             "side": p.side, "has_mesh": p.has_mesh} for p in model.patterns]
 
 
 def find(model, muscle: str, side: str = "right"):
-    """The pattern of one muscle, by name, alias or FMA id (case-insensitive).
+    """The pattern of one source (a muscle, joint, nerve root, nerve or organ) by name, alias,
+    id or with a typo ("glutues minimus", "L5-S1 facet", "gallbladder").
+
+    A one-sided source (the heart: left) or a midline one (the bladder) answers with its only
+    pattern whatever `side` says.
 
     Raises
     ------
     ViewerError
         No match or several matches (the message lists them), or an unknown side.
     """
-    if not isinstance(muscle, str) or not muscle.strip():
-        raise _arg("muscle", "must be a muscle name, alias or FMA id, e.g. 'gluteus minimus'.")
     if side not in SIDES:
         raise _arg("side", f"must be 'right' or 'left', got {_short(side)}.")
-    found = model.find_muscles(muscle)
-    if not found:
-        raise _arg("muscle", f"no muscle matches {muscle!r}; see muscles(model) for the names.")
-    if len(found) > 1:
-        raise _arg("muscle", f"{muscle!r} matches several muscles: "
-                             f"{', '.join(m.name for m in found[:8])}; give the full name or FMA id.")
-    return model.pattern(found[0].id, side)
+    m = model.resolve(muscle, what="muscle")
+    return model.pattern(m.id, side)
+
+
+def sources(model, kind: str | None = None) -> list[dict]:
+    """Every source with a map (muscles first), optionally of one kind.
+
+    Parameters
+    ----------
+    model : ReferralModel
+    kind : {'muscle', 'joint', 'root', 'nerve', 'organ'}, optional
+
+    Returns
+    -------
+    list of dict
+        id, kind, name, aliases, level, segments, body_region, sides and whether it has a red flag.
+    """
+    from viewer.referral.schema import KINDS
+
+    if kind is not None and kind not in KINDS:
+        raise _arg("kind", f"must be one of {', '.join(KINDS)}, got {_short(kind)}.")
+    sides: dict[str, list[str]] = {}
+    for p in model.patterns:
+        sides.setdefault(p.muscle.id, []).append(p.side)
+    return [{"id": m.id, "kind": m.kind, "name": m.name, "aliases": list(m.aliases), "level": m.level,
+             "segments": list(m.segments), "body_region": m.body_region, "sides": sides.get(m.id, []),
+             "red_flag": m.red_flag is not None}
+            for m in sorted(model.maps.maps, key=lambda m: KINDS.index(m.kind))
+            if kind is None or m.kind == kind]
 
 
 def show(model, muscle: str, plotter=None, *, side: str = "right", view: str | None = None,
@@ -339,7 +363,7 @@ def _no_file_above(path: Path, out, name: str) -> None:
 
 # -- helpers --------------------------------------------------------------------
 def _arg(name: str, what: str) -> ViewerError:
-    return ViewerError(f"{name} {what}")
+    return ViewerError(what, path=name)   # the CLI renames the argument to its flag (ViewerError.renamed)
 
 
 def _short(v) -> str:

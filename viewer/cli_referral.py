@@ -29,34 +29,47 @@ def _model(args, progress=True):
     return model
 
 
+# API argument names -> the CLI's flags, for errors raised below the CLI
+LOOKUP_FLAGS = {"point": "--point", "points": "--points", "radius_mm": "--radius", "top": "--top"}
+
+
 def cmd_lookup(args) -> int:
     from viewer import api
-    from viewer.referral.lookup import area_from_points, lookup_area, lookup_point
 
-    # check every argument before the (slow) model load, naming the flag
-    top = api.as_top(args.top, "--top")
-    radius = api.as_radius(args.radius, "--radius")
+    try:
+        return _lookup(args, api)
+    except ViewerError as exc:
+        raise exc.renamed(LOOKUP_FLAGS) from None
+
+
+def _lookup(args, api) -> int:
+    # check every argument before the (slow) model load
+    top = api.as_top(args.top)
+    radius = api.as_radius(args.radius)
     if args.points:
         pts = api.read_points(args.points)
     elif args.point is not None:
-        point = api.as_point(args.point, "--point")
+        point = api.as_point(args.point)
     else:
         raise ViewerError("lookup needs --point X Y Z or --points FILE.", fix="see referral-viewer lookup --help")
     model = _model(args, progress=not args.json)
     if args.points:
-        verts, snap = area_from_points(model, pts, radius or 25.0)
-        cands = lookup_area(model, verts)[:top]
-        result = {"area_vertices": int(len(verts)), "snap_mm": round(snap, 2),
-                  "candidates": [c.to_json() for c in cands]}
+        result = api.lookup_area(model, pts, radius or 25.0, top=top).to_json()
     else:
         t = time.perf_counter()
-        res = lookup_point(model, point, radius)
-        res.candidates = res.candidates[:top]
-        result = res.to_json()
+        result = api.lookup(model, point, radius, top=top).to_json()
         result["lookup_ms"] = round((time.perf_counter() - t) * 1000, 3)
     if args.json:
         print(json.dumps(result, indent=2))
         return 0
+    print_lookup(result)
+    return 0
+
+
+def print_lookup(result: dict) -> None:
+    """The text answer: red flags first, then the muscles, the segmental level and the other sources."""
+    for f in result["red_flags"]:
+        print(f"!! RED FLAG: {f['name']}: {f['warning']}\n   {f['action']}")
     if "region" in result:
         print(f"{result['region']['label']}  (snapped {result['snap_mm']} mm)")
     for i, c in enumerate(result["candidates"], 1):
@@ -64,8 +77,19 @@ def cmd_lookup(args) -> int:
         zone = f"{c['zone']} (at the edge, {c['edge_mm']:.0f} mm)" if c.get("at_edge") else c["zone"]
         print(f"{i:2d}. {c['name']} ({c['side']})  {zone:<9}  {c['score']:.2f}{mesh}")
     if not result["candidates"]:
-        print("No published pattern in the maps covers this spot.")
-    return 0
+        print("No published muscle pattern in the maps covers this spot.")
+    if result["dermatomes"]:
+        print(f"Dermatome (segmental level): {', '.join(result['dermatomes'])}")
+    if result["other_sources"]:
+        print("Also consider (joints, nerve roots, nerves, organs):")
+        for i, o in enumerate(result["other_sources"], 1):
+            zone = o["zone"] + (f", {o['frequency'] * 100:.0f}% of patients" if "frequency" in o else "")
+            if o.get("at_edge"):
+                zone += f" (at the edge, {o['edge_mm']:.0f} mm)"
+            side = "" if o["side"] == "midline" else f" ({o['side']})"
+            flag = "  [RED FLAG]" if o["red_flag"] else ""
+            print(f"{i:2d}. {o['name']}{side}  [{o['kind']}]  {zone}  {o['score']:.2f}{flag}")
+    print("Published patterns, not a diagnosis.")
 
 
 def cmd_validate(args) -> int:
@@ -84,7 +108,7 @@ def _csv(text):
 
 def cmd_export(args) -> int:
     from viewer import api
-    from viewer.render.export import VIEW_CHOICES, find_muscle, gallery, parse_size, render_pattern
+    from viewer.render.export import VIEW_CHOICES, gallery, parse_size, render_pattern
 
     # check every argument before the (slow) model load, naming the flag
     try:
@@ -97,15 +121,16 @@ def cmd_export(args) -> int:
         raise ViewerError(f"unknown view(s) {', '.join(bad)}.", path="--views",
                           fix=f"choose from {', '.join(VIEW_CHOICES)}, comma-separated.")
     sides = ("right", "left") if args.side == "both" else (args.side or "right",)
-    if args.all and (args.muscle or args.out):
+    query, flag = _source_arg(args)
+    if args.all and (query or args.out):
         raise ViewerError("--all DIR renders many muscles; it cannot be combined with --muscle or --out.",
                           fix="give either --all DIR (with --muscles/--regions to choose), or --muscle NAME --out FILE.png.")
     if args.all:
         api.check_out_dir(args.all, "--all")
     elif args.out:
         api.check_png_path(args.out, "--out")
-    if not args.all and (not args.muscle or not args.out):
-        raise ViewerError("export needs --muscle NAME and --out FILE.png (or --all DIR).",
+    if not args.all and (not query or not args.out):
+        raise ViewerError("export needs --muscle NAME (or --source NAME) and --out FILE.png (or --all DIR).",
                           fix="e.g. referral-viewer export --muscle 'gluteus medius' --out gmed.png")
     model = _model(args)
     if args.all:
@@ -116,12 +141,11 @@ def cmd_export(args) -> int:
                             theme=args.theme, transparent=args.transparent, muscles=_csv(args.muscles),
                             regions=_csv(args.regions), contact_sheets=args.contact_sheets,
                             images=not args.sheets_only)
-        except ValueError as exc:
-            raise ViewerError(str(exc), path="--muscles", fix="use names, aliases or FMA ids, comma-separated.")
+        except ViewerError as exc:
+            raise exc.renamed({"muscles": "--muscles"}) from None
         print(f"Wrote {len(paths)} images to {args.all}")
         return 0
-    muscle = find_muscle(model, args.muscle)
-    pattern = model.pattern(muscle.id, sides[0])
+    pattern = model.pattern(_resolve(model, query, flag).id, sides[0])
     out = render_pattern(model, pattern, args.out, view=views[0], size=size, theme=args.theme,
                          transparent=args.transparent, title=not args.no_title, legend=not args.no_legend,
                          attribution=not args.no_attribution, labels=not args.no_labels)
@@ -141,9 +165,51 @@ def _check_pdf_path(out, name: str) -> Path:
     return path
 
 
-def cmd_handout(args) -> int:
-    from viewer.render.export import find_muscle
+def _source_arg(args) -> tuple[str | None, str]:
+    """The source a command names, and the flag it came by (--source or --muscle)."""
+    src = getattr(args, "source", None)
+    if src and args.muscle:
+        raise ViewerError("give --muscle or --source, not both.", fix="--source takes any kind, muscles too.")
+    return (src, "--source") if src else (args.muscle, "--muscle")
 
+
+def _resolve(model, query: str, flag: str):
+    try:
+        return model.resolve(query, what=flag)
+    except ViewerError as exc:
+        raise exc.renamed({"muscle": flag}) from None
+
+
+def cmd_list(args) -> int:
+    """Print every source that can be shown (name, kind, level, aliases), or JSON."""
+    from viewer import api
+
+    model = _model(args, progress=not args.json)
+    rows = api.sources(model, args.kind)
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    kind = None
+    for r in rows:
+        if r["kind"] != kind:
+            kind = r["kind"]
+            print(f"\n{PLURAL_TITLES[kind]}:")
+        extra = f"  ({', '.join(r['aliases'][:4])})" if r["aliases"] else ""
+        flag = "  [red flag]" if r["red_flag"] else ""
+        print(f"  {r['name']}{extra}{flag}")
+    print(f"\n{len(rows)} sources. Use any name or alias with export/handout --source (typos are fine).")
+    return 0
+
+
+PLURAL_TITLES = {"muscle": "Muscles", "joint": "Joints", "root": "Nerve roots (dermatomes)",
+                 "nerve": "Peripheral nerves", "organ": "Organs"}
+
+
+def cmd_handout(args) -> int:
+    query, flag = _source_arg(args)
+    if not query:
+        raise ViewerError("handout needs --muscle NAME or --source NAME.",
+                          fix="e.g. referral-viewer handout --muscle 'gluteus minimus' --out gmin.pdf")
     out = _check_pdf_path(args.out, "--out")
     notes = args.notes or ""
     if args.notes_file:
@@ -153,7 +219,7 @@ def cmd_handout(args) -> int:
             raise ViewerError(f"cannot read the notes file ({exc}).", path=args.notes_file,
                               fix="give a UTF-8 text file, or pass the notes with --notes TEXT.")
     model = _model(args)
-    muscle = find_muscle(model, args.muscle)
+    muscle = _resolve(model, query, flag)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")   # Qt without a window or a display
     from viewer.gui.handout import make_handout
 
@@ -183,7 +249,9 @@ def add_commands(sub, common) -> None:
     va.set_defaults(func=cmd_validate)
 
     ex = sub.add_parser("export", help="render a pattern (or many) to slide-ready PNGs off-screen")
-    ex.add_argument("--muscle", help="muscle name, alias or FMA id, e.g. 'gluteus minimus'")
+    ex.add_argument("--muscle", help="muscle name, alias or FMA id, e.g. 'gluteus minimus' (typos are fine)")
+    ex.add_argument("--source", help="any source: muscle, joint, nerve root, nerve or organ, e.g. "
+                                     "'L5-S1 facet joint', 'L5', 'gallbladder' (see `referral-viewer list`)")
     ex.add_argument("--side", choices=["right", "left", "both"], help="which side's pattern (default right)")
     ex.add_argument("--view", choices=["best", "anterior", "posterior", "right", "left", "superior", "inferior",
                                       "medial"],
@@ -209,8 +277,9 @@ def add_commands(sub, common) -> None:
     common(ex)
     ex.set_defaults(func=cmd_export)
 
-    ho = sub.add_parser("handout", help="write a one-page patient handout PDF for a muscle")
-    ho.add_argument("--muscle", required=True, help="muscle name, alias or FMA id")
+    ho = sub.add_parser("handout", help="write a one-page patient handout PDF for a muscle or other source")
+    ho.add_argument("--muscle", help="muscle name, alias or FMA id (typos are fine)")
+    ho.add_argument("--source", help="any source: muscle, joint, nerve root, nerve or organ")
     ho.add_argument("--side", choices=["right", "left"], default="right", help="which side (default right)")
     ho.add_argument("--out", required=True, metavar="FILE.pdf", help="the PDF file to write")
     ho.add_argument("--notes", help="the therapist's notes, printed on the handout")
@@ -218,3 +287,9 @@ def add_commands(sub, common) -> None:
     ho.add_argument("--page", choices=["A4", "Letter"], default="A4", help="paper size (default A4)")
     common(ho)
     ho.set_defaults(func=cmd_handout)
+
+    li = sub.add_parser("list", help="every muscle, joint, nerve root, nerve and organ that can be shown")
+    li.add_argument("--kind", choices=["muscle", "joint", "root", "nerve", "organ"], help="only this kind")
+    li.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    common(li)
+    li.set_defaults(func=cmd_list)

@@ -9,5 +9,13 @@ class ViewerError(Exception):
         if fix:
             parts.append(f"Fix: {fix}")
         super().__init__(" ".join(parts))
+        self.what = what
         self.path = path
         self.fix = fix
+
+    def renamed(self, names: dict[str, str]) -> "ViewerError":
+        """The same error naming another argument (the CLI turns API argument names such as
+        ``point`` into its flags, ``--point``); other errors are returned unchanged."""
+        if self.path in names:
+            return ViewerError(self.what, path=names[self.path], fix=self.fix)
+        return self

@@ -28,6 +28,7 @@ FALLOFF_MM = 30.0
 EDGE = 0.7             # value at the edge of a stroke's drawn width
 REGION_CORE_MM = 40.0  # depth inside a region at which it reaches 1.0
 REGION_SEGMENT_SHARE = 0.2  # a region lies on a segment holding >= this share of its vertices
+IN_ZONE = 0.5          # membership at which a vertex counts as inside a zone (lookup.IN_ZONE)
 FIELDS_VERSION = "11"   # bump when the maths below changes
 
 
@@ -119,12 +120,26 @@ def muscle_fields(m: MuscleMap, geo: SkinGeometry, landmarks, region_labels, reg
     """{side: (essential, spillover)} float32 arrays for the right and (mirrored) left side.
 
     With `segment_labels`, each zone is kept to its segments (zone_segments), on each side
-    after mirroring, so the left pattern obeys the mirrored segments exactly."""
+    after mirroring, so the left pattern obeys the mirrored segments exactly. Every kind of
+    source (muscle, joint, root, nerve, organ) is painted by this one function."""
+    return {side: (e, s) for side, (e, s, _f) in source_fields(m, geo, landmarks, region_labels, region_index,
+                                                               segment_labels).items()}
+
+
+def source_fields(m: MuscleMap, geo: SkinGeometry, landmarks, region_labels, region_index,
+                  segment_labels: np.ndarray | None = None):
+    """{side: (essential, spillover, frequency)} float32 arrays, as `muscle_fields`, plus the
+    published frequency of the zone covering each vertex (the largest where zones overlap;
+    0 where no covering zone gives one).
+
+    A source drawn for the right side yields "right" and the mirrored "left" pattern unless
+    it is one-sided (`mirror: false`); `sides:` (left, right, midline) picks patterns later."""
     mirror = geo.mirror_index
 
     def paint(zones):
         # Each zone is computed once; zones marked `mirror: false` stay off the left pattern.
         right, left = np.zeros(geo.n), np.zeros(geo.n)
+        freq_r, freq_l = np.zeros(geo.n), np.zeros(geo.n)
         for z in zones:
             both = z.bilateral or m.bilateral   # the zone reaches both sides of the body
             on_r = on_l = None
@@ -141,14 +156,19 @@ def muscle_fields(m: MuscleMap, geo: SkinGeometry, landmarks, region_labels, reg
             if on_r is not None:
                 f, fl = np.where(on_r, f, 0.0), np.where(on_l, fl, 0.0)
             right = np.maximum(right, f)
-            if z.mirror:
+            if z.frequency is not None:
+                freq_r = np.maximum(freq_r, np.where(f >= IN_ZONE, z.frequency, 0.0))
+            if z.mirror or m.sides == "left":
                 left = np.maximum(left, fl)
-        return right, left
+                if z.frequency is not None:
+                    freq_l = np.maximum(freq_l, np.where(fl >= IN_ZONE, z.frequency, 0.0))
+        return right, left, freq_r, freq_l
 
-    (ess_r, ess_l), (spill_r, spill_l) = paint(m.zones.essential), paint(m.zones.spillover)
-    out = {"right": (ess_r.astype(np.float32), spill_r.astype(np.float32))}
-    if m.mirror:
-        out["left"] = (ess_l.astype(np.float32), spill_l.astype(np.float32))
+    (ess_r, ess_l, fe_r, fe_l), (spill_r, spill_l, fs_r, fs_l) = paint(m.zones.essential), paint(m.zones.spillover)
+    f32 = np.float32
+    out = {"right": (ess_r.astype(f32), spill_r.astype(f32), np.maximum(fe_r, fs_r).astype(f32))}
+    if m.mirror or m.sides == "left":
+        out["left"] = (ess_l.astype(f32), spill_l.astype(f32), np.maximum(fe_l, fs_l).astype(f32))
     return out
 
 

@@ -13,6 +13,9 @@ from viewer import config, safeio
 from viewer.errors import ViewerError
 from viewer.referral.schema import MuscleMap, cross_check
 
+# Built-in map folders, one per source kind (muscles first: the order patterns are listed in).
+KIND_FOLDERS = {"muscle": "muscles", "joint": "joints", "root": "roots", "nerve": "nerves", "organ": "organs"}
+
 MAX_MAP_BYTES = 256_000        # the largest built-in map is ~9 KB
 MAX_USER_MAPS = 500
 
@@ -132,9 +135,24 @@ def _validate(path: Path, text: str, data: dict, raw: bytes):
 
 def load_maps(user_dir: str | Path | None = None, builtin_dir: Path | None = None,
               files: list[Path] | None = None) -> MapSet:
-    """Built-in maps plus a user's maps; a broken user file is reported and skipped."""
-    builtin_dir = builtin_dir or (config.builtin_maps_dir() / "muscles")
-    paths = list(files) if files is not None else sorted(Path(builtin_dir).glob("*.yaml"))
+    """Built-in maps of every kind plus a user's maps; a broken user file is reported and skipped.
+
+    Parameters
+    ----------
+    user_dir : path, optional
+        A folder of the user's maps (any kind).
+    builtin_dir : path, optional
+        One folder replacing the built-in maps (tests); default every kind's folder.
+    files : list of path, optional
+        Exactly these files (``validate FILE ...``), no built-ins and no user folder.
+    """
+    if files is not None:
+        paths = list(files)
+    elif builtin_dir is not None:
+        paths = sorted(Path(builtin_dir).glob("*.yaml"))
+    else:
+        root = config.builtin_maps_dir()
+        paths = [p for folder in KIND_FOLDERS.values() for p in sorted((root / folder).glob("*.yaml"))]
     n_builtin = len(paths) if files is None else 0
     user = config.user_maps_dir(user_dir)
     out = MapSet()

@@ -34,8 +34,28 @@ class Pattern:
         return bool(self.part_ids)
 
     @property
+    def source(self) -> MuscleMap:
+        """The map of the pattern's source (a muscle, joint, nerve root, nerve or organ)."""
+        return self.muscle
+
+    @property
+    def kind(self) -> str:
+        return self.muscle.kind
+
+    @property
     def title(self) -> str:
-        return f"{self.muscle.name} ({self.side})"
+        return f"{self.muscle.name} ({self.side})" if self.side != "midline" else self.muscle.name
+
+
+def pattern_sides(m: MuscleMap) -> list[tuple[str, str]]:
+    """(pattern side, drawn side) of each pattern a map gives: a paired source has a right and
+    a mirrored left pattern (the right only with `mirror: false`); `sides: left` keeps only
+    the mirrored drawing (the heart, the spleen), `sides: midline` one pattern without a side."""
+    if m.sides == "both":
+        return [("right", "right"), ("left", "left")] if m.mirror else [("right", "right")]
+    if m.sides == "midline":
+        return [("midline", "right")]
+    return [(m.sides, m.sides)]
 
 
 @dataclass
@@ -51,7 +71,25 @@ class ReferralModel:
     problems: list[Problem] = field(default_factory=list)
     timings: dict = field(default_factory=dict)
     segment_labels: np.ndarray | None = None   # (V,) int8, index into segments.SEGMENTS
+    # published frequency of the covering zone per vertex, for the patterns whose zones give one
+    frequency: dict[int, np.ndarray] = field(default_factory=dict)
     _sizes: tuple | None = field(default=None, repr=False)
+    _kinds: np.ndarray | None = field(default=None, repr=False)
+    _index: object | None = field(default=None, repr=False)
+
+    def kinds(self) -> np.ndarray:
+        """(P,) the source kind of each pattern ("muscle", "joint", ...)."""
+        if self._kinds is None or len(self._kinds) != len(self.patterns):
+            self._kinds = np.array([p.muscle.kind for p in self.patterns], dtype=object)
+        return self._kinds
+
+    def muscle_mask(self) -> np.ndarray:
+        """(P,) True for muscle patterns: the candidate list; the other kinds are listed apart."""
+        return self.kinds() == "muscle"
+
+    def patterns_of(self, source_id: str) -> list[Pattern]:
+        """Every pattern of one source (right and left, or its one side)."""
+        return [p for p in self.patterns if p.muscle.id == source_id]
 
     # -- queries used by the CLI and the GUI ---------------------------------
     def field(self, pattern: Pattern | int) -> np.ndarray:
@@ -63,22 +101,36 @@ class ReferralModel:
         k = pattern if isinstance(pattern, int) else pattern.index
         return self.ess[:, k].astype(np.float32), self.spill[:, k].astype(np.float32)
 
+    def search_index(self):
+        """The typo-tolerant index of every source's names and text (built once)."""
+        if self._index is None:
+            from viewer.referral.search import SourceIndex
+            self._index = SourceIndex(self.maps.maps)
+        return self._index
+
+    def resolve(self, query: str, *, what: str = "muscle", kinds=None) -> MuscleMap:
+        """The one map a name, alias, id or typo names (viewer.referral.search.resolve); a
+        ViewerError naming `what` when nothing or several match."""
+        from viewer.referral.search import resolve
+        return resolve(self.search_index(), query, what=what, kinds=kinds)
+
     def find_muscles(self, query: str) -> list[MuscleMap]:
-        q = query.strip().lower()
-        nq = normalize(q)
-        exact, partial = [], []
-        for m in self.maps.maps:
-            names = [m.id.lower(), m.name.lower(), *(a.lower() for a in m.aliases), *(x.lower() for x in m.also_fma)]
-            if q in names or nq in (normalize(n) for n in names):
-                exact.append(m)
-            elif any(nq and nq in normalize(n) for n in names):
-                partial.append(m)
-        return exact or partial
+        """[the map `query` names] or [] (see `resolve`, which says why)."""
+        from viewer.errors import ViewerError
+        try:
+            return [self.resolve(query)]
+        except ViewerError:
+            return []
 
     def pattern(self, muscle_id: str, side: str = "right") -> Pattern:
-        for p in self.patterns:
-            if p.muscle.id == muscle_id and p.side == side:
+        """The pattern of a source on a side; a one-sided or midline source answers with its only
+        pattern whatever side is asked (the heart has no right-side pattern to show)."""
+        mine = self.patterns_of(muscle_id)
+        for p in mine:
+            if p.side == side:
                 return p
+        if len(mine) == 1:
+            return mine[0]
         raise KeyError(f"{muscle_id} ({side})")
 
     def zone_sizes(self) -> tuple[np.ndarray, np.ndarray]:
@@ -213,37 +265,43 @@ def load_model(pack: Pack, *, user_maps=None, maps: MapSet | None = None, cache_
                                         say, lambda: label_segments(geo, landmarks))
     dirty = d1 or d2
 
-    patterns, ess_cols, spill_cols, used = [], [], [], set()
+    patterns, ess_cols, spill_cols, used, frequency = [], [], [], set(), {}
     t = time.perf_counter()
     computed = 0
     for m in maps.maps:
         key = _sha(geo_digest, maps.hashes[m.id])[:16]
-        names = {side: (f"ess-{m.id}-{side}-{key}", f"spill-{m.id}-{side}-{key}") for side in ("right", "left")}
-        if names["right"][0] not in cached:
+        names = {side: (f"ess-{m.id}-{side}-{key}", f"spill-{m.id}-{side}-{key}", f"freq-{m.id}-{side}-{key}")
+                 for side in ("right", "left")}
+        sides = pattern_sides(m)
+        if any(names[drawn][0] not in cached for _s, drawn in sides):
             try:
-                result = F.muscle_fields(m, geo, landmarks, region_labels, region_index, segment_labels)
+                result = F.source_fields(m, geo, landmarks, region_labels, region_index, segment_labels)
             except (UnknownLandmark, ValueError) as exc:
-                problems.append(Problem(maps.files[m.id], None, "zones", f"{exc}; muscle skipped"))
+                problems.append(Problem(maps.files[m.id], None, "zones", f"{exc}; {m.kind} skipped"))
                 continue
             computed += 1
-            for side, (e, s) in result.items():
-                cached[names[side][0]], cached[names[side][1]] = e.astype(np.float16), s.astype(np.float16)
+            for side, (e, s_, fq) in result.items():
+                cached[names[side][0]], cached[names[side][1]] = e.astype(np.float16), s_.astype(np.float16)
+                if fq.any():   # only sources whose zones give a published frequency
+                    cached[names[side][2]] = fq.astype(np.float16)
             dirty = True
-        for side in ("right", "left"):
-            ek, sk = names[side]
+        for side, drawn in sides:
+            ek, sk, fk = names[drawn]
             if ek not in cached:
                 continue
-            used |= {ek, sk}
+            used |= {ek, sk, fk}
             tps = []
-            for tp in m.trigger_points:
-                if side == "left" and not tp.mirror:   # one-sided trigger point
+            for tp in m.markers:
+                if drawn == "left" and not tp.mirror and m.sides == "both":   # one-sided trigger point
                     continue
                 try:
-                    p = for_side(surface_point(tp.ref, landmarks, geo), side)
+                    p = for_side(surface_point(tp.ref, landmarks, geo), drawn)
                 except UnknownLandmark as exc:
                     problems.append(Problem(maps.files[m.id], None, f"trigger_points.{tp.label}", str(exc)))
                     continue
                 tps.append((tp.label, geo.vertices[geo.snap(p)[0][0]]))
+            if fk in cached:
+                frequency[len(patterns)] = cached[fk]
             patterns.append(Pattern(len(patterns), m, side, _part_ids(pack, m, side), tps))
             ess_cols.append(cached[ek])
             spill_cols.append(cached[sk])
@@ -259,4 +317,4 @@ def load_model(pack: Pack, *, user_maps=None, maps: MapSet | None = None, cache_
     timings["total_s"] = round(time.perf_counter() - t0, 3)
     return ReferralModel(pack, maps, geo, regions, region_labels, patterns,
                          np.ascontiguousarray(ess), np.ascontiguousarray(spill), problems, timings,
-                         segment_labels)
+                         segment_labels, frequency)

@@ -1,4 +1,11 @@
-"""The referral-map schema: one YAML file per muscle (see referral_maps/README.md)."""
+"""The referral-map schema: one YAML file per referral source (see referral_maps/README.md).
+
+A source is a muscle (trigger points), a joint, a nerve root (its dermatome), a
+peripheral nerve (its cutaneous territory) or an organ (visceral referral). All
+kinds share one map language: landmarks, strokes, regions, essential and
+spillover zones; the other kinds add a level, the published frequency of each
+zone and, for organs that must not wait, a red flag.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +17,11 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 # Body segments a zone may name (right-side names; mirrored with the pattern), see segments.py.
 ZONE_SEGMENTS = ("head", "neck", "trunk", "upper_arm", "forearm", "hand", "thigh", "leg", "foot")
+# Source kinds, in the order a clinician weighs them (muscles first).
+KINDS = ("muscle", "joint", "root", "nerve", "organ")
+KIND_LABELS = {"muscle": "muscle", "joint": "joint", "root": "nerve root", "nerve": "nerve", "organ": "organ"}
+# Which sides a source has: both (right drawn, left mirrored), one side only, or one midline pattern.
+SOURCE_SIDES = ("both", "right", "left", "midline")
 BODY_REGIONS = ("head", "neck", "shoulder", "upper_back", "chest", "abdomen", "low_back", "pelvis",
                 "hip", "thigh", "leg", "foot", "arm", "forearm", "hand")
 
@@ -93,6 +105,8 @@ class Zone(_Strict):
     mirror: bool = True       # false: a one-sided feature, never mirrored to the left pattern
     # Body segments the zone may paint besides those its strokes and regions lie on.
     segments: list[Literal[ZONE_SEGMENTS]] = Field(default_factory=list)  # type: ignore[valid-type]
+    # Published share of patients with pain in this zone (0..1), e.g. Slipman 2000: buttock 0.94.
+    frequency: float | None = Field(default=None, ge=0, le=1)
 
     @model_validator(mode="after")
     def _not_empty(self):
@@ -125,10 +139,21 @@ class Innervation(_Strict):
     @field_validator("segments")
     @classmethod
     def _segments(cls, v):
-        for x in v:
-            if not re.match(SPINAL_SEGMENT, x):
-                raise ValueError(f"{x!r} is not a spinal segment like C5, T12, L4 or S1")
-        return v
+        return _check_segments(v)
+
+
+def _check_segments(v):
+    for x in v:
+        if not re.match(SPINAL_SEGMENT, x):
+            raise ValueError(f"{x!r} is not a spinal segment like C5, T12, L4 or S1")
+    return v
+
+
+class RedFlag(_Strict):
+    """Warning signs that make a source urgent, in clinical and in plain words, and what to do."""
+    warning: str = Field(min_length=10)     # for the clinician
+    patient: str = Field(min_length=10)     # plain words, for patient mode and the handout
+    action: str = Field(min_length=5)       # e.g. "Call emergency services now."
 
 
 class Anatomy(_Strict):
@@ -140,8 +165,16 @@ class Anatomy(_Strict):
     source: str = Field(min_length=10)                    # full citation of the anatomy reference
 
 
+# A non-muscle map names the figure or table it is drawn from ("Fig. 2", "Table 3", "Figure: the
+# composite map" where the paper's numbering could not be confirmed).
+FIGURE_OR_TABLE = re.compile(r"\b(fig|figs|figure|figures|table|tables)\b", re.I)
+
+
 class MuscleMap(_Strict):
-    id: str = Field(pattern=r"^FMA\d{1,12}$", max_length=15)
+    """One referral source's map (the name is historical: muscles came first)."""
+    kind: Literal[KINDS] = "muscle"  # type: ignore[valid-type]
+    # muscles: an FMA id; the other kinds: a slug starting with the kind (joint_facet_l5_s1)
+    id: str = Field(pattern=r"^(FMA\d{1,12}|[a-z][a-z0-9_]{2,79})$", max_length=80)
     name: str = Field(min_length=2, max_length=200)
     aliases: list[Annotated[str, Field(max_length=200)]] = Field(default_factory=list, max_length=MAX_LIST)
     body_region: Literal[BODY_REGIONS]  # type: ignore[valid-type]
@@ -151,7 +184,13 @@ class MuscleMap(_Strict):
     description: str = Field(min_length=20)
     patient_description: str = ""
     anatomy: Anatomy | None = None
-    trigger_points: list[TriggerPoint] = Field(min_length=1, max_length=MAX_TRIGGER_POINTS)
+    trigger_points: list[TriggerPoint] = Field(default_factory=list, max_length=MAX_TRIGGER_POINTS,
+                                               validate_default=True)
+    sites: list[TriggerPoint] = Field(default_factory=list, max_length=MAX_TRIGGER_POINTS)
+    level: str = Field(default="", max_length=20)        # e.g. "L5-S1", "C6"
+    segments: list[str] = Field(default_factory=list, max_length=40)   # the source's spinal segments
+    sides: Literal[SOURCE_SIDES] = "both"  # type: ignore[valid-type]
+    red_flag: RedFlag | None = None
     zones: Zones
     bilateral: bool = False
     mirror: bool = True
@@ -169,20 +208,71 @@ class MuscleMap(_Strict):
                 raise ValueError(f"{x!r} is not an FMA id like FMA22315")
         return v
 
+    @field_validator("segments")
+    @classmethod
+    def _spinal_segments(cls, v):
+        return _check_segments(v)
+
+    @field_validator("id")
+    @classmethod
+    def _id_of_kind(cls, v, info):
+        kind = info.data.get("kind", "muscle")
+        if kind == "muscle" and not v.startswith("FMA"):
+            raise ValueError(f"a muscle's id is its FMA id like FMA22315, not {v!r}")
+        if kind != "muscle" and not v.startswith(kind + "_"):
+            raise ValueError(f"a {kind}'s id starts with '{kind}_' (e.g. {kind}_facet_l5_s1), not {v!r}")
+        return v
+
+    @field_validator("trigger_points")
+    @classmethod
+    def _trigger_points_of_kind(cls, v, info):
+        kind = info.data.get("kind", "muscle")
+        if kind == "muscle" and not v:
+            raise ValueError("a muscle needs at least one trigger point")
+        if kind != "muscle" and v:
+            raise ValueError(f"a {kind} has no trigger points: mark where it is with `sites`")
+        return v
+
     @model_validator(mode="after")
     def _consistent(self):
         if self.no_mesh and self.mesh_parts:
             raise ValueError("no_mesh is true but mesh_parts is not empty")
         return self
 
+    @property
+    def markers(self) -> list[TriggerPoint]:
+        """Trigger points of a muscle, sites of the other kinds: the points shown on the body."""
+        return self.trigger_points or self.sites
+
+    @property
+    def is_muscle(self) -> bool:
+        return self.kind == "muscle"
+
+    @property
+    def kind_label(self) -> str:
+        return KIND_LABELS[self.kind]
+
+
+SourceMap = MuscleMap
+
 
 def cross_check(m: MuscleMap) -> list[tuple[tuple, str]]:
     """Checks across fields, as (location, message), so errors can name the exact line."""
     out = []
-    labels = [t.label for t in m.trigger_points]
+    if m.kind == "muscle" and m.sites:
+        out.append((("sites",), "muscles mark their trigger points in trigger_points, not sites"))
+    if m.kind != "muscle" and not any(FIGURE_OR_TABLE.search(s) for s in m.sources):
+        out.append((("sources",), "cite the figure or table the map is drawn from in at least one source "
+                                  "(e.g. '... Clin J Pain. 1997;13:303-7. Fig. 2')"))
+    if m.red_flag is not None and m.kind != "organ":
+        out.append((("red_flag",), "red flags are for organ sources (an urgent visceral cause)"))
+    if m.sides != "both" and not m.mirror:
+        out.append((("mirror",), "`sides` already says which patterns exist; drop `mirror: false`"))
+    field = "trigger_points" if m.trigger_points else "sites"
+    labels = [t.label for t in m.markers]
     for i, label in enumerate(labels):
         if labels.index(label) != i:
-            out.append((("trigger_points", i, "label"), f"duplicate trigger point label {label!r}"))
+            out.append(((field, i, "label"), f"duplicate label {label!r}"))
     for kind in ("essential", "spillover"):
         for zi, zone in enumerate(getattr(m.zones, kind)):
             unknown = [x for x in zone.from_ if x not in labels]

@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
 
 from viewer.referral.loader import Problem, _Loader, _node_line, load_landmarks, load_maps, load_regions
 from viewer.referral.points import UnknownLandmark, resolve
-from viewer.referral.schema import MAX_STROKE_MM, Anchored, MuscleMap
+from viewer.referral.schema import KINDS, MAX_STROKE_MM, Anchored, MuscleMap
+
+PLURALS = {"muscle": "muscles", "joint": "joints", "root": "nerve roots", "nerve": "nerves", "organ": "organs"}
 
 MAX_OFF_SKIN_MM = 60.0
 
 
 def _landmark_names(m: MuscleMap):
     """(field path, landmark name) of every landmark reference in a map."""
-    for i, tp in enumerate(m.trigger_points):
+    field = "trigger_points" if m.trigger_points else "sites"
+    for i, tp in enumerate(m.markers):
         if tp.at:
-            yield ("trigger_points", i, "at"), tp.at
+            yield (field, i, "at"), tp.at
     for kind in ("essential", "spillover"):
         for zi, z in enumerate(getattr(m.zones, kind)):
             for si, s in enumerate(z.strokes):
@@ -98,14 +102,15 @@ def check_map(m: MuscleMap, path: Path, landmarks, regions, skin_tree=None, part
             if normalize(base) not in part_bases:
                 add(("mesh_parts", pi), f"no part {base!r} in the mesh pack (see `referral-viewer info`)")
     if skin_tree is not None:
-        for i, tp in enumerate(m.trigger_points):
+        field = "trigger_points" if m.trigger_points else "sites"
+        for i, tp in enumerate(m.markers):
             try:
                 p = resolve(tp.ref, landmarks)
             except UnknownLandmark:
                 continue
             d = skin_tree.query(p)[0]
             if d > MAX_OFF_SKIN_MM:
-                add(("trigger_points", i), f"{tp.label} is {d:.0f} mm from the skin (limit "
+                add((field, i), f"{tp.label} is {d:.0f} mm from the skin (limit "
                                            f"{MAX_OFF_SKIN_MM:.0f}); check the offset")
         for kind in ("essential", "spillover"):
             for zi, z in enumerate(getattr(m.zones, kind)):
@@ -153,6 +158,7 @@ def validate(paths=None, *, meshes=None, user_maps=None) -> tuple[list[Problem],
                        f"note: geometry checks skipped: {exc}")
 
     n_tps = n_zones = 0
+    by_kind = Counter(m.kind for m in maps.maps)
     for m in maps.maps:
         path = maps.files[m.id]
         n_tps += len(m.trigger_points)
@@ -163,7 +169,9 @@ def validate(paths=None, *, meshes=None, user_maps=None) -> tuple[list[Problem],
         if missing:
             problems.append(Problem(Path("referral_maps/landmarks.yaml"), None, "landmarks",
                                     f"{len(missing)} landmarks have no point: {', '.join(missing[:10])}"))
-    summary = (f"{len(maps.maps)} muscles, {n_tps} trigger points, {n_zones} zones: "
+    others = ", ".join(f"{by_kind[k]} {PLURALS[k]}" for k in KINDS[1:] if by_kind[k])
+    summary = (f"{by_kind['muscle']} muscles, {n_tps} trigger points"
+               + (f", {others}" if others else "") + f", {n_zones} zones: "
                + ("OK" if not problems else f"{len(problems)} problem(s)")
                + (f"\n{note}" if note else ""))
     return problems, summary

@@ -50,19 +50,10 @@ def parse_size(text: str) -> tuple[int, int]:
     return w, h
 
 
-def find_muscle(model, query: str):
-    """The one muscle a name, alias or FMA id names; a ViewerError otherwise."""
-    from viewer.errors import ViewerError
-
-    found = model.find_muscles(query)
-    if not found:
-        raise ViewerError(f"no muscle matches {query!r}.", path="--muscle",
-                          fix="use a name, alias or FMA id; `referral-viewer validate` lists the maps.")
-    if len(found) > 1:
-        names = ", ".join(m.name for m in found[:8])
-        raise ViewerError(f"{query!r} matches several muscles: {names}.", path="--muscle",
-                          fix="give the full name or FMA id.")
-    return found[0]
+def find_muscle(model, query: str, what: str = "muscle"):
+    """The one source (muscle, joint, root, nerve or organ) a name, alias, id or typo names;
+    a ViewerError naming `what` otherwise (one resolver: viewer.referral.search.resolve)."""
+    return model.resolve(query, what=what)
 
 
 def slug(text: str) -> str:
@@ -74,11 +65,25 @@ def attribution_text(pattern=None) -> str:
     return f"{ATTRIBUTION}{src} {DISCLAIMER_SHORT}"
 
 
+# What a pattern's markers are, by source kind (a muscle's are its trigger points).
+MARKER_WORDS = {"muscle": "trigger point", "joint": "the joint", "root": "where the root leaves the spine",
+                "nerve": "usual entrapment site", "organ": "the organ"}
+# The zones' names on a slide: Travell & Simons' words for muscles, plain frequency words otherwise.
+ZONE_WORDS = {"muscle": ("essential pain zone", "spillover zone"),
+              "joint": ("usual pain area", "less common area"), "root": ("dermatome", "variable extension"),
+              "nerve": ("usual territory", "variable extension"), "organ": ("usual referred-pain area",
+                                                                            "less common area")}
+
+
 def legend_items(pattern=None) -> list[tuple[str, str, str]]:
-    items = [("swatch", style.ESSENTIAL_HEX, "essential pain zone")]
+    kind = pattern.kind if pattern is not None else "muscle"
+    ess_hex, spill_hex = style.palette(kind)
+    ess_words, spill_words = ZONE_WORDS[kind]
+    items = [("swatch", ess_hex, ess_words)]
     if pattern is None or pattern.muscle.zones.spillover:
-        items.append(("swatch", style.SPILLOVER_HEX, "spillover zone"))
-    items.append(("dot", style.TRIGGER_POINT, "trigger point"))
+        items.append(("swatch", spill_hex, spill_words))
+    if pattern is None or pattern.trigger_points:
+        items.append(("dot", style.TRIGGER_POINT, MARKER_WORDS[kind]))
     return items
 
 
@@ -86,12 +91,19 @@ def legend_items(pattern=None) -> list[tuple[str, str, str]]:
 VIEW_WORDS = {"inferior": "view from below", "medial": "inner side (other half of the body cut away)"}
 
 
+def _subtitle(pattern, view: str) -> str:
+    """"Right side, posterior view"; a midline source (the bladder) has no side."""
+    words = VIEW_WORDS.get(view, view + " view")
+    text = words if pattern.side == "midline" else f"{pattern.side} side, {words}"
+    return text[:1].upper() + text[1:]
+
+
 def slide_decorations(pattern, view: str, *, title=True, legend=True, attribution=True) -> L.Decorations:
     """Title, subtitle, legend and attribution of a pattern's slide image."""
     named = title and pattern is not None
     return L.Decorations(
         title=f"{pattern.muscle.name}: referred pain" if named else None,
-        subtitle=f"{pattern.side.capitalize()} side, {VIEW_WORDS.get(view, view + ' view')}" if named else None,
+        subtitle=_subtitle(pattern, view) if named else None,
         legend=legend_items(pattern) if legend else [],
         attribution=attribution_text(pattern) if attribution else None)
 
@@ -431,10 +443,7 @@ def select_patterns(model, *, sides=("right",), muscles=None, regions=None) -> l
     if muscles:
         ids = set()
         for q in muscles:
-            found = model.find_muscles(q)
-            if not found:
-                raise ValueError(f"no muscle matches {q!r}")
-            ids |= {m.id for m in found}
+            ids.add(model.resolve(q, what="muscles").id)
     out = []
     for p in model.patterns:
         if p.side not in sides:

@@ -187,7 +187,8 @@ class BodyScene:
             self.plotter.render()
 
     def _colors(self) -> np.ndarray:
-        rgb = style.zone_colors(self._ess, self._spill, self.drawing if self.drawing.any() else None)
+        kind = self.pattern.kind if self.pattern is not None else "muscle"
+        rgb = style.zone_colors(self._ess, self._spill, self.drawing if self.drawing.any() else None, kind)
         painted = np.maximum(np.maximum(self._ess, self._spill), self.drawing)
         alpha = np.maximum(self._skin_opacity, PATTERN_MIN_ALPHA * np.clip(painted * 2.0, 0.0, 1.0))
         return np.column_stack([rgb, (alpha * 255).astype(np.uint8)])

@@ -32,6 +32,13 @@ ESSENTIAL_HEX = "#c51b7d"
 SPILLOVER_HEX = "#d97706"
 ESSENTIAL = np.array(hex_rgb(ESSENTIAL_HEX), dtype=np.float32)
 SPILLOVER = np.array(hex_rgb(SPILLOVER_HEX), dtype=np.float32)
+# Joints, nerve roots, nerves and organs: a second pair, apart from the muscles' crimson/amber
+# and from the drawing's blue: dark teal and leaf green, each >= 3:1 against white and the
+# dark theme, 1.9:1 apart in luminance (tests/test_export.py checks it), so a slide never
+# leaves in doubt whether a muscle or another source is shown.
+OTHER_ESSENTIAL_HEX = "#00796b"
+OTHER_SPILLOVER_HEX = "#52a447"
+PALETTES = {"muscle": (ESSENTIAL_HEX, SPILLOVER_HEX), "other": (OTHER_ESSENTIAL_HEX, OTHER_SPILLOVER_HEX)}
 DRAWING = np.array([0, 114, 178], dtype=np.float32)      # Okabe-Ito blue: the patient's drawing
 MUSCLE = "#5e3c99"              # dark purple: never confused with the zone colours
 MUSCLE_CONTEXT = "#c9a9a0"
@@ -133,13 +140,21 @@ def kept_half(name: str, side: str = "right") -> float | None:
     return 1.0 if side == "left" else -1.0
 
 
-def zone_colors(ess: np.ndarray, spill: np.ndarray, drawing: np.ndarray | None = None) -> np.ndarray:
+def palette(kind: str = "muscle") -> tuple[str, str]:
+    """(essential, spillover) colours of a source kind: muscles, or every other kind."""
+    return PALETTES["muscle" if kind == "muscle" else "other"]
+
+
+def zone_colors(ess: np.ndarray, spill: np.ndarray, drawing: np.ndarray | None = None,
+                kind: str = "muscle") -> np.ndarray:
     """Per-vertex RGB (uint8): flat zone colours with soft edges around the
-    membership threshold (0.5), so the drawn extent is what the user sees."""
+    membership threshold (0.5), so the drawn extent is what the user sees; the
+    colours of the source kind (`palette`)."""
+    ess_c, spill_c = (np.array(hex_rgb(c), dtype=np.float32) for c in palette(kind))
     e = 1.0 - falloff(np.asarray(ess, dtype=np.float32), 0.35, 0.2)[:, None]
     s = 1.0 - falloff(np.asarray(spill, dtype=np.float32), 0.35, 0.2)[:, None]
-    rgb = SKIN + s * (SPILLOVER - SKIN)
-    rgb = rgb + e * (ESSENTIAL - rgb)
+    rgb = SKIN + s * (spill_c - SKIN)
+    rgb = rgb + e * (ess_c - rgb)
     if drawing is not None:
         d = np.asarray(drawing, dtype=np.float32)[:, None] * 0.75
         rgb = rgb + d * (DRAWING - rgb)

@@ -11,11 +11,20 @@ from viewer.state.search import MuscleIndex
 
 REGION_ORDER = ("head", "neck", "shoulder", "upper_back", "chest", "arm", "forearm", "hand", "abdomen",
                 "low_back", "pelvis", "hip", "thigh", "leg", "foot")
+# Muscles are grouped by body region; the other sources by kind, after them.
+KIND_GROUPS = {"joint": "Joints", "root": "Nerve roots (dermatomes)", "nerve": "Peripheral nerves",
+               "organ": "Organs (visceral referral)"}
+GROUP_ORDER = REGION_ORDER + tuple(KIND_GROUPS)
 MUSCLE_ROLE = Qt.UserRole + 1
 
 
 def region_title(region: str) -> str:
-    return region.replace("_", " ").capitalize()
+    return KIND_GROUPS.get(region) or region.replace("_", " ").capitalize()
+
+
+def group_of(m) -> str:
+    """The browser group of a map: a muscle's body region, or another source's kind."""
+    return m.body_region if m.kind == "muscle" else m.kind
 
 
 class MuscleBrowser(QWidget):
@@ -26,9 +35,10 @@ class MuscleBrowser(QWidget):
         self.model = None
         self.index = None
         self.rank = {}
-        self.search = QLineEdit(placeholderText="Search: muscle, area or symptom (e.g. knee)…")
+        self.search = QLineEdit(placeholderText="Search: muscle, joint, nerve, organ, area (e.g. knee)…")
         self.search.setClearButtonEnabled(True)
-        self.search.setToolTip("Name, alias (QL, TFL, SCM), body region, where it hurts or a symptom; "
+        self.search.setToolTip("Name, alias (QL, TFL, SCM, SI joint, L5, meralgia), body region, where it "
+                               "hurts or a symptom; "
                                "typos are tolerated. Down or Enter: go to the results. Esc: clear.")
         self.search.textChanged.connect(self._filter)
         self.search.installEventFilter(self)
@@ -47,7 +57,7 @@ class MuscleBrowser(QWidget):
         self.no_matches.hide()
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 6, 6, 6)
-        title = QLabel("<b>Muscles</b>")
+        title = QLabel("<b>Muscles and other sources</b>")
         lay.addWidget(title)
         lay.addWidget(self.search)
         lay.addWidget(self.no_matches)
@@ -61,12 +71,13 @@ class MuscleBrowser(QWidget):
         with_patterns = {p.muscle.id: p for p in model.patterns}
         groups = {}
         for m in sorted(model.maps.maps, key=lambda m: m.name.lower()):
-            if m.body_region not in groups:
-                groups[m.body_region] = QTreeWidgetItem([region_title(m.body_region)])
-                groups[m.body_region].setFlags(Qt.ItemIsEnabled)
-                f = groups[m.body_region].font(0)
+            g = group_of(m)
+            if g not in groups:
+                groups[g] = QTreeWidgetItem([region_title(g)])
+                groups[g].setFlags(Qt.ItemIsEnabled)
+                f = groups[g].font(0)
                 f.setBold(True)
-                groups[m.body_region].setFont(0, f)
+                groups[g].setFont(0, f)
             item = QTreeWidgetItem([m.name])
             item.setData(0, MUSCLE_ROLE, m.id)
             p = with_patterns.get(m.id)
@@ -75,13 +86,16 @@ class MuscleBrowser(QWidget):
                 item.setText(0, f"{m.name}  (no pattern)")
                 item.setFlags(Qt.NoItemFlags)
                 tip.append("Its pattern could not be computed (see the warnings).")
-            elif not p.has_mesh:
+            elif not p.has_mesh and m.kind == "muscle":
                 item.setText(0, f"{m.name}  — no mesh in this anatomy pack")
                 item.setForeground(0, QBrush(QColor("#777777")))
                 tip.append("No mesh in this anatomy pack: the pattern is shown, the muscle is not.")
+            if m.red_flag is not None:
+                item.setText(0, f"{m.name}  ⚠")
+                tip.append("Red flag: " + m.red_flag.warning)
             item.setToolTip(0, "\n".join(tip))
-            groups[m.body_region].addChild(item)
-        order = {r: i for i, r in enumerate(REGION_ORDER)}
+            groups[g].addChild(item)
+        order = {r: i for i, r in enumerate(GROUP_ORDER)}
         for region in sorted(groups, key=lambda r: order.get(r, 99)):
             self.tree.addTopLevelItem(groups[region])
         self.tree.expandAll()

@@ -48,18 +48,27 @@ Help &gt; Keyboard shortcuts lists every key.</p>
 
 def clinical_html(pattern) -> str:
     m = pattern.muscle
-    head = f"<h2>{escape(m.name)}</h2><div class='sub'>{escape(pattern.side)} side · " \
+    side = "" if pattern.side == "midline" else f"{escape(pattern.side)} side · "
+    head = f"<h2>{escape(m.name)}</h2><div class='sub'>{escape(m.kind_label)} · {side}" \
            f"{escape(m.body_region.replace('_', ' '))}" + \
+           (f" · level {escape(m.level)}" if m.level else "") + \
+           (f" · segments {escape(', '.join(m.segments))}" if m.segments else "") + \
            (f" · also: {escape(', '.join(m.aliases))}" if m.aliases else "") + "</div>"
-    if not pattern.has_mesh:
+    if m.red_flag is not None:
+        head += (f"<p style='background:#b00020;color:white;padding:6px'><b>Red flag:</b> "
+                 f"{escape(m.red_flag.warning)}<br><b>{escape(m.red_flag.action)}</b></p>")
+    if not pattern.has_mesh and m.kind == "muscle":
         head += "<p class='warn'>No mesh in this anatomy pack: the pattern is shown, the muscle is not.</p>"
     tps = "".join(
         f"<li><b>{escape(t.label)}</b>: {escape(t.description)}"
         + (f"<br><span class='sub'>How to find: {escape(t.how_to_find)}</span>" if t.how_to_find else "")
-        + "</li>" for t in m.trigger_points)
-    zones = "".join(f"<li><span class='ess'>Essential:</span> {escape(z.description)}</li>"
+        + "</li>" for t in m.markers)
+
+    def freq(z) -> str:
+        return f" <b>({z.frequency * 100:.0f}% of patients)</b>" if z.frequency is not None else ""
+    zones = "".join(f"<li><span class='ess'>Essential:</span> {escape(z.description)}{freq(z)}</li>"
                     for z in m.zones.essential)
-    zones += "".join(f"<li><span class='spill'>Spillover:</span> {escape(z.description)}</li>"
+    zones += "".join(f"<li><span class='spill'>Spillover:</span> {escape(z.description)}{freq(z)}</li>"
                      for z in m.zones.spillover)
     a = m.anatomy
     anatomy = ""
@@ -77,7 +86,7 @@ def clinical_html(pattern) -> str:
         _list(t.clinical and [f"Clinical: {x}" for x in t.clinical])
     return CSS + head + f"<p>{escape(m.description)}</p>" + \
         _section("Anatomy", anatomy) + \
-        _section("Trigger points", f"<ul>{tps}</ul>") + \
+        _section("Trigger points" if m.kind == "muscle" else "Where it is", f"<ul>{tps}</ul>" if tps else "") + \
         _section("Referred pain", f"<ul>{zones}</ul>") + \
         _section("Symptoms", _list(m.symptoms)) + \
         _section("Differential diagnosis", _list(m.differentials)) + \

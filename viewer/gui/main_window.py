@@ -19,6 +19,7 @@ from viewer.gui.candidates import CandidateList, segments_text
 from viewer.gui.details import DetailsPanel
 from viewer.gui.exporting import ExportController
 from viewer.gui.help import HelpDialog, about_html
+from viewer.gui.other_sources import OtherSourcesPanel, RedFlagBanner, agrees
 from viewer.gui.sessions import SessionController
 from viewer.gui.view3d import View3D
 from viewer.gui.widgets import FirstRunPage, PointStatus, legend
@@ -47,6 +48,7 @@ class MainWindow(QMainWindow):
         self._build_ui()
         self.actions = actions.build(self)
         self.candidates.layout().insertWidget(1, self.actions.pain_tools)
+        self.candidates.layout().insertWidget(0, self.red_flags)     # above everything in the list
         self._wire()
         self._set_enabled(False)
         self.resize(1500, 920)
@@ -91,6 +93,8 @@ class MainWindow(QMainWindow):
         self.browser = MuscleBrowser()
         self.left_dock = self._dock("muscles", self.browser, Qt.LeftDockWidgetArea, 250)
         self.candidates = CandidateList()
+        self.red_flags = RedFlagBanner()
+        self.others = OtherSourcesPanel()
         self.details = DetailsPanel()
         self.notes = QPlainTextEdit(placeholderText="Session notes (saved with the session)…")
         self.tabs = QTabWidget()
@@ -98,9 +102,11 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.notes, "Notes")
         right = QSplitter(Qt.Vertical)
         right.addWidget(self.candidates)
+        right.addWidget(self.others)
         right.addWidget(self.tabs)
         right.setStretchFactor(0, 3)       # the candidate list gets the larger share (7+ rows at 720 px)
         right.setStretchFactor(1, 2)
+        right.setStretchFactor(2, 2)
         self.right_dock = self._dock("details", right, Qt.RightDockWidgetArea, 360)
         self.resizeDocks([self.left_dock, self.right_dock], [260, 390], Qt.Horizontal)
         self.hover_label = QLabel("")
@@ -127,9 +133,12 @@ class MainWindow(QMainWindow):
         self.candidates.hovered.connect(lambda c: s.hover(s.candidate_pattern(c) if c else None))
         self.candidates.activated.connect(lambda c: c and s.select(s.candidate_pattern(c)))
         self.notes.textChanged.connect(lambda: s.set_notes(self.notes.toPlainText()))
-        ev.candidates.connect(lambda: self.candidates.set_candidates(
-            s.candidates, s.heading(), lambda c: segments_text(s.candidate_pattern(c).muscle)))
+        ev.candidates.connect(self._candidates_changed)
         ev.shown.connect(lambda p: self.candidates.show_selected(p.index if p else None))
+        ev.shown.connect(lambda p: self.others.show_selected(p.index if p else None))
+        self.others.hovered.connect(lambda o: s.hover(s.candidate_pattern(o) if o else None))
+        self.others.activated.connect(lambda o: o and s.select(s.candidate_pattern(o)))
+        self.others.levelChosen.connect(self.show_level)
         ev.selected.connect(self._selected)
         ev.notes.connect(self._notes_changed)
         ev.marks.connect(lambda: self.point_status.set_point(s.last_point if s.marks else None))
@@ -210,6 +219,25 @@ class MainWindow(QMainWindow):
         self.first_frame_s = self.first_frame_s or time.perf_counter()
 
     # ------------------------------------------------------------------ state -> widgets
+    def _candidates_changed(self) -> None:
+        s = self.state
+        self.red_flags.set_flags(s.red_flags)
+        self.candidates.set_candidates(s.candidates, s.heading(), self._segments)
+        self.others.set_sources(s.other_sources, s.dermatomes, s.heading())
+
+    def _segments(self, candidate) -> str:
+        """A candidate's spinal segments, ticked when they include the spot's dermatome level."""
+        muscle = self.state.candidate_pattern(candidate).muscle
+        text = segments_text(muscle)
+        return f"✓ {text}" if text and agrees(muscle, self.state.dermatomes) else text
+
+    def show_level(self, level: str) -> None:
+        """Paint the dermatome of a spinal level (a link in the segmental-level line)."""
+        if self.state.select_level(level):
+            self.view.fly_to_pattern()
+        else:
+            self.statusBar().showMessage(f"No nerve-root map for {level}.", 4000)
+
     def _selected(self, pattern) -> None:
         self.browser.select(pattern.muscle.id if pattern else None)
         # the details are long HTML: lay them out after the frame showing the click is drawn

@@ -12,6 +12,8 @@ def set_patient_mode(win, on: bool) -> None:
         w.setVisible(not on)
     win.tabs.setTabVisible(1, not on)
     win.details.set_patient_mode(on)
+    win.others.setVisible(not on)          # joints, roots, nerves, organs: clinical detail
+    win.red_flags.set_patient_mode(on)     # ... but a red flag stays, in plain words
     win.candidates.set_scale(1.35 if on else 1.0)
     f = QFont(win.font())
     f.setPointSizeF(13 if on else QApplication.font().pointSizeF())

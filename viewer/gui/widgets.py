@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QPainter, QPixmap
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPushButton, QSizePolicy, QToolButton, QVBoxLayout,
@@ -31,6 +33,8 @@ def legend() -> QWidget:
     lay.setContentsMargins(10, 3, 10, 3)
     for color, text, rnd in ((style.ESSENTIAL, "Essential zone", False),
                              (style.SPILLOVER, "Spillover", False),
+                             (np.array(style.hex_rgb(style.OTHER_ESSENTIAL_HEX)), "Joint/nerve/organ: usual", False),
+                             (np.array(style.hex_rgb(style.OTHER_SPILLOVER_HEX)), "less common", False),
                              (style.DRAWING, "Pain drawing", False),
                              (style.MARK, "Marked spot", True),
                              (style.TRIGGER_POINT, "Trigger point", True),

@@ -157,7 +157,8 @@ class AreaResult:
                 "other_sources": [o.to_json() for o in self.other_sources]}
 
 
-def _side_of_point(model: ReferralModel, vertex: int) -> str:
+def side_of_point(model: ReferralModel, vertex: int) -> str:
+    """The side of the body a skin vertex is on (its region's, else by x)."""
     r = model.region_of(vertex)
     if r.side != "midline":
         return r.side
@@ -220,7 +221,7 @@ def lookup_vertex(model: ReferralModel, vertex: int, radius_mm: float | None = N
                   edge_mm: float | None = EDGE_MM) -> list[Candidate]:
     """Candidate muscles for a spot: the zones covering it, then (edge_mm > 0) those at its edge."""
     _verts, e, s = _spot_memberships(model, vertex, radius_mm)
-    pain_side = _side_of_point(model, vertex)
+    pain_side = side_of_point(model, vertex)
     out = rank_memberships(model, e, s, pain_side)
     if edge_mm:
         out += edge_candidates(model, e, s, pain_side, {c.pattern for c in out}, edge_mm)
@@ -298,7 +299,7 @@ def lookup_spot(model: ReferralModel, vertex: int, radius_mm: float | None = Non
                 edge_mm: float | None = EDGE_MM):
     """Everything a click answers: (muscle candidates, other sources, dermatome levels, red flags)."""
     verts, e, s = _spot_memberships(model, vertex, radius_mm)
-    pain_side = _side_of_point(model, vertex)
+    pain_side = side_of_point(model, vertex)
     cands = rank_memberships(model, e, s, pain_side)
     if edge_mm:
         cands += edge_candidates(model, e, s, pain_side, {c.pattern for c in cands}, edge_mm)

@@ -9,7 +9,8 @@ Events (psygnal signals, connect with ``state.events.<name>.connect(fn)``):
 
 - ``marks``: the marked spots changed
 - ``drawing``: the pain drawing changed
-- ``candidates``: the candidate list (or where it came from) changed
+- ``candidates``: the candidate list (or where it came from) changed; the other sources,
+  the dermatome levels and the red flags change with it
 - ``selected``: the chosen pattern changed (argument: Pattern or None)
 - ``shown``: the pattern to paint changed (hovered candidate, else the selection)
 - ``notes``, ``dirty``, ``session_path``, ``history`` (undo/redo availability)
@@ -69,6 +70,9 @@ class ViewerState:
         self.selected = None             # Pattern chosen by the user (browser, candidate, muscle, click)
         self.hovered = None              # Pattern previewed (mouse over a candidate)
         self.candidates: list = []
+        self.other_sources: list = []    # joints, roots, nerves, organs at the spot or area
+        self.dermatomes: list[str] = []  # levels of the roots whose dermatome covers the spot
+        self.red_flags: list = []        # urgent sources whose zone covers the spot or area
         self.origin: str | None = None   # "spots" | "area" | None: what the candidates are ranked by
         self.notes = ""
         self.dirty = False
@@ -155,16 +159,20 @@ class ViewerState:
     # -- candidates -----------------------------------------------------------------
     def _rank(self, origin: str | None, *, select_top: bool = True) -> None:
         m = self.model
+        others, levels, flags = [], [], []
         if origin == "spots" and self.marks:
             if len(self.marks) == 1:
-                cands = lookup.lookup_vertex(m, self.marks[0].vertex)
+                cands, others, levels, flags = lookup.lookup_spot(m, self.marks[0].vertex)
             else:
-                cands = lookup.lookup_area(m, [k.vertex for k in self.marks])
+                res = lookup.area_result(m, [k.vertex for k in self.marks])
+                cands, others, levels, flags = res.candidates, res.other_sources, res.dermatomes, res.red_flags
         elif origin == "area" and self._drawing.any():
-            cands = lookup.lookup_area(m, self.drawing_vertices())
+            res = lookup.area_result(m, self.drawing_vertices())
+            cands, others, levels, flags = res.candidates, res.other_sources, res.dermatomes, res.red_flags
         else:
             origin, cands = None, []
         self.origin, self.candidates = origin, cands
+        self.other_sources, self.dermatomes, self.red_flags = others, levels, flags
         self.events.candidates.emit()
         if select_top:
             self.hovered = None
@@ -229,7 +237,20 @@ class ViewerState:
             self.events.shown.emit(self.shown)
 
     def candidate_pattern(self, candidate):
+        """The pattern of a candidate muscle or of another source in the lists."""
         return self.model.patterns[candidate.pattern]
+
+    def select_level(self, level: str) -> bool:
+        """Select the nerve root of a spinal level ("L5"): its dermatome is painted. The root on
+        the side of the marked pain, else the right. False when no root map has that level."""
+        roots = [p for p in self.model.patterns if p.kind == "root" and p.muscle.level == level]
+        if not roots:
+            return False
+        side = "right"
+        if self.marks:
+            side = lookup.side_of_point(self.model, self.marks[-1].vertex)
+        self.select(next((p for p in roots if p.side == side), roots[0]))
+        return True
 
     # -- notes ----------------------------------------------------------------------
     def set_notes(self, text: str) -> None:
@@ -307,6 +328,7 @@ class ViewerState:
     def new_session(self) -> None:
         """Forget everything: no marks, drawing, selection, notes or file; history cleared."""
         self.marks, self.candidates, self.origin, self.hovered = [], [], None, None
+        self.other_sources, self.dermatomes, self.red_flags = [], [], []
         self._drawing[:] = False
         self.notes, self.last_point = "", None
         self._undo.clear()

@@ -1,0 +1,229 @@
+"""Other sources of referred pain (joints, nerve roots, nerves, organs): the maps, the lookup,
+the red flags and the segmental level, on the real pack, without a display.
+
+The clinical spots below are the ones the other-sources issue names, each placed from the
+body's landmarks (landmark + offset in mm, right-side frame, mirrored for the left); the
+expected source is the one the cited clinical literature names for that spot (Fortin 1994
+for the sacroiliac joint, Lesher 2008 for the hip, dermatome and nerve-territory teaching,
+Head's zones and standard teaching for the organs).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from viewer.referral.loader import load_landmarks
+from viewer.referral.lookup import lookup_point
+
+REPO = Path(__file__).resolve().parents[1]
+TOP = 8          # the expected source must be among the first 8 other sources
+
+# (name, landmark, offset mm, sides, expected source ids: any one of them)
+SPOTS = [
+    ("Fortin area below the PSIS", "psis", (0, 0, -30), ("right", "left"), {"joint_sacroiliac"}),
+    ("buttock", "buttock_center", (0, 0, 0), ("right", "left"), {"joint_hip"}),
+    ("groin", "groin", (0, 0, 0), ("right", "left"), {"joint_hip"}),
+    ("lower neck beside the spine", "posterior_neck", (0, 0, -35), ("right", "left"),
+     {"joint_facet_c4_c5", "joint_facet_c5_c6", "joint_facet_c6_c7"}),
+    ("suprascapular area", "suprascapular", (0, 0, 0), ("right", "left"),
+     {"joint_facet_c4_c5", "joint_facet_c5_c6", "joint_facet_c6_c7", "joint_facet_c7_t1"}),
+    ("low back beside L5", "l5_paraspinal", (0, 0, 0), ("right", "left"),
+     {"joint_facet_l4_l5", "joint_facet_l5_s1"}),
+    ("top of the foot", "foot_dorsal", (0, 0, 0), ("right", "left"), {"root_l5"}),
+    ("little finger", "little_finger", (0, 0, 0), ("right", "left"), {"root_c8"}),
+    ("left chest", "pectoral", (0, 0, -20), ("left",), {"organ_heart"}),
+    ("right shoulder tip", "acromion", (0, 0, 0), ("right",), {"organ_gallbladder_liver", "organ_diaphragm"}),
+    ("tip of the right shoulder blade", "scapula_inferior_angle", (0, 0, 0), ("right",),
+     {"organ_gallbladder_liver"}),
+    ("flank", "flank", (0, 0, 0), ("right", "left"), {"organ_kidney_ureter"}),
+    ("McBurney's point", "mcburney", (0, 0, 0), ("right",), {"organ_appendix"}),
+]
+RED_FLAG_SPOTS = [("left chest", "pectoral", (0, 0, -20), "left", "organ_heart"),
+                  ("McBurney's point", "mcburney", (0, 0, 0), "right", "organ_appendix")]
+
+
+def spot(landmark: str, offset, side: str) -> np.ndarray:
+    p = np.asarray(load_landmarks()[landmark].point, float) + np.asarray(offset, float)
+    return p * np.array([-1.0, 1.0, 1.0]) if side == "left" else p
+
+
+@pytest.mark.parametrize("name, landmark, offset, sides, expected", SPOTS, ids=[s[0] for s in SPOTS])
+def test_clinical_spot_lists_its_source(model, name, landmark, offset, sides, expected):
+    ids = {m.id for m in model.maps.maps}
+    missing = expected - ids
+    assert not missing or expected & ids, f"no map for {sorted(expected)}"
+    for side in sides:
+        res = lookup_point(model, spot(landmark, offset, side))
+        top = [(o.source_id, o.side) for o in res.other_sources[:TOP]]
+        hit = [(sid, s) for sid, s in top if sid in expected and s in (side, "midline")]
+        assert hit, f"{name} ({side}): expected one of {sorted(expected)} on that side in {top}"
+        # the muscle list is unchanged by the other kinds: muscles only
+        assert all(model.patterns[c.pattern].kind == "muscle" for c in res.candidates)
+
+
+@pytest.mark.parametrize("name, landmark, offset, side, source", RED_FLAG_SPOTS,
+                         ids=[s[0] for s in RED_FLAG_SPOTS])
+def test_red_flag_spots_raise_their_flag(model, name, landmark, offset, side, source):
+    res = lookup_point(model, spot(landmark, offset, side))
+    flags = [f.source_id for f in res.red_flags]
+    assert source in flags, f"{name}: flags {flags}"
+    data = res.to_json()
+    flag = next(f for f in data["red_flags"] if f["source_id"] == source)
+    assert flag["action"] and flag["patient"] and flag["warning"]
+    other = next(o for o in data["other_sources"] if o["source_id"] == source)
+    assert other["red_flag"] is True and other["kind"] == "organ" and other["sources"]
+
+
+def test_validate_counts_every_kind_and_each_map_cites_a_figure_or_table(model):
+    from viewer.referral.schema import FIGURE_OR_TABLE
+
+    by_kind: dict[str, list] = {}
+    for m in model.maps.maps:
+        by_kind.setdefault(m.kind, []).append(m)
+    facets = [m for m in by_kind.get("joint", []) if "facet" in m.id]
+    levels = {m.level for m in facets}
+    assert {"C2-C3", "C3-C4", "C4-C5", "C5-C6", "C6-C7", "C7-T1",
+            "L1-L2", "L2-L3", "L3-L4", "L4-L5", "L5-S1"} <= levels, sorted(levels)
+    joints = {m.id for m in by_kind.get("joint", [])}
+    assert {"joint_sacroiliac", "joint_hip"} <= joints
+    roots = {m.level for m in by_kind.get("root", [])}
+    expected_roots = {f"C{i}" for i in range(2, 9)} | {f"T{i}" for i in range(1, 13)} | \
+        {f"L{i}" for i in range(1, 6)} | {"S1", "S2", "S3", "S4-S5"}
+    assert len(expected_roots) == 28 and expected_roots <= roots, sorted(expected_roots - roots)
+    assert len(by_kind.get("nerve", [])) >= 14
+    assert len(by_kind.get("organ", [])) >= 12
+    for m in model.maps.maps:
+        if m.kind != "muscle":
+            assert any(FIGURE_OR_TABLE.search(s) for s in m.sources), m.id
+    for must in ("organ_heart", "organ_appendix", "organ_abdominal_aorta"):
+        assert next(m for m in by_kind["organ"] if m.id == must).red_flag is not None, must
+
+
+def test_one_sided_organs_have_one_pattern_on_their_side(model):
+    heart = model.patterns_of("organ_heart")
+    assert [p.side for p in heart] == ["left"]
+    # the heart's zone lies on the subject's left (+x) chest
+    e, _ = model.zone_weights(heart[0])
+    xs = model.geo.vertices[e >= 0.5, 0]
+    assert len(xs) and np.median(xs) > 0
+    assert model.pattern("organ_heart", "right") is heart[0]   # the only pattern, whatever side
+
+
+def test_dermatome_level_at_the_spot_and_select_level_paints_it(model):
+    from viewer.state import ViewerState
+
+    state = ViewerState(model)
+    state.mark(spot("foot_dorsal", (0, 0, 0), "right"))
+    assert "L5" in state.dermatomes
+    assert state.select_level("L5")
+    shown = state.selected
+    assert shown.kind == "root" and shown.muscle.level == "L5" and shown.side == "right"
+    e, _ = model.zone_weights(shown)
+    assert e[state.marks[0].vertex] >= 0.5          # the dermatome painted covers the spot
+    assert not state.select_level("X9")
+
+
+def test_frequencies_rank_the_sacroiliac_joint_first_in_the_buttock_over_the_groin(model):
+    """Slipman 2000: the SI joint refers to the buttock in 94% and to the groin in 14%;
+    Lesher 2008: the hip joint to the buttock in 71% and to the groin in 55%. In the buttock the
+    SI joint must come before the hip joint, in the groin the hip joint before the SI joint."""
+    def rank(res, sid):
+        ids = [o.source_id for o in res.other_sources]
+        return ids.index(sid) if sid in ids else 99
+
+    butt = lookup_point(model, spot("buttock_center", (0, 0, 0), "right"))
+    groin = lookup_point(model, spot("groin", (0, 0, 0), "right"))
+    si_b = next(o for o in butt.other_sources if o.source_id == "joint_sacroiliac")
+    assert si_b.frequency == pytest.approx(0.94, abs=0.005)
+    assert rank(butt, "joint_sacroiliac") < rank(butt, "joint_hip")
+    assert rank(groin, "joint_hip") < rank(groin, "joint_sacroiliac")
+
+
+def test_a_joint_added_as_data_alone_paints_picks_frames_and_exports(pack, tmp_path):
+    """A user map of another kind goes through the muscles' code: fields, lookup, scene, export."""
+    from viewer.referral.model import load_model
+    from viewer.render import export as E
+    from viewer.render import style
+
+    maps = tmp_path / "maps"
+    maps.mkdir()
+    (maps / "test_joint.yaml").write_text(TEST_JOINT)
+    model = load_model(pack, user_maps=maps, cache_dir=tmp_path / "cache")
+    assert not [p for p in model.problems if "test_joint" in str(p.file)], model.problems
+    pats = model.patterns_of("joint_testus")
+    assert [p.side for p in pats] == ["right", "left"]
+    # picks: a click at the drawn spot lists it among the other sources, not the muscles
+    res = lookup_point(model, spot("greater_trochanter", (0, 0, 0), "right"))
+    assert ("joint_testus", "right") in [(o.source_id, o.side) for o in res.other_sources]
+    assert "joint_testus" not in [c.muscle_id for c in res.candidates]
+    other = next(o for o in res.other_sources if o.source_id == "joint_testus")
+    assert other.frequency == pytest.approx(0.5, abs=0.01) and other.score == pytest.approx(0.5, abs=0.01)
+    # paints and frames through the scene, exports through the exporter, in its own colours
+    img = E.Exporter(model).render(pats[0], view="right", size=(480, 270))
+    teal = np.array(style.hex_rgb(style.OTHER_ESSENTIAL_HEX), float)
+    near = np.linalg.norm(img[..., :3].astype(float) - teal, axis=-1) < 40
+    assert near.sum() > 200, near.sum()
+    crimson = np.array(style.hex_rgb(style.ESSENTIAL_HEX), float)
+    assert (np.linalg.norm(img[..., :3].astype(float) - crimson, axis=-1) < 40).sum() < 20
+
+
+def test_cli_lookup_json_and_text_carry_other_sources(model):
+    p = spot("pectoral", (0, 0, -20), "left")
+    cmd = [sys.executable, "-m", "viewer", "lookup", "--point", *map(str, p), "--json", "--top", "5"]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=REPO)
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert {"candidates", "other_sources", "dermatomes", "red_flags"} <= set(data)
+    assert len(data["other_sources"]) <= 5
+    o = data["other_sources"][0]
+    assert {"kind", "name", "level", "side", "zone", "score", "red_flag", "sources"} <= set(o)
+    assert any(f["source_id"] == "organ_heart" for f in data["red_flags"])
+    text = subprocess.run(cmd[:-3], capture_output=True, text=True, timeout=300, cwd=REPO).stdout
+    assert "RED FLAG" in text and "Also consider" in text
+
+
+def test_one_resolver_typos_and_kinds_everywhere(model):
+    from viewer import api as rv
+    from viewer.errors import ViewerError
+
+    assert rv.find(model, "glutues minimus").muscle.name == "Gluteus minimus"
+    assert rv.find(model, "SI joint").muscle.id == "joint_sacroiliac"
+    assert rv.find(model, "L5").muscle.id == "root_l5"
+    assert rv.find(model, "meralgia").muscle.id == "nerve_lateral_femoral_cutaneous"
+    assert rv.find(model, "gallbladder").muscle.id == "organ_gallbladder_liver"
+    with pytest.raises(ViewerError) as exc:
+        rv.find(model, "facet")
+    assert str(exc.value).startswith("muscle:") and "referral-viewer list" in str(exc.value)
+    kinds = {r["kind"] for r in rv.sources(model)}
+    assert kinds == {"muscle", "joint", "root", "nerve", "organ"}
+
+
+TEST_JOINT = """
+kind: joint
+id: joint_testus
+name: Testus joint
+aliases: []
+body_region: hip
+level: L4-L5
+segments: [L4, L5]
+sites:
+  - label: Testus
+    at: greater_trochanter
+    description: A test joint over the greater trochanter.
+zones:
+  essential:
+    - description: A disc over the greater trochanter.
+      frequency: 0.5
+      strokes:
+        - points: [greater_trochanter]
+          width: 60
+description: A test source, not clinical content (tests/test_sources.py).
+sources:
+  - Test fixture for tests/test_sources.py, not a clinical source; drawn as in Fig. 1 of nothing.
+"""

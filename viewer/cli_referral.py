@@ -261,7 +261,7 @@ def add_commands(sub, common) -> None:
     ex.add_argument("--out", metavar="FILE.png", help="the PNG file to write")
     ex.add_argument("--all", metavar="DIR", help="render many patterns into DIR (see --muscles, --regions)")
     ex.add_argument("--muscles", metavar="NAMES", help="with --all: comma-separated muscle names, aliases or FMA ids")
-    ex.add_argument("--regions", metavar="REGIONS", help="with --all: comma-separated body regions, e.g. hip,thigh,neck")
+    ex.add_argument("--regions", metavar="REGIONS", help="with --all: comma-separated body regions or source kinds, e.g. hip,thigh,neck or joint,organ")
     ex.add_argument("--contact-sheets", action="store_true",
                     help="with --all: also one contact sheet per body region and side")
     ex.add_argument("--sheets-only", action="store_true", help="with --all: contact sheets only")

@@ -83,14 +83,21 @@ def handout_html(patterns, notes: str, picture_names: list[str], picture_width: 
     e = html.escape
     many = len(patterns) > 1
     title = ("Muscles that can cause your pain" if many
-             else f"Your pain pattern: {e(patterns[0].muscle.name)} ({e(patterns[0].side)} side)")
+             else f"Your pain pattern: {e(patterns[0].muscle.name)}{_side(patterns[0])}")
     parts = [f"<h1>{title}</h1>"]
+    for p in patterns:        # an urgent source first, in plain words, before anything else
+        rf = p.muscle.red_flag
+        if rf is not None:
+            parts.append(f"<p class='redflag'><b>Seek care: {e(rf.patient)}</b><br>{e(rf.action)}</p>")
     if many:
         parts.append("<p>Pain felt in one place often comes from a tight spot (a <i>trigger point</i>) "
                      "in a muscle somewhere else. These muscles can send pain to where you feel it:</p>")
-    legend = (f"<p class='legend'>{_swatch(style.ESSENTIAL_HEX)} where the pain is usually felt &nbsp; "
-              f"{_swatch(style.SPILLOVER_HEX)} where it can spread &nbsp; "
-              f"<b>&#9679;</b> trigger points (tender spots in the muscle)</p>")
+    kinds = {p.kind for p in patterns}
+    marks = " &nbsp; <b>&#9679;</b> trigger points (tender spots in the muscle)" if "muscle" in kinds else ""
+    legend = "<p class='legend'>" + "".join(
+        f"{_swatch(style.palette(k)[0])} where the pain is usually felt &nbsp; "
+        f"{_swatch(style.palette(k)[1])} where it can spread &nbsp; "
+        for k in dict.fromkeys("muscle" if k == "muscle" else "other" for k in kinds)) + marks + "</p>"
     if not many:
         p, m = patterns[0], patterns[0].muscle
         parts.append(f'<p align="center"><img src="{picture_names[0]}" width="{picture_width}"></p>')
@@ -107,7 +114,7 @@ def handout_html(patterns, notes: str, picture_names: list[str], picture_width: 
         for p, name in zip(patterns, picture_names):
             m = p.muscle
             cell = (f'<p align="center"><img src="{name}" width="{picture_width}"><br>'
-                    f"<b>{e(m.name)}</b> ({e(p.side)} side)</p>"
+                    f"<b>{e(m.name)}</b>{_side(p)}</p>"
                     f"<p>{e(m.patient_description or m.description)}</p>")
             if m.treatment.self_care:
                 cell += ("<h3>What you can do</h3><ul>" +
@@ -127,6 +134,10 @@ def handout_html(patterns, notes: str, picture_names: list[str], picture_width: 
     return "\n".join(parts)
 
 
+def _side(pattern) -> str:
+    return "" if pattern.side == "midline" else f" ({html.escape(pattern.side)} side)"
+
+
 def _css(pt: float) -> str:
     return (f"body {{ font-family: 'DejaVu Sans', sans-serif; font-size: {pt:.1f}pt; color: #1a1a1a; }}"
             f"h1 {{ font-size: {pt * 1.75:.1f}pt; margin-bottom: {pt * 0.4:.1f}pt; }}"
@@ -134,6 +145,7 @@ def _css(pt: float) -> str:
             f"h3 {{ font-size: {pt * 1.1:.1f}pt; margin-top: {pt * 0.5:.1f}pt; margin-bottom: 1pt; }}"
             f"p.legend {{ font-size: {pt * 0.9:.1f}pt; }}"
             f"p.notes {{ background-color: #f3f3f3; }}"
+            f"p.redflag {{ background-color: #b00020; color: #ffffff; }}"
             f"p.disclaimer {{ font-size: {pt * 0.85:.1f}pt; margin-top: {pt * 0.8:.1f}pt; }}"
             f"p.small {{ font-size: {max(6.0, pt * 0.7):.1f}pt; color: #444444; }}")
 

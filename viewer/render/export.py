@@ -50,6 +50,10 @@ def parse_size(text: str) -> tuple[int, int]:
     return w, h
 
 
+SHEET_TITLES = {"joint": "Joints", "root": "Nerve roots (dermatomes)", "nerve": "Peripheral nerves",
+                "organ": "Organs"}
+
+
 def find_muscle(model, query: str, what: str = "muscle"):
     """The one source (muscle, joint, root, nerve or organ) a name, alias, id or typo names;
     a ViewerError naming `what` otherwise (one resolver: viewer.referral.search.resolve)."""
@@ -351,8 +355,10 @@ class Exporter:
         """One image with a small picture of each pattern (its best view unless
         ``view``), captioned, under one title, legend and attribution."""
         th = style.theme(theme)
-        deco = L.Decorations(title=title, subtitle=f"{len(patterns)} patterns", legend=legend_items(),
-                             attribution=f"{ATTRIBUTION} Patterns: see each muscle's sources. {DISCLAIMER_SHORT}")
+        # a sheet holds one kind of source (gallery groups them so): its colours and words
+        kind_of = next((p for p in patterns if p.kind != "muscle"), None)
+        deco = L.Decorations(title=title, subtitle=f"{len(patterns)} patterns", legend=legend_items(kind_of),
+                             attribution=f"{ATTRIBUTION} Patterns: see each pattern's sources. {DISCLAIMER_SHORT}")
         plan = L.plan(size, deco)
         bx0, by0, bx1, by1 = plan.body
         bw, bh = bx1 - bx0, by1 - by0
@@ -446,10 +452,13 @@ def select_patterns(model, *, sides=("right",), muscles=None, regions=None) -> l
             ids.add(model.resolve(q, what="muscles").id)
     out = []
     for p in model.patterns:
-        if p.side not in sides:
+        # a midline or one-sided source (the bladder, the heart) has one pattern: always its own
+        only = len(model.patterns_of(p.muscle.id)) == 1
+        if p.side not in sides and not only:
             continue
         if ids is not None or regions:
-            if not ((ids and p.muscle.id in ids) or (regions and p.muscle.body_region in regions)):
+            if not ((ids and p.muscle.id in ids) or (regions and (p.muscle.body_region in regions
+                                                                   or p.kind in regions))):
                 continue
         out.append(p)
     return out
@@ -473,8 +482,9 @@ def gallery(model, out_dir: str | Path, *, views=("best",), size=DEFAULT_SIZE, p
                 jobs += [("image", p, v) for v in dict.fromkeys(resolved)]
     if contact_sheets:
         groups: dict = {}
-        for p in pats:
-            groups.setdefault((p.muscle.body_region, p.side), []).append(p)
+        for p in pats:   # one sheet per body region (muscles) or per kind (the other sources), per side
+            group = p.muscle.body_region if p.kind == "muscle" else p.kind
+            groups.setdefault((group, p.side), []).append(p)
         jobs += [("sheet", g, key) for key, g in sorted(groups.items())]
     written = []
     with Exporter(model) as ex:
@@ -487,8 +497,9 @@ def gallery(model, out_dir: str | Path, *, views=("best",), size=DEFAULT_SIZE, p
                 path = out_dir / f"{slug(what.muscle.name)}_{what.side}_{v}.png"
             else:
                 region, side = key
-                img = ex.contact_sheet(what, title=f"{region.replace('_', ' ').capitalize()}: "
-                                                   f"referred-pain patterns ({side} side)",
+                where = SHEET_TITLES.get(region, region.replace('_', ' ').capitalize())
+                img = ex.contact_sheet(what, title=f"{where}: referred-pain patterns"
+                                                   + ("" if side == "midline" else f" ({side} side)"),
                                        size=size, theme=theme, transparent=transparent)
                 path = out_dir / f"contact_sheet_{region}_{side}.png"
             written.append(write_png(img, path))

@@ -14,6 +14,8 @@ band would otherwise run onto the arm along the skin.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from scipy.spatial import cKDTree
 
@@ -184,6 +186,7 @@ def distance_beyond(value: np.ndarray, level: float = 0.5) -> np.ndarray:
     return d - float(np.interp(-level, -_OUTSIDE, _T * FALLOFF_MM))
 
 
+@functools.lru_cache(maxsize=64)     # a pure function of two floats, asked on every click
 def value_beyond(mm: float, level: float = 0.5) -> float:
     """Field value `mm` beyond the place where the field falls to `level` (inverse of the above)."""
     d0 = float(np.interp(-level, -_OUTSIDE, _T * FALLOFF_MM))

@@ -195,16 +195,15 @@ def edge_candidates(model: ReferralModel, e: np.ndarray, s: np.ndarray, pain_sid
     skin), nearest first, from the memberships e, s at the spot."""
     lo = value_beyond(edge_mm, IN_ZONE)
     out = []
-    for k in np.flatnonzero(((e >= lo) | (s >= lo)) & model.muscle_mask()):
-        if int(k) in covered:
-            continue
+    ks = [k for k in np.flatnonzero(((e >= lo) | (s >= lo)) & model.muscle_mask()) if int(k) not in covered]
+    ess = e[ks] >= lo
+    vals = np.where(ess, e[ks], s[ks])
+    dist = distance_beyond(vals, IN_ZONE)          # one vectorised inverse for every row
+    for k, essential, v, d in zip(ks, ess, vals, dist):
         p = model.patterns[k]
-        essential = bool(e[k] >= lo)
-        v = float(e[k] if essential else s[k])
-        d = float(distance_beyond(v, IN_ZONE))
         out.append(Candidate(p.muscle.id, p.muscle.name, p.side, "essential" if essential else "spillover",
-                             round(v * (1.0 if essential else 0.5), 4), p.has_mesh, int(k),
-                             at_edge=True, edge_mm=round(max(d, 0.0), 1)))
+                             round(float(v) * (1.0 if essential else 0.5), 4), p.has_mesh, int(k),
+                             at_edge=True, edge_mm=round(max(float(d), 0.0), 1)))
     out.sort(key=lambda c: (c.zone != "essential", c.edge_mm, c.side != pain_side, c.name))
     return out
 
@@ -263,13 +262,13 @@ def rank_other_sources(model: ReferralModel, verts: np.ndarray, e: np.ndarray, s
     if not edge_mm:
         return covering
     lo, done, near = value_beyond(edge_mm, IN_ZONE), {o.pattern for o in covering}, []
-    for k in np.flatnonzero(((e >= lo) | (s >= lo)) & others):
-        if int(k) in done:
-            continue
-        essential = bool(e[k] >= lo)
-        v = float(e[k] if essential else s[k])
-        near.append(_other(model, k, "essential" if essential else "spillover", v * (1.0 if essential else 0.5),
-                           None, at_edge=True, edge_mm=round(max(float(distance_beyond(v, IN_ZONE)), 0.0), 1)))
+    ks = [k for k in np.flatnonzero(((e >= lo) | (s >= lo)) & others) if int(k) not in done]
+    ess = e[ks] >= lo
+    vals = np.where(ess, e[ks], s[ks])
+    for k, essential, v, d in zip(ks, ess, vals, distance_beyond(vals, IN_ZONE)):
+        near.append(_other(model, k, "essential" if essential else "spillover",
+                           float(v) * (1.0 if essential else 0.5), None,
+                           at_edge=True, edge_mm=round(max(float(d), 0.0), 1)))
     near.sort(key=lambda o: (o.zone != "essential", o.edge_mm, o.side not in (pain_side, "midline"), o.name))
     return covering + near
 

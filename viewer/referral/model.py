@@ -75,17 +75,21 @@ class ReferralModel:
     frequency: dict[int, np.ndarray] = field(default_factory=dict)
     _sizes: tuple | None = field(default=None, repr=False)
     _kinds: np.ndarray | None = field(default=None, repr=False)
+    _muscles: np.ndarray | None = field(default=None, repr=False)
     _index: object | None = field(default=None, repr=False)
 
     def kinds(self) -> np.ndarray:
         """(P,) the source kind of each pattern ("muscle", "joint", ...)."""
         if self._kinds is None or len(self._kinds) != len(self.patterns):
             self._kinds = np.array([p.muscle.kind for p in self.patterns], dtype=object)
+            self._muscles = self._kinds == "muscle"
         return self._kinds
 
     def muscle_mask(self) -> np.ndarray:
-        """(P,) True for muscle patterns: the candidate list; the other kinds are listed apart."""
-        return self.kinds() == "muscle"
+        """(P,) True for muscle patterns: the candidate list; the other kinds are listed apart.
+        Computed once: every click reads it."""
+        self.kinds()
+        return self._muscles
 
     def patterns_of(self, source_id: str) -> list[Pattern]:
         """Every pattern of one source (right and left, or its one side)."""

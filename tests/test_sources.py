@@ -227,3 +227,36 @@ description: A test source, not clinical content (tests/test_sources.py).
 sources:
   - Test fixture for tests/test_sources.py, not a clinical source; drawn as in Fig. 1 of nothing.
 """
+
+
+def test_levels_name_their_vertebrae():
+    from viewer.referral.levels import level_vertebrae, vertebra_name
+
+    assert vertebra_name("L5") == "Fifth lumbar vertebra" and vertebra_name("C2") == "Axis"
+    assert vertebra_name("T12") == "Twelfth thoracic vertebra" and vertebra_name("S3") == "Sacrum"
+    assert vertebra_name("C8") is None and vertebra_name("L6") is None and vertebra_name("C0") is None
+    assert level_vertebrae("L5-S1") == ["Fifth lumbar vertebra", "Sacrum"]
+    assert level_vertebrae("S4-S5") == ["Sacrum"] and level_vertebrae("C0-C1") == ["Atlas"]
+
+
+def test_a_root_shows_its_vertebra_with_the_bones_layer(model):
+    import pyvista as pv
+
+    from viewer.render.scene import BodyScene
+
+    plotter = pv.Plotter(off_screen=True, window_size=(200, 150))
+    try:
+        scene = BodyScene(plotter, model)
+        scene.show_pattern(model.pattern("root_l5", "right"), render=False)
+        assert "level_bones" not in plotter.actors            # bones hidden: nothing to mark
+        scene.set_bones_visible(True, render=False)
+        mesh = plotter.actors["level_bones"].GetMapper().GetInput()
+        bone = next(b for b in model.pack.bones if b.name == "Fifth lumbar vertebra")
+        v = model.pack.bone_arrays(bone)[0]
+        centre = (v.min(axis=0) + v.max(axis=0)) / 2          # the bounding-box centre, as mesh.center
+        assert np.linalg.norm(np.asarray(mesh.center) - centre) < 1.0
+        scene.show_pattern(model.pattern(model.find_muscles("gluteus minimus")[0].id),
+                           render=False)
+        assert "level_bones" not in plotter.actors            # a muscle has no level to mark
+    finally:
+        plotter.close()

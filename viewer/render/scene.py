@@ -14,6 +14,7 @@ import pyvista as pv
 
 from viewer.anatomy.meshutil import to_polydata
 from viewer.referral.fields import combined
+from viewer.referral.levels import level_vertebrae
 from viewer.render import style
 
 PATTERN_MIN_ALPHA = 0.9        # a zone or the drawing stays this opaque whatever the skin opacity
@@ -110,8 +111,25 @@ class BodyScene:
                     opacity=1.0, specular=0.2, reset_camera=False)
         if self.bone_actor is not None:
             self.bone_actor.SetVisibility(bool(visible))
+            self._update_level_bones()
             if render:
                 self.plotter.render()
+
+    def _update_level_bones(self) -> None:
+        """With the bones shown, the vertebrae of a root's or a joint's level in the other
+        sources' colour: the paravertebral level a therapist treats."""
+        self.plotter.remove_actor("level_bones", render=False)
+        p = self.pattern
+        if p is None or p.kind not in ("root", "joint") or not p.muscle.level or not self.bones_visible():
+            return
+        names = set(level_vertebrae(p.muscle.level))
+        bones = [b for b in self.pack.bones if b.name in names]
+        if not bones:
+            return
+        meshes = [to_polydata(*self.pack.bone_arrays(b)[:2]) for b in bones]
+        self.plotter.add_mesh(pv.merge(meshes) if len(meshes) > 1 else meshes[0], color=style.OTHER_ESSENTIAL_HEX,
+                              smooth_shading=True, name="level_bones", pickable=False, render=False,
+                              reset_camera=False)
 
     def bones_visible(self) -> bool:
         return bool(self.bone_actor is not None and self.bone_actor.GetVisibility())
@@ -170,6 +188,7 @@ class BodyScene:
         if self.half is not None:     # the medial view follows the pattern's side
             self.set_half(style.kept_half("medial", pattern.side if pattern is not None else "right"))
         self._update_trigger_points(render=False)
+        self._update_level_bones()
         if render:
             self.plotter.render()
 

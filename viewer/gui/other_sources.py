@@ -7,7 +7,8 @@ from html import escape
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton, QVBoxLayout,
+                               QWidget)
 
 from viewer.render import style
 
@@ -65,10 +66,13 @@ class OtherSourcesPanel(QWidget):
         super().__init__(parent)
         self.title = QLabel(objectName="other_sources_title")
         self.title.setWordWrap(True)
-        self.level = QLabel(objectName="dermatome_level")
-        self.level.setWordWrap(True)
-        self.level.setTextFormat(Qt.RichText)
-        self.level.linkActivated.connect(lambda href: self.levelChosen.emit(href.split(":", 1)[1]))
+        # the spot's dermatome levels: one button each, a click paints that root's dermatome
+        self.level = QWidget(objectName="dermatome_level")
+        self.level_row = QHBoxLayout(self.level)
+        self.level_row.setContentsMargins(0, 0, 0, 0)
+        self.level_label = QLabel("<b>Segmental level (dermatome) here:</b>")
+        self.level_hint = QLabel("<span style='color:#666'>muscles marked ✓ share it</span>")
+        self.level_buttons: list[QPushButton] = []
         self.list = QListWidget(objectName="other_sources")
         self.list.setMouseTracking(True)
         self.list.itemEntered.connect(lambda it: self.hovered.emit(it.data(SOURCE_ROLE)))
@@ -108,14 +112,7 @@ class OtherSourcesPanel(QWidget):
                 it.setForeground(QBrush(colour))
             self.list.addItem(it)
         self.list.blockSignals(False)
-        if dermatomes:
-            links = ", ".join(f"<a href='level:{escape(x)}'>{escape(x)}</a>" for x in dermatomes)
-            self.level.setText(f"<b>Segmental level (dermatome) here: {links}</b> "
-                               "<span style='color:#666'>(click to show it; muscles marked ✓ share it)</span>")
-            self.level.show()
-        else:
-            self.level.clear()
-            self.level.hide()
+        self._set_levels(dermatomes)
         if heading is None:
             self.title.setText("<b>Also consider</b><br><span style='color:#666'>joints, nerve roots, nerves "
                                "and organs that refer pain to the marked spot.</span>")
@@ -125,6 +122,22 @@ class OtherSourcesPanel(QWidget):
         else:
             self.title.setText(f"<b>Also consider</b> <span style='color:#666'>({len(self.sources)}: joints, "
                                "nerve roots, nerves, organs; published maps, not a diagnosis)</span>")
+
+    def _set_levels(self, levels) -> None:
+        while self.level_row.count():
+            self.level_row.takeAt(0)
+        for b in self.level_buttons:
+            b.deleteLater()
+        self.level_buttons = []
+        self.level_row.addWidget(self.level_label)
+        for lv in levels:
+            b = QPushButton(lv, objectName=f"level_{lv}")
+            b.setToolTip(f"Show the {lv} dermatome (and, with the bones layer, its vertebra)")
+            b.clicked.connect(lambda _=False, lv=lv: self.levelChosen.emit(lv))
+            self.level_row.addWidget(b)
+            self.level_buttons.append(b)
+        self.level_row.addWidget(self.level_hint, 1)
+        self.level.setVisible(bool(levels))
 
     def show_selected(self, pattern_index) -> None:
         """Highlight the row of the shown pattern without emitting (None: no row)."""

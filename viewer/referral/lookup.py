@@ -18,8 +18,8 @@ the spot first, scored by the published frequency of pain in the covering zone
 where the paper gives one (Slipman 2000: the sacroiliac joint refers to the
 buttock in 94% of patients), else 1.0 on an essential zone's centre line and
 half that on a spillover zone; then the zones whose edge passes within EDGE_MM.
-Organs with a red flag covering the spot raise it, and the nerve roots whose
-dermatome covers it give the spot's segmental level.
+Organs with a red flag whose essential zone covers the spot raise it, and the
+nerve roots whose dermatome covers it give the spot's segmental level.
 """
 
 from __future__ import annotations
@@ -303,7 +303,9 @@ def lookup_spot(model: ReferralModel, vertex: int, radius_mm: float | None = Non
     if edge_mm:
         cands += edge_candidates(model, e, s, pain_side, {c.pattern for c in cands}, edge_mm)
     others = rank_other_sources(model, verts, e, s, pain_side, edge_mm)
-    flags = red_flags_of(model, [o.pattern for o in others if not o.at_edge])
+    # a red flag is raised by the organ's usual (essential) area, not by its rarer spread, so it
+    # keeps its weight: a warning on every low-back click would soon be ignored
+    flags = red_flags_of(model, [o.pattern for o in others if not o.at_edge and o.zone == "essential"])
     return cands, others, dermatome_levels(others), flags
 
 
@@ -371,7 +373,7 @@ def area_result(model: ReferralModel, vertices) -> AreaResult:
     cands.sort(key=lambda c: (-c.score, c.side != pain_side, c.name))
     others.sort(key=lambda o: (-o.score, o.side not in (pain_side, "midline"), o.name))
     return AreaResult(int(len(verts)), cands, others, dermatome_levels(others),
-                      red_flags_of(model, [o.pattern for o in others]))
+                      red_flags_of(model, [o.pattern for o in others if in_e[o.pattern] > 0]))
 
 
 def area_from_points(model: ReferralModel, points, radius_mm: float = 25.0) -> tuple[np.ndarray, float]:

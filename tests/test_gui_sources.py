@@ -1,0 +1,138 @@
+"""The other sources in the real window, driven by real input (pytest-qt under Xvfb):
+
+    xvfb-run -a .venv/bin/python -m pytest tests/test_gui_sources.py
+
+A click on the left chest shows the cardiac warning above the candidates and lists the
+heart; a click in the Fortin area lists the sacroiliac joint; typing "L5" in the search box
+and pressing Enter paints the L5 dermatome; the segmental-level button paints its root.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.gui
+
+pytest.importorskip("pytestqt")
+from PySide6.QtCore import QPoint, Qt  # noqa: E402
+from PySide6.QtTest import QTest  # noqa: E402
+
+from viewer.referral.loader import load_landmarks  # noqa: E402
+from viewer.render import style  # noqa: E402
+
+SIZE = (1400, 860)
+
+
+@pytest.fixture(scope="module")
+def win(qapp, model, tmp_path_factory):
+    import pyvista as pv
+
+    from viewer.gui.main_window import MainWindow
+
+    pv.OFF_SCREEN = False
+    w = MainWindow(model=model, autosave_dir=tmp_path_factory.mktemp("autosave"), confirm_close=False)
+    w.view.fly_ms = 0
+    w.resize(*SIZE)
+    w.show()
+    QTest.qWaitForWindowExposed(w)
+    w.activateWindow()
+    QTest.qWait(200)
+    yield w
+    w.close()
+
+
+@pytest.fixture
+def fresh(win):
+    """Every test starts from an empty session in the front view, whatever the last one did."""
+    win.actions.new.trigger()
+    win.actions.views["anterior"].trigger()
+    QTest.qWait(50)
+    yield win
+    win.actions.new.trigger()
+
+
+def skin_point(model, landmark, offset=(0, 0, 0), side="right"):
+    p = np.asarray(load_landmarks()[landmark].point, float) + np.asarray(offset, float)
+    p = p * np.array([-1.0, 1.0, 1.0]) if side == "left" else p
+    return model.geo.vertices[model.geo.snap(p)[0][0]]
+
+
+def pixel_of(w, xyz) -> QPoint:
+    ren = w.plotter.renderer
+    ren.SetWorldPoint(*xyz, 1.0)
+    ren.WorldToDisplay()
+    x, y, _ = ren.GetDisplayPoint()
+    dpr = w.plotter.devicePixelRatioF()
+    return QPoint(round(x / dpr), round(w.plotter.height() - 1 - y / dpr))
+
+
+def click_body(w, xyz):
+    pos = pixel_of(w, xyz)
+    assert 0 < pos.x() < w.plotter.width() and 0 < pos.y() < w.plotter.height(), pos
+    QTest.mouseClick(w.plotter, Qt.LeftButton, Qt.NoModifier, pos)
+    QTest.qWait(150)
+
+
+def other_rows(w) -> list[str]:
+    return [w.others.list.item(i).text() for i in range(w.others.list.count())]
+
+
+def teal_pixels(img) -> np.ndarray:
+    teal = np.array(style.hex_rgb(style.OTHER_ESSENTIAL_HEX), float)
+    return np.linalg.norm(img[..., :3].astype(float) - teal, axis=-1) < 45
+
+
+def test_left_chest_click_shows_the_cardiac_warning_and_lists_the_heart(fresh, model):
+    w = fresh
+    click_body(w, skin_point(model, "pectoral", (0, 0, -20), side="left"))
+    assert w.red_flags.isVisible()
+    banner = w.red_flags.text()
+    assert "Heart" in banner and "emergency" in banner.lower()
+    # the banner sits above the candidate list, where it cannot be missed
+    assert w.red_flags.mapTo(w, QPoint(0, 0)).y() < w.candidates.list.mapTo(w, QPoint(0, 0)).y()
+    rows = other_rows(w)
+    assert any("Heart" in r and "red flag" in r for r in rows[:8]), rows
+    # the muscle candidates are still listed beside them
+    assert w.candidates.list.count() > 0
+
+
+def test_fortin_area_click_lists_the_sacroiliac_joint(fresh, model):
+    w = fresh
+    w.actions.views["posterior"].trigger()
+    QTest.qWait(100)
+    click_body(w, skin_point(model, "psis", (0, 0, -30)))
+    rows = other_rows(w)
+    assert any("Sacroiliac" in r for r in rows[:8]), rows
+
+
+def test_typing_l5_and_enter_paints_the_l5_dermatome(fresh, model, qapp):
+    w = fresh
+    QTest.mouseClick(w.browser.search, Qt.LeftButton)
+    QTest.keyClicks(w.browser.search, "L5")
+    QTest.keyClick(w.browser.search, Qt.Key_Return)
+    QTest.qWait(200)
+    shown = w.scene.pattern
+    assert shown is not None and shown.kind == "root" and shown.muscle.level == "L5"
+    w.actions.views["anterior"].trigger()
+    QTest.qWait(150)
+    img = w.plotter.screenshot(return_img=True)
+    # the dorsum of the foot (L5) is painted in the other sources' colour on screen
+    foot = pixel_of(w, skin_point(model, "foot_dorsal", side=shown.side))
+    dpr = w.plotter.devicePixelRatioF()
+    y, x = int(foot.y() * dpr), int(foot.x() * dpr)
+    patch = teal_pixels(img[max(0, y - 6):y + 7, max(0, x - 6):x + 7])
+    assert patch.mean() > 0.5, patch.mean()
+    assert teal_pixels(img).sum() > 500
+    assert "L5" in w.details.toPlainText()
+
+
+def test_the_segmental_level_button_paints_its_root(fresh, model):
+    w = fresh
+    click_body(w, skin_point(model, "foot_dorsal"))
+    assert "L5" in w.state.dermatomes and w.others.level.isVisible()
+    button = next(b for b in w.others.level_buttons if b.text() == "L5")
+    w.state.select(None)                              # nothing shown: the click must paint it
+    QTest.mouseClick(button, Qt.LeftButton)
+    QTest.qWait(100)
+    assert w.scene.pattern.kind == "root" and w.scene.pattern.muscle.level == "L5"

@@ -1,4 +1,4 @@
-"""Content rules of issue 9, checked over every built-in map file.
+"""Content rules of issue 9, checked over every built-in muscle map file.
 
 - Trigger points of a muscle with a mesh lie within 15 mm of that muscle's surface. The
   point measured is the *authored* point (landmark + offset, or the raw point), before it
@@ -33,6 +33,9 @@ from viewer.referral.schema import Stroke, TriggerPoint, Zone
 
 MAX_TRP_MM = 15.0
 MAPS = load_maps(user_dir=None)
+# These are the muscle chapters' rules; joints, roots, nerves and organs cite their papers'
+# figures or tables (checked by the schema and in tests/test_sources.py).
+MUSCLES = [m for m in MAPS.maps if m.kind == "muscle"]
 CRANIAL = re.compile(r"cranial|facial|trigeminal|mandibular|maxillary|hypoglossal|oculomotor|vagus|glossopharyngeal",
                      re.I)
 
@@ -65,7 +68,7 @@ def test_citation_rule_itself():
 
 def test_travell_simons_citations_give_volume_edition_chapter_and_figure():
     bad = []
-    for m in MAPS.maps:
+    for m in MUSCLES:
         for s in m.sources:
             if is_ts(s) and (p := ts_citation_problem(s)):
                 bad.append(f"{_name(m)}: {p}: {s[:90]}...")
@@ -74,7 +77,7 @@ def test_travell_simons_citations_give_volume_edition_chapter_and_figure():
 
 def test_two_sources_one_not_travell_simons():
     bad = []
-    for m in MAPS.maps:
+    for m in MUSCLES:
         others = [s for s in m.sources if "Travell" not in s and "Simons" not in s]
         if len(m.sources) < 2 or not others:
             bad.append(f"{_name(m)}: {len(m.sources)} source(s), {len(others)} not by Travell & Simons")
@@ -83,7 +86,7 @@ def test_two_sources_one_not_travell_simons():
 
 def test_anatomy_with_innervation_segments():
     bad = []
-    for m in MAPS.maps:
+    for m in MUSCLES:
         if m.anatomy is None:
             bad.append(f"{_name(m)}: no anatomy")
         elif not m.anatomy.innervation.segments and not CRANIAL.search(m.anatomy.innervation.nerve):
@@ -96,7 +99,7 @@ def trp_distances(pack) -> list[tuple[str, str, float]]:
     with mesh parts in this pack."""
     lms = load_landmarks()
     out = []
-    for m in MAPS.maps:
+    for m in MUSCLES:
         wanted = {normalize(b) for b in m.mesh_parts}
         parts = [p for p in pack.parts if p.side in ("right", "midline") and normalize(p.base) in wanted]
         if not parts:
@@ -118,7 +121,7 @@ def test_trigger_points_within_15_mm_of_their_muscle(pack):
 
 def test_trigger_point_distance_is_measured_from_the_authored_point(pack):
     """The rule's yardstick: a point on a muscle's own vertex is 0 mm away, 40 mm off it is not."""
-    m = next(m for m in MAPS.maps if m.mesh_parts)
+    m = next(m for m in MUSCLES if m.mesh_parts)
     part = next(p for p in pack.parts if p.side == "right" and normalize(p.base) in {normalize(b) for b in m.mesh_parts})
     v = pack.part_arrays(part)[0][0].astype(float)
     tree = cKDTree(pack.part_arrays(part)[0].astype(float))
@@ -133,9 +136,9 @@ def _without(m, zone_kind, zi):
 def _one_sided_cases(model):
     """(muscle map, zone kind, index) of every mirror:false zone in the maps, plus one made here
     (a one-sided spot added to the first map), so the rule is exercised even while no file has one."""
-    cases = [(m, kind, i) for m in MAPS.maps for kind in ("essential", "spillover")
+    cases = [(m, kind, i) for m in MUSCLES for kind in ("essential", "spillover")
              for i, z in enumerate(getattr(m.zones, kind)) if not z.mirror]
-    base = MAPS.maps[0]
+    base = MUSCLES[0]
     spot = Zone(description="one-sided test spot", strokes=[Stroke(points=["nipple"], width=40)], mirror=False)
     tp = TriggerPoint(label="one-sided", at="nipple", description="test point", mirror=False)
     made = base.model_copy(update={"zones": base.zones.model_copy(update={"spillover": [*base.zones.spillover, spot]}),

@@ -71,11 +71,16 @@ def test_zones_whose_edge_passes_beside_the_spot_follow_marked_at_the_edge():
     m.ess = np.array([[e for e, _ in specs.values()]], np.float16)
     m.spill = np.array([[s for _, s in specs.values()]], np.float16)
     out = lookup_vertex(m, 0)
-    assert [(c.name, c.at_edge) for c in out] == [
-        ("Covers", False), ("Spill covers", False),
-        ("Edge 4 mm", True), ("Edge 10 mm", True), ("Spill edge 6 mm", True)]
+    # covering and at-the-edge zones by one clinical score (the edge ones at IN_ZONE strength
+    # falling with the distance), then the near ones
+    assert [(c.name, c.at_edge, c.tier) for c in out] == [
+        ("Covers", False, "covers"), ("Spill covers", False, "covers"),
+        ("Edge 4 mm", True, "edge"), ("Edge 10 mm", True, "edge"), ("Spill edge 6 mm", True, "edge"),
+        ("Too far", True, "near")]
     assert [c.edge_mm for c in out][:2] == [None, None]
-    assert np.allclose([c.edge_mm for c in out][2:], [4.0, 10.0, 6.0], atol=0.3)   # float16 fields
+    assert np.allclose([c.edge_mm for c in out][2:], [4.0, 10.0, 6.0, EDGE_MM + 3], atol=0.3)   # float16
+    assert out[-1].label.startswith("essential (near, 18")
+    assert [c.name for c in lookup_vertex(m, 0, near_mm=None)][-1] == "Spill edge 6 mm"
     assert out[2].label.startswith("essential (at the edge, 4") and "edge_mm" in out[2].to_json()
     assert "edge_mm" not in out[0].to_json() and out[0].to_json()["at_edge"] is False
     # the strict answer is still available
@@ -106,3 +111,43 @@ def test_equal_strength_ranks_the_smaller_more_specific_zone_first():
     m.ess, m.spill = ess, spill
     out = rank_memberships(m, ess[0].astype(np.float32), spill[0].astype(np.float32), "right")
     assert [c.name for c in out] == ["Z small zone", "A wide zone", "B spill"]
+
+
+def test_published_frequency_lifts_a_listed_spillover_above_an_unlisted_essential():
+    """The clinical score: zone weight x strength x F. A muscle the guide lists first for the
+    area (F 1.0) covering the spot with its spillover zone ranks above one the guide does not
+    list (F = FLOOR) covering it with its essential zone; the row still says which zone."""
+    from viewer.referral.frequency import FLOOR
+
+    m = fake_model([("Unlisted essential", "right"), ("Listed spillover", "right")])
+    out = rank_memberships(m, np.array([0.9, 0.0]), np.array([0.0, 0.95]), "right",
+                           freq=np.array([FLOOR, 1.0]))
+    assert [(c.name, c.zone) for c in out] == [("Listed spillover", "spillover"),
+                                                ("Unlisted essential", "essential")]
+    assert out[0].frequency == 1.0 and out[1].score == round(0.9 * FLOOR, 3)
+
+
+def test_guide_weights_follow_the_list_order_and_prevalence():
+    from viewer.referral.frequency import LAST, guide_weights
+
+    g = guide_weights({"muscles": ["a", ["b", "c"], "d"],
+                       "prevalence": {"source": "x", "shares": {"d": 0.4, "a": 0.4}}})
+    assert g["a"] == 1.0 and g["b"] == g["c"] and LAST < g["b"] < 1.0
+    assert g["d"] == 1.0                       # a prevalence study can raise a muscle
+
+
+def test_area_frequency_content_is_cited_and_names_real_maps():
+    """Every area cites a source, has an extent, and names muscle map files that exist."""
+    from pathlib import Path
+
+    from viewer import config
+    from viewer.referral.frequency import load_area_frequency, unknown_muscles
+
+    data = load_area_frequency()
+    stems = {p.stem for p in (Path(config.builtin_maps_dir()) / "muscles").glob("*.yaml")}
+    assert not unknown_muscles(data, stems)
+    assert len(data["areas"]) >= 50
+    for a in data["areas"]:
+        assert a["source"] in data["sources"] and a["extent"]["points"] and a["extent"]["radius"] > 0
+    for s in data["sources"].values():
+        assert "Chapter" in s or "doi:" in s

@@ -133,12 +133,40 @@ def rank_of(order: list[str], ids) -> int | None:
     return min((order.index(i) for i in ids if i in order), default=None)
 
 
-def evaluate(model) -> Report:
+# A therapist paints the painful area: each area's extent is its centre point plus the
+# `extent` points given in the data file (landmark + offset, the chart's spread of the
+# area), each a disc of the extent radius (DEFAULT_RADIUS_MM when not given).
+DEFAULT_RADIUS_MM = 30.0
+
+
+def area_extent_points(area, side: str) -> tuple[np.ndarray, float]:
+    lms = load_landmarks()
+    ext = area.get("extent") or {}
+    refs = [area["point"], *ext.get("points", [])]
+    pts = np.array([np.asarray(lms[r["at"]].point, float) + np.asarray(r.get("offset", (0, 0, 0)), float)
+                    for r in refs])
+    return (pts * MIRROR if side == "left" else pts), float(ext.get("radius", DEFAULT_RADIUS_MM))
+
+
+def painted_candidates(model, area, side, pt):
+    """The area lookup's answer for the painted extent of an area (discs along the skin)."""
+    from viewer.referral.lookup import area_from_points, area_result
+
+    pts, radius = area_extent_points(area, side)
+    verts, _ = area_from_points(model, pts, radius_mm=radius)
+    return area_result(model, verts).candidates, int(model.geo.snap(pt)[0][0])
+
+
+def evaluate(model, painted: bool = False) -> Report:
     ids_of = app_ids(model)
     rep = Report()
     for area, side, pt in area_spots():
         order, kinds = [], {}          # kinds: 0 essential, 1 spillover, 2 at the edge
-        res = lookup_point(model, pt)
+        if painted:
+            cands, vertex = painted_candidates(model, area, side, pt)
+            res = type("R", (), {"candidates": cands, "vertex": vertex})
+        else:
+            res = lookup_point(model, pt)
         for c in res.candidates:
             if c.muscle_id not in order:
                 order.append(c.muscle_id)
@@ -218,7 +246,26 @@ def test_matching_rules():
 
 @pytest.mark.content(reason="needs the issue-9 content (110+ muscles, fixed widths/landmarks)")
 def test_published_pain_areas_rank_their_muscles(model):
+    """The single centre click of each area (reported; the painted test below is the gate)."""
     rep = evaluate(model)
     text = format_report(rep)
-    print("\n" + text)
+    print("\ncentre click:\n" + text)
     assert rep.in_top >= LEVEL * rep.listed and rep.primary_in_top >= LEVEL_PRIMARY * rep.primary, text
+
+
+# Measured floors of the painted test (issue 18): the levels above are not reached yet; these
+# are the figures measured when the test was written, so any regression fails. Raise them as
+# content and ranking improve; remove them (test the levels) once the levels pass.
+PAINTED_FLOOR, PAINTED_PRIMARY_FLOOR = 0.86, 0.91     # measured: 664/769, 264/290
+
+
+def test_painted_pain_areas_rank_their_muscles(model):
+    """Each area painted as a therapist paints it (its extent), through the area lookup."""
+    rep = evaluate(model, painted=True)
+    text = format_report(rep)
+    print("\npainted:\n" + text)
+    share, primary = rep.in_top / rep.listed, rep.primary_in_top / rep.primary
+    if PAINTED_FLOOR is None:
+        assert share >= LEVEL and primary >= LEVEL_PRIMARY, text
+    else:
+        assert share >= PAINTED_FLOOR and primary >= PAINTED_PRIMARY_FLOOR, text

@@ -69,9 +69,10 @@ def test_a_new_click_replaces_the_old_pattern(state, model):
     state.mark(vertex=v)
     assert state.selected is model.patterns[state.candidates[0].pattern]
     # a spot no pattern covers clears the pattern instead of leaving the old one painted
-    # (not covered, and no zone edge within the fingertip margin either)
-    uncovered = np.flatnonzero((model.ess.max(axis=1) < 0.5) & (model.spill.max(axis=1) < 0.5))
-    empty = next((int(u) for u in uncovered[::97] if not lookup_vertex(model, int(u))), None)
+    # (not covered, and no muscle zone near it either: every field has fallen to 0 there)
+    mus = model.muscle_mask()
+    uncovered = np.flatnonzero((model.ess[:, mus].max(axis=1) == 0) & (model.spill[:, mus].max(axis=1) == 0))
+    empty = next((int(u) for u in uncovered[::7] if not lookup_vertex(model, int(u))), None)
     assert empty is not None, "no spot without candidates found"
     state.mark(vertex=empty)
     assert state.candidates == [] and state.selected is None and state.shown is None

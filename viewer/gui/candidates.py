@@ -59,13 +59,19 @@ class CandidateDelegate(QStyledItemDelegate):
         p.setFont(f)
         y = r.top() + line
         chip = QRect(r.left(), y + 3, int(74 * self.scale), line - 6)
+        tier = getattr(c, "tier", "covers")
+        prev = index.model().index(index.row() - 1, 0).data(CANDIDATE_ROLE) if index.row() else None
+        if tier == "near" and getattr(prev, "tier", "near") != "near":
+            # the near tier starts here: a rule across the row marks it off from the ones above
+            p.setPen(QPen(QColor("#888"), 2))
+            p.drawLine(option.rect.left(), option.rect.top() + 1, option.rect.right(), option.rect.top() + 1)
         if getattr(c, "at_edge", False):
-            # the zone passes just beside the spot: an outlined chip, listed after the covering ones
-            p.setPen(QPen(ZONE_COLOR[c.zone], 2, Qt.DashLine))
+            # the zone passes beside the spot: an outlined chip (dashed at the edge, dotted near)
+            p.setPen(QPen(ZONE_COLOR[c.zone], 2, Qt.DashLine if tier != "near" else Qt.DotLine))
             p.setBrush(Qt.NoBrush)
             p.drawRoundedRect(chip, 4, 4)
             p.setPen(QColor("#222"))
-            p.drawText(chip, Qt.AlignCenter, f"edge {c.edge_mm:.0f} mm")
+            p.drawText(chip, Qt.AlignCenter, f"{'near' if tier == 'near' else 'edge'} {c.edge_mm:.0f} mm")
         else:
             p.setPen(Qt.NoPen)
             p.setBrush(ZONE_COLOR[c.zone])

@@ -2,15 +2,16 @@
 
 A click stands for a fingertip-sized spot on a patient's body, not on the
 body in the drawings, so a zone is not all-or-nothing at its drawn edge.
-Ranking for a spot: muscles whose essential zone covers it come first, then
-spillover; within each, by field strength; on a tie, the smaller zone (the more
-specific pattern) first, then the muscle on the same side as the pain. After them come the zones whose edge passes within
-EDGE_MM of the spot, marked `at_edge` with the distance to the edge, essential
-before spillover, nearest first. The distance is read off the field itself,
-which falls off smoothly along the skin outside a zone (fields.distance_beyond):
-it is geodesic, kept to the zone's body segments, and costs one row read. For a
-painted area: by how much of the area the pattern explains (essential counts
-1, spillover 0.5).
+Muscles are ranked by one clinical score (clinical_score; README "The click"):
+zone weight (essential 1, spillover 0.5) x the zone's strength over the
+fingertip (a Gaussian-weighted disc, averaged with the mirror spot for the
+mirrored pattern) x F, the published frequency of the muscle as a source of
+pain in the spot's body area (frequency.py, referral_maps/area_frequency.yaml).
+Zones covering the spot and those whose edge passes within EDGE_MM rank
+together (a zone beside the spot at IN_ZONE strength times its proximity);
+then the zones within NEAR_MM ("near"), each marked with its distance. For a
+painted area: the share of the area the pattern explains (essential counts 1,
+spillover 0.5) times F over the area.
 
 The candidate list holds muscles only. Joints, nerve roots, nerves and organs
 are ranked apart (`other_sources`, the "Also consider" list): zones covering
@@ -29,7 +30,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from viewer.errors import ViewerError
-from viewer.referral.fields import IN_ZONE, distance_beyond, value_beyond
+from viewer.referral.fields import EDGE, IN_ZONE, distance_beyond, value_beyond
 from viewer.referral.model import ReferralModel
 from viewer.referral.segments import ADJACENT
 
@@ -51,12 +52,17 @@ class Candidate:
     pattern: int
     coverage_essential: float | None = None   # area lookups: fraction of the area
     coverage_spillover: float | None = None
-    at_edge: bool = False             # spot lookups: the zone's edge passes beside the spot
+    at_edge: bool = False             # spot lookups: the zone does not cover the spot but lies beside it
     edge_mm: float | None = None      # ... at this distance (mm); None when the zone covers it
+    tier: str = "covers"              # "covers" | "edge" (within EDGE_MM) | "near" (within NEAR_MM)
+    frequency: float | None = None    # F: the muscle's published frequency weight in this body area
 
     @property
     def label(self) -> str:
-        """Zone as shown to the user, e.g. "essential" or "spillover (at the edge, 12 mm)"."""
+        """Zone as shown to the user, e.g. "essential", "spillover (at the edge, 12 mm)" or
+        "essential (near, 38 mm)"."""
+        if self.tier == "near":
+            return f"{self.zone} (near, {self.edge_mm:.0f} mm)"
         return f"{self.zone} (at the edge, {self.edge_mm:.0f} mm)" if self.at_edge else self.zone
 
     def to_json(self) -> dict:
@@ -66,6 +72,8 @@ class Candidate:
             d.pop("coverage_spillover")
         if d["edge_mm"] is None:
             d.pop("edge_mm")
+        if d["frequency"] is None:
+            d.pop("frequency")
         return d
 
 
@@ -165,23 +173,205 @@ def side_of_point(model: ReferralModel, vertex: int) -> str:
     return "right" if model.geo.vertices[vertex, 0] < 0 else "left"
 
 
-def rank_memberships(model: ReferralModel, e: np.ndarray, s: np.ndarray, pain_side: str) -> list[Candidate]:
-    """Candidate muscles from per-pattern essential/spillover memberships at the painful spot."""
+ZONE_WEIGHT = {"essential": 1.0, "spillover": 0.5}
+SPOT_MM = 10.0        # a click is a fingertip: the disc of this radius around the clicked vertex
+NEAR_DISC_MM = 40.0   # the neighbourhood read for the "near" tier ...
+NEAR_MM = 55.0        # ... listing zones whose edge lies within this distance (the disc + the fall-off)
+_F16 = np.arange(65536, dtype=np.uint32).astype(np.uint16).view(np.float16).astype(np.float32)
+SCORE_STEP = 0.02     # scores closer than this rank as equal (then: smaller zone, essential, side)
+_FAINT = 1e-3         # field values below this say nothing about the distance
+
+
+def pattern_swap(model: ReferralModel) -> np.ndarray:
+    """(P,) index of each pattern's other-side pattern (itself for midline or one-sided ones)."""
+    sw = getattr(model, "_swap", None)
+    if sw is None or len(sw) != len(model.patterns):
+        where = {(p.muscle.id, p.side): p.index for p in model.patterns}
+        other = {"right": "left", "left": "right"}
+        sw = np.array([where.get((p.muscle.id, other.get(p.side, p.side)), p.index) for p in model.patterns])
+        try:
+            model._swap = sw
+        except AttributeError:
+            pass
+    return sw
+
+
+def area_prior(model: ReferralModel):
+    """The published-frequency prior (viewer.referral.frequency), built once per model; None
+    when the model has no maps (synthetic models in tests)."""
+    prior = getattr(model, "_prior", None)
+    if prior is None and getattr(model, "maps", None) is not None:
+        from viewer.referral.frequency import build_prior
+        prior = build_prior(model)
+        model._prior = prior
+    return prior
+
+
+def frequency_weights(model: ReferralModel, vertex: int, point: np.ndarray | None = None) -> np.ndarray:
+    """(P,) F at a skin vertex: the published frequency of each pattern's muscle as a source of
+    pain in the body area of the spot (frequency.py); 1.0 everywhere without a prior."""
+    prior = area_prior(model)
+    if prior is None:
+        return np.ones(len(model.patterns))
+    seg = None if model.segment_labels is None else int(model.segment_labels[vertex])
+    return prior.at(model.geo.vertices[vertex] if point is None else point, seg)
+
+
+COARSE_MM = 14.0      # spacing of the vertices read for the "near" distances
+
+
+def _muscle_columns(model: ReferralModel) -> np.ndarray:
+    """Indices of the muscle patterns (the candidate list reads only these), built once."""
+    mi = getattr(model, "_muscle_cols", None)
+    if mi is None or len(mi) != int(model.muscle_mask().sum()):
+        mi = np.flatnonzero(model.muscle_mask())
+        try:
+            model._muscle_cols = mi
+        except AttributeError:
+            pass
+    return mi
+
+
+def _coarse(model: ReferralModel):
+    """(vertex ids, KD-tree) of a ~COARSE_MM subsample of the skin, built once: the near tier
+    reads ~40 of them instead of ~150 skin vertices, keeping a click well under 1 ms."""
+    c = getattr(model, "_coarse_index", None)
+    if c is None:
+        from scipy.spatial import cKDTree
+
+        v = model.geo.vertices
+        keys = np.floor(v / COARSE_MM).astype(np.int64)
+        _, first = np.unique(keys, axis=0, return_index=True)
+        ids = np.sort(first)
+        c = (ids, cKDTree(v[ids]))
+        model._coarse_index = c
+    return c
+
+
+def _near_vertices(model: ReferralModel, vertex: int, point: np.ndarray, radius: float) -> np.ndarray:
+    """Coarse skin vertices within radius of a point, on the sheet of skin of `vertex` and its
+    body segment or one meeting it at a joint (the rules of `disc`)."""
+    ids, tree = _coarse(model)
+    return _filtered(model, vertex, ids[np.asarray(tree.query_ball_point(point, radius), dtype=np.int64)])
+
+
+def _filtered(model: ReferralModel, vertex: int, idx: np.ndarray) -> np.ndarray:
+    geo = model.geo
+    if geo.normals is not None and len(idx):
+        idx = idx[geo.normals[idx] @ geo.normals[vertex] > 0.0]
+    seg = getattr(model, "segment_labels", None)
+    if seg is not None and len(idx):
+        idx = idx[ADJACENT[seg[vertex], seg[idx]]]
+    return idx
+
+
+def _neighbourhood(model: ReferralModel, vertex: int, point: np.ndarray, radius_mm: float | None,
+                   far: bool = True):
+    """Per-pattern (essential, spillover) strength over the fingertip at `point` (a Gaussian-
+    weighted mean, sigma SPOT_MM / 2, so it changes smoothly as the click moves), and the
+    distance (mm) from the point to each zone's edge: the straight line to the nearest vertex
+    of the fingertip or of the coarse NEAR_DISC_MM neighbourhood plus the field's own fall-off
+    beyond that vertex (inf: no zone that near)."""
+    geo = model.geo
+    if not hasattr(geo, "tree"):          # a stand-in skin without geometry: the vertex alone
+        verts, wts = np.array([vertex]), np.ones(1)
+        d = np.zeros(1)
+        n_tip = 1
+    else:
+        reach = max(1.5 * SPOT_MM, radius_mm or 0.0)
+        tipv = _filtered(model, vertex, np.asarray(geo.tree.query_ball_point(point, reach), dtype=np.int64))
+        if not len(tipv):
+            tipv = np.array([vertex])
+        verts = np.concatenate([tipv, _near_vertices(model, vertex, point, NEAR_DISC_MM)]) if far else tipv
+        d = np.linalg.norm(geo.vertices[verts] - point, axis=1)
+        n_tip = tip_count = len(tipv)
+        sigma = 0.5 * SPOT_MM
+        wts = np.exp(-0.5 * (d[:n_tip] / sigma) ** 2)
+        wts = wts / wts.sum()
+    mi = _muscle_columns(model)
+    E = np.zeros((len(verts), len(model.patterns)), np.float32)
+    S = np.zeros_like(E)
+    E[:, mi] = _F16[model.ess[verts][:, mi].view(np.uint16)]     # float16 -> float32 by table
+    S[:, mi] = _F16[model.spill[verts][:, mi].view(np.uint16)]
+    if radius_mm:          # the old widened covering test: the strongest value over the disc
+        e, s = E[:n_tip].max(axis=0), S[:n_tip].max(axis=0)
+    else:
+        e, s = wts @ E[:n_tip], wts @ S[:n_tip]
+    n_tip = int(tip_count) if hasattr(geo, "tree") else 1
+    out = []
+    for F_ in (E, S):
+        d_tip = np.full(F_.shape[1], np.inf, dtype=np.float64)
+        d_all = d_tip.copy()
+        cols = np.flatnonzero(F_.max(axis=0) > _FAINT)
+        if len(cols):
+            sub = F_[:, cols]
+            beyond = np.maximum(distance_beyond(sub, IN_ZONE), 0.0)
+            beyond[sub <= _FAINT] = np.inf
+            tot = d[:, None] + beyond
+            d_tip[cols] = tot[:n_tip].min(axis=0)
+            d_all[cols] = tot.min(axis=0)
+        out.append((d_tip, d_all))
+    return e, s, out[0], out[1]
+
+
+def spot_profile(model: ReferralModel, vertex: int, radius_mm: float | None = None,
+                 point: np.ndarray | None = None):
+    """(e, s, dist_e, dist_s, F) per pattern at a spot, averaged with the values at the spot's
+    mirror image (x -> -x) for the mirrored patterns: the body is drawn symmetric, so a spot
+    and its mirror answer alike (the skin mesh is not exactly symmetric; without this the two
+    sides' orders differ on near-ties)."""
+    geo = model.geo
+    if not hasattr(geo, "tree"):
+        e, s, de, ds = _neighbourhood(model, vertex, None, radius_mm)
+        return e, s, de[1], ds[1], frequency_weights(model, vertex)
+    # the clicked point itself when given (a fingertip is not a mesh vertex), else the vertex;
+    # its exact mirror image snaps to the mirror vertex, so a point and its mirror pair alike
+    p = geo.vertices[vertex] if point is None else np.asarray(point, dtype=np.float64)
+    a = _neighbourhood(model, vertex, p, radius_mm)
+    pm = p * np.array([-1.0, 1.0, 1.0])
+    mv = int(geo.tree.query(pm)[1])
+    sw = pattern_swap(model)
+    # the mirror spot read the same way (its far part feeds the near tier on the mirror side)
+    nb = _neighbourhood(model, mv, pm, radius_mm)
+    b = [nb[0][sw], nb[1][sw], (nb[2][0][sw], nb[2][1][sw]), (nb[3][0][sw], nb[3][1][sw])]
+    e, s = 0.5 * (a[0] + b[0]), 0.5 * (a[1] + b[1])
+    dists = []
+    for (_, x), (_, y) in ((a[2], b[2]), (a[3], b[3])):
+        both = np.isfinite(x) & np.isfinite(y)
+        dists.append(np.where(both, 0.5 * (x + y), np.fmin(x, y)))
+    freq = 0.5 * (frequency_weights(model, vertex, p) + frequency_weights(model, mv, pm)[sw])
+    return e, s, dists[0], dists[1], freq
+
+
+def clinical_score(zone: str, strength: float, frequency: float, proximity: float = 1.0) -> float:
+    """The documented score (README "The click"): zone weight (essential 1, spillover 0.5) x
+    strength of the zone at the spot (0.7 at its drawn edge .. 1 on its centre line) x the
+    published frequency F of the muscle in this body area x, for zones beside the spot,
+    proximity (1 at the edge falling to 0.5 at NEAR_MM)."""
+    return ZONE_WEIGHT[zone] * min(1.0, strength) * frequency * proximity
+
+
+def rank_memberships(model: ReferralModel, e: np.ndarray, s: np.ndarray, pain_side: str,
+                     freq: np.ndarray | None = None) -> list[Candidate]:
+    """Muscles whose zones cover the spot (memberships e, s), by clinical score."""
     idx = np.flatnonzero(((e >= IN_ZONE) | (s >= IN_ZONE)) & model.muscle_mask())
+    freq = np.ones(len(e)) if freq is None else freq
     sizes = _zone_sizes(model)
     out, size = [], {}
     for k in idx:
         p = model.patterns[k]
-        essential = e[k] >= IN_ZONE
-        score = float(max(e[k], 0.5 * s[k])) if essential else float(0.5 * max(s[k], e[k]))
-        out.append(Candidate(p.muscle.id, p.muscle.name, p.side, "essential" if essential else "spillover",
-                             round(score, 4), p.has_mesh, int(k)))
-        size[int(k)] = float(sizes[0 if essential else 1][k]) if sizes is not None else 0.0
-    # Equal strength (a region's interior, a stroke's centre line): the smaller zone
-    # first. A pattern confined to this part of the body points at it more
-    # specifically than one spread over half the back (the likelihood of a spot
-    # under a zone falls with the zone's area), and it beats the alphabet.
-    out.sort(key=lambda c: (c.zone != "essential", -c.score, size[c.pattern], c.side != pain_side, c.name))
+        zone = "essential" if e[k] >= IN_ZONE else "spillover"
+        strength = float(e[k]) if zone == "essential" else float(max(s[k], e[k]))
+        out.append(Candidate(p.muscle.id, p.muscle.name, p.side, zone,
+                             round(clinical_score(zone, strength, float(freq[k])), 3), p.has_mesh, int(k),
+                             frequency=round(float(freq[k]), 3)))
+        size[int(k)] = float(sizes[0 if zone == "essential" else 1][k]) if sizes is not None else 0.0
+    # Equal scores (a region's interior, a stroke's centre line, the same area weight): the
+    # smaller zone first (a pattern confined to this part of the body points at it more
+    # specifically), then essential, then the pain's own side; sizes are per muscle, so the
+    # order is the same on both sides of the body.
+    out.sort(key=lambda c: (-round(c.score / SCORE_STEP), size[c.pattern], c.zone != "essential",
+                            c.side != pain_side, c.name))
     return out
 
 
@@ -189,42 +379,88 @@ def _zone_sizes(model):
     return model.zone_sizes()
 
 
-def edge_candidates(model: ReferralModel, e: np.ndarray, s: np.ndarray, pain_side: str, covered: set[int],
-                    edge_mm: float = EDGE_MM) -> list[Candidate]:
-    """Patterns not covering the spot whose zone's edge lies within edge_mm of it (along the
-    skin), nearest first, from the memberships e, s at the spot."""
-    lo = value_beyond(edge_mm, IN_ZONE)
+def beside_candidates(model: ReferralModel, dist_e: np.ndarray, dist_s: np.ndarray, pain_side: str,
+                      covered: set[int], freq: np.ndarray | None = None, edge_mm: float = EDGE_MM,
+                      near_mm: float | None = NEAR_MM) -> list[Candidate]:
+    """Muscles whose zones do not cover the spot but whose edge lies within edge_mm ("edge") or
+    near_mm ("near") of it, each tier by clinical score (proximity falls from 1 at the spot to
+    0.5 at near_mm), marked with the distance."""
+    reach = max(edge_mm, near_mm or 0.0)
+    freq = np.ones(len(dist_e)) if freq is None else freq
     out = []
-    ks = [k for k in np.flatnonzero(((e >= lo) | (s >= lo)) & model.muscle_mask()) if int(k) not in covered]
-    ess = e[ks] >= lo
-    vals = np.where(ess, e[ks], s[ks])
-    dist = distance_beyond(vals, IN_ZONE)          # one vectorised inverse for every row
-    for k, essential, v, d in zip(ks, ess, vals, dist):
+    best = np.fmin(dist_e, dist_s)
+    for k in np.flatnonzero((best <= reach) & model.muscle_mask()):
+        if int(k) in covered:
+            continue
         p = model.patterns[k]
-        out.append(Candidate(p.muscle.id, p.muscle.name, p.side, "essential" if essential else "spillover",
-                             round(float(v) * (1.0 if essential else 0.5), 4), p.has_mesh, int(k),
-                             at_edge=True, edge_mm=round(max(float(d), 0.0), 1)))
-    out.sort(key=lambda c: (c.zone != "essential", c.edge_mm, c.side != pain_side, c.name))
+        # the essential zone if it is as near as the spillover one (or within the edge)
+        zone = "essential" if dist_e[k] <= max(dist_s[k], edge_mm) and np.isfinite(dist_e[k]) else "spillover"
+        dk = float(dist_e[k] if zone == "essential" else dist_s[k])
+        if dk > reach:
+            zone, dk = "spillover", float(dist_s[k])
+        tier = "edge" if dk <= edge_mm else "near"
+        prox = 1.0 - 0.5 * min(dk / NEAR_MM, 1.0)
+        out.append(Candidate(p.muscle.id, p.muscle.name, p.side, zone,
+                             round(clinical_score(zone, IN_ZONE, float(freq[k]), prox), 3),
+                             p.has_mesh, int(k), at_edge=True, edge_mm=round(max(dk, 0.0), 1), tier=tier,
+                             frequency=round(float(freq[k]), 3)))
+    out.sort(key=lambda c: (c.tier != "edge", -round(c.score / SCORE_STEP), c.edge_mm, c.side != pain_side, c.name))
     return out
 
 
+def edge_candidates(model: ReferralModel, e: np.ndarray, s: np.ndarray, pain_side: str, covered: set[int],
+                    edge_mm: float = EDGE_MM) -> list[Candidate]:
+    """Patterns not covering the spot whose zone's edge lies within edge_mm of it (along the
+    skin), from the memberships e, s at the spot alone (the fields' fall-off; no neighbourhood)."""
+    lo = value_beyond(edge_mm, IN_ZONE)
+    ks = [k for k in np.flatnonzero(((e >= lo) | (s >= lo)) & model.muscle_mask()) if int(k) not in covered]
+    de = np.full(len(e), np.inf)
+    ds = np.full(len(e), np.inf)
+    if ks:
+        ks = np.asarray(ks)
+        de[ks] = np.where(e[ks] >= lo, np.maximum(distance_beyond(e[ks], IN_ZONE), 0.0), np.inf)
+        ds[ks] = np.where(s[ks] >= lo, np.maximum(distance_beyond(s[ks], IN_ZONE), 0.0), np.inf)
+    return beside_candidates(model, de, ds, pain_side, covered, None, edge_mm, near_mm=None)
+
+
 def _spot_memberships(model: ReferralModel, vertex: int, radius_mm: float | None):
-    """(vertices, essential, spillover) at a spot: one vertex, or the disc around it."""
+    """(vertices, essential, spillover) at a spot: one vertex, or the disc around it (the
+    other sources' ranking reads these)."""
     verts = disc(model, vertex, radius_mm) if radius_mm else np.array([vertex])
     if len(verts) == 1:
         return verts, model.ess[vertex].astype(np.float32), model.spill[vertex].astype(np.float32)
     return verts, model.ess[verts].max(axis=0).astype(np.float32), model.spill[verts].max(axis=0).astype(np.float32)
 
 
-def lookup_vertex(model: ReferralModel, vertex: int, radius_mm: float | None = None,
-                  edge_mm: float | None = EDGE_MM) -> list[Candidate]:
-    """Candidate muscles for a spot: the zones covering it, then (edge_mm > 0) those at its edge."""
-    _verts, e, s = _spot_memberships(model, vertex, radius_mm)
+def rank_spot(model: ReferralModel, vertex: int, radius_mm: float | None = None,
+              edge_mm: float | None = EDGE_MM, near_mm: float | None = NEAR_MM,
+              point: np.ndarray | None = None) -> list[Candidate]:
+    """The muscle candidates of a click: the zones covering the fingertip spot, then (edge_mm)
+    those whose edge passes within edge_mm, then (near_mm) those within near_mm; each tier by
+    clinical score."""
+    e, s, de, ds, freq = spot_profile(model, vertex, radius_mm, point)
     pain_side = side_of_point(model, vertex)
-    out = rank_memberships(model, e, s, pain_side)
+    out = rank_memberships(model, e, s, pain_side, freq)
     if edge_mm:
-        out += edge_candidates(model, e, s, pain_side, {c.pattern for c in out}, edge_mm)
+        beside = beside_candidates(model, de, ds, pain_side, {c.pattern for c in out}, freq, edge_mm,
+                                   near_mm if near_mm else None)
+        # a zone whose edge passes within a fingertip-and-a-body of the spot ranks with the
+        # covering ones by the same score (continuous across the drawn edge: a covering zone
+        # scores at least IN_ZONE strength there, one beside it IN_ZONE x proximity), so a
+        # click moved across an edge does not reorder the list; the near ones follow
+        sizes = _zone_sizes(model)
+        first = out + [c for c in beside if c.tier == "edge"]
+        first.sort(key=lambda c: (-round(c.score / SCORE_STEP), c.at_edge,
+                                  sizes[0 if c.zone == "essential" else 1][c.pattern] if sizes is not None else 0,
+                                  c.zone != "essential", c.side != pain_side, c.name))
+        out = first + ([c for c in beside if c.tier == "near"] if near_mm else [])
     return out
+
+
+def lookup_vertex(model: ReferralModel, vertex: int, radius_mm: float | None = None,
+                  edge_mm: float | None = EDGE_MM, near_mm: float | None = NEAR_MM) -> list[Candidate]:
+    """Candidate muscles for a spot: covering zones, then those at the edge, then those near."""
+    return rank_spot(model, vertex, radius_mm, edge_mm, near_mm)
 
 
 def _other(model: ReferralModel, k: int, zone: str, score: float, frequency: float | None, **extra) -> OtherSource:
@@ -295,13 +531,11 @@ def dermatome_levels(others: list[OtherSource]) -> list[str]:
 
 
 def lookup_spot(model: ReferralModel, vertex: int, radius_mm: float | None = None,
-                edge_mm: float | None = EDGE_MM):
+                edge_mm: float | None = EDGE_MM, point: np.ndarray | None = None):
     """Everything a click answers: (muscle candidates, other sources, dermatome levels, red flags)."""
     verts, e, s = _spot_memberships(model, vertex, radius_mm)
     pain_side = side_of_point(model, vertex)
-    cands = rank_memberships(model, e, s, pain_side)
-    if edge_mm:
-        cands += edge_candidates(model, e, s, pain_side, {c.pattern for c in cands}, edge_mm)
+    cands = rank_spot(model, vertex, radius_mm, edge_mm, point=point)
     others = rank_other_sources(model, verts, e, s, pain_side, edge_mm)
     # a red flag is raised by the organ's usual (essential) area, not by its rarer spread, so it
     # keeps its weight: a warning on every low-back click would soon be ignored
@@ -334,7 +568,7 @@ def lookup_point(model: ReferralModel, point, radius_mm: float | None = None) ->
                               "(+Z up, -Y anterior, -X the subject's right); see `referral-viewer info` "
                               "for the body bounds.")
     r = model.region_of(v)
-    cands, others, levels, flags = lookup_spot(model, v, radius_mm)
+    cands, others, levels, flags = lookup_spot(model, v, radius_mm, point=point)
     return SpotResult(v, model.geo.vertices[v], d, {"name": r.name, "side": r.side, "label": r.display},
                       cands, others, levels, flags)
 
@@ -370,6 +604,14 @@ def area_result(model: ReferralModel, vertices) -> AreaResult:
             inside = verts[(e[:, k] >= IN_ZONE) | (s[:, k] >= IN_ZONE)]
             others.append(_other(model, k, zone, float(explained[k]), _frequency_at(model, k, inside),
                                  coverage=round(float(in_e[k] + in_s[k]), 4)))
+    prior = area_prior(model)
+    if prior is not None and cands:
+        pick = verts[:: max(1, len(verts) // 200)]           # at most ~200 painted points
+        seg = None if model.segment_labels is None else model.segment_labels[pick]
+        freq = prior.over(model.geo.vertices[pick], seg)
+        for c in cands:
+            c.frequency = round(float(freq[c.pattern]), 3)
+            c.score = round(c.score * c.frequency, 4)
     cands.sort(key=lambda c: (-c.score, c.side != pain_side, c.name))
     others.sort(key=lambda o: (-o.score, o.side not in (pain_side, "midline"), o.name))
     return AreaResult(int(len(verts)), cands, others, dermatome_levels(others),

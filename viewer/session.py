@@ -2,11 +2,11 @@
 
 No Qt here: the window converts its state to a `Session` and back.
 
-File format (version 1), UTF-8 JSON, written atomically (see docs/session-format.md):
+File format (version 2), UTF-8 JSON, written atomically (see docs/session-format.md):
 
     {
       "format": "referral-viewer-session",   # fixed; anything else is a foreign file
-      "version": 1,                          # files from a newer version are refused
+      "version": 2,                          # files from a newer version are refused; 1 is read
       "app_version": "0.1.0",                # informative
       "saved_at": "2025-01-31T10:15:00+00:00",
       "pack_key": "5c04f2ab...",             # anatomy pack the vertex ids refer to
@@ -17,6 +17,7 @@ File format (version 1), UTF-8 JSON, written atomically (see docs/session-format
       "selected": {"muscle_id": "FMA22317", "side": "right"} | null,
       "ranked_by": "spots" | "area" | null,  # what the candidate list was ranked by
       "notes": "free text",
+      "view": {"skin_opacity": 0.55, "muscles": true, ...},  # version 2: what the window showed
       "session_path": "/home/me/patient.json" # autosaves only: the file the window was editing
     }
 
@@ -50,8 +51,8 @@ from viewer import __version__, atomic, config
 from viewer.errors import ViewerError
 
 FORMAT = "referral-viewer-session"
-VERSION = 1
-SIDES = ("right", "left")
+VERSION = 2            # 2: the view settings ("view"); version 1 files open with the window's current view
+SIDES = ("right", "left", "midline")
 RANKED_BY = ("spots", "area")
 MAX_NOTES = 1_000_000
 MAX_SESSION_BYTES = 50_000_000
@@ -79,6 +80,7 @@ class Session:
     saved_at: str = ""
     ranked_by: str | None = None                   # "spots" | "area": what the candidates were ranked by
     session_path: str | None = None                # autosaves only: the file the window was editing
+    view: dict | None = None                       # ViewSettings fields; None: keep the window's view
 
     def is_empty(self) -> bool:
         return not (self.marks or self.drawing or self.selected or self.notes.strip())
@@ -98,6 +100,7 @@ class Session:
             {"muscle_id": self.selected[0], "side": self.selected[1]},
             "ranked_by": self.ranked_by,
             "notes": self.notes,
+            **({"view": dict(self.view)} if self.view is not None else {}),
             **({"session_path": self.session_path} if self.session_path else {}),
         }
 
@@ -114,6 +117,8 @@ class Session:
         version = data.get("version")
         if not isinstance(version, int) or isinstance(version, bool):
             raise bad("the session has no valid \"version\" number.")
+        if version < 1:
+            raise bad(f"the session's format version {version} does not exist (versions start at 1).")
         if version > VERSION:
             raise SessionError(f"the session was saved by a newer referral-viewer (format version "
                                f"{version}; this one reads up to {VERSION}).", path=source,
@@ -137,7 +142,7 @@ class Session:
         if sel is not None:
             if (not isinstance(sel, dict) or not isinstance(sel.get("muscle_id"), str)
                     or len(sel["muscle_id"]) > 200 or sel.get("side") not in SIDES):
-                raise bad("\"selected\" must be null or {\"muscle_id\": str, \"side\": \"right\"|\"left\"}.")
+                raise bad("\"selected\" must be null or {\"muscle_id\": str, \"side\": \"right\"|\"left\"|\"midline\"}.")
             sel = (sel["muscle_id"], sel["side"])
         notes = data.get("notes", "")
         if not isinstance(notes, str) or len(notes) > MAX_NOTES:
@@ -149,8 +154,11 @@ class Session:
         spath = data.get("session_path")
         if spath is not None and not isinstance(spath, str):
             raise bad("\"session_path\" must be a string.")
+        view = data.get("view") if version >= 2 else None     # version 1 had no view settings
+        if view is not None and (not isinstance(view, dict) or len(view) > 50):
+            raise bad("\"view\" must be an object of view settings (skin_opacity, muscles, ...).")
         return cls(pack_key, marks, sorted({int(v) for v in drawing}), sel, notes,
-                   saved_at if isinstance(saved_at, str) else "", ranked_by, spath)
+                   saved_at if isinstance(saved_at, str) else "", ranked_by, spath, view)
 
     # -- files ----------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
@@ -192,7 +200,8 @@ def session_from_state(state, *, for_autosave: bool = False) -> Session:
                    marks=list(state.marks), drawing=state.drawing_vertices().tolist(),
                    selected=(sel.muscle.id, sel.side) if sel is not None else None,
                    notes=state.notes, ranked_by=state.origin,
-                   session_path=str(state.session_path) if for_autosave and state.session_path else None)
+                   session_path=str(state.session_path) if for_autosave and state.session_path else None,
+                   view=state.view.to_json())
 
 
 @dataclass

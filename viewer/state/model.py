@@ -14,6 +14,10 @@ Events (psygnal signals, connect with ``state.events.<name>.connect(fn)``):
 - ``selected``: the chosen pattern changed (argument: Pattern or None)
 - ``shown``: the pattern to paint changed (hovered candidate, else the selection)
 - ``notes``, ``dirty``, ``session_path``, ``history`` (undo/redo availability)
+
+What the user sees besides the pain (layers, skin opacity, patient and paint mode, brush,
+eraser, camera preset) is ``state.view``, a `ViewSettings` with an event per field
+(``state.view.events.skin_opacity`` ...), saved in sessions with the rest.
 """
 
 from __future__ import annotations
@@ -25,7 +29,8 @@ import numpy as np
 from psygnal import Signal, SignalGroup
 
 from viewer.referral import lookup
-from viewer.session import Mark, Session, resolve, session_from_state
+from viewer.session import Mark, Session, SessionError, resolve, session_from_state
+from viewer.state.view import ViewSettings
 
 MAX_UNDO = 100
 
@@ -65,8 +70,7 @@ class ViewerState:
         self.model = None
         self.marks: list[Mark] = []
         self._drawing = np.zeros(0, dtype=bool)
-        self.brush_mm = 25.0
-        self.eraser = False
+        self.view = ViewSettings()
         self.selected = None             # Pattern chosen by the user (browser, candidate, muscle, click)
         self.hovered = None              # Pattern previewed (mouse over a candidate)
         self.candidates: list = []
@@ -89,6 +93,15 @@ class ViewerState:
         self.model = model
         self._drawing = np.zeros(len(model.geo.vertices), dtype=bool)
         self.new_session()
+
+    # the brush belongs to the view settings (saved with the session, evented)
+    @property
+    def brush_mm(self) -> float:
+        return self.view.brush_mm
+
+    @property
+    def eraser(self) -> bool:
+        return self.view.eraser
 
     @property
     def shown(self):
@@ -349,7 +362,15 @@ class ViewerState:
         name of the file it was editing and stays dirty. Returns warnings for the user.
         """
         r = resolve(s, self.model, path=path)
+        if s.view is not None:     # checked before anything changes, like the rest of the session
+            try:
+                ViewSettings(**{**self.view.model_dump(), **s.view})
+            except (ValueError, TypeError) as exc:
+                raise SessionError(f"its \"view\" settings are invalid ({_first_error(exc)}).", path=path,
+                                   fix="open a file saved by referral-viewer, or remove the \"view\" field.") from None
         self.new_session()
+        if s.view is not None:
+            self.view.apply(s.view)
         self.marks = list(r.marks)
         self._drawing[np.asarray(r.drawing, dtype=np.int64)] = True
         self.notes = s.notes
@@ -367,3 +388,11 @@ class ViewerState:
         else:
             self.set_clean(path)
         return r.warnings
+
+
+def _first_error(exc) -> str:
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        e = errors()[0]
+        return f"{'.'.join(map(str, e['loc']))}: {e['msg']}"
+    return str(exc)

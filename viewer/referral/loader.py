@@ -42,6 +42,7 @@ class MapSet:
     n_builtin: int = 0                                         # built-in files read (the first ones)
 
     def by_id(self, muscle_id: str) -> MuscleMap:
+        """The loaded map with this id; KeyError when there is none."""
         for m in self.maps:
             if m.id == muscle_id:
                 return m
@@ -227,6 +228,7 @@ class Landmark:
 
 
 def load_landmarks(path: Path | None = None) -> dict[str, Landmark]:
+    """The named skin points of ``landmarks.yaml``; a ViewerError naming the file when damaged."""
     path = path or config.builtin_maps_dir() / "landmarks.yaml"
     data, _ = safeio.load_yaml(path, what="landmarks file")
     try:
@@ -253,6 +255,7 @@ class RegionDef:
 
 
 def load_regions(path: Path | None = None) -> dict[str, RegionDef]:
+    """The skin regions of ``regions.yaml``; a ViewerError naming the file when damaged."""
     path = path or config.builtin_maps_dir() / "regions.yaml"
     data, _ = safeio.load_yaml(path, what="regions file")
     try:
@@ -264,6 +267,7 @@ def load_regions(path: Path | None = None) -> dict[str, RegionDef]:
 
 
 def file_digest(*paths: Path) -> str:
+    """SHA-256 of the files' bytes, in order (a cache key)."""
     h = hashlib.sha256()
     for p in paths:
         h.update(Path(p).read_bytes())

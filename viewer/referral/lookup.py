@@ -60,6 +60,7 @@ class Candidate:
         return f"{self.zone} (at the edge, {self.edge_mm:.0f} mm)" if self.at_edge else self.zone
 
     def to_json(self) -> dict:
+        """The candidate as JSON (coverage and edge distance only where they apply)."""
         d = asdict(self)
         if d["coverage_essential"] is None:
             d.pop("coverage_essential")
@@ -97,6 +98,7 @@ class OtherSource:
         return f"{text} (at the edge, {self.edge_mm:.0f} mm)" if self.at_edge else text
 
     def to_json(self) -> dict:
+        """The source as JSON (frequency, edge distance and coverage only where they apply)."""
         d = asdict(self)
         for k in ("edge_mm", "coverage", "frequency"):
             if d[k] is None:
@@ -115,6 +117,7 @@ class RedFlag:
     action: str
 
     def to_json(self) -> dict:
+        """The red flag as JSON."""
         return asdict(self)
 
 
@@ -130,6 +133,7 @@ class SpotResult:
     red_flags: list[RedFlag] = field(default_factory=list)
 
     def to_json(self) -> dict:
+        """The spot's answer as JSON: region, snap, red flags, dermatomes, candidates, other sources."""
         return {"region": self.region, "snap_mm": round(self.snap_mm, 2),
                 "vertex": self.vertex, "point": [round(float(x), 1) for x in self.point],
                 "red_flags": [r.to_json() for r in self.red_flags],
@@ -149,6 +153,7 @@ class AreaResult:
     snap_mm: float | None = None      # the largest snap of the painted points to the skin
 
     def to_json(self) -> dict:
+        """The area's answer as JSON: size, red flags, dermatomes, candidates, other sources."""
         return {"area_vertices": self.n_vertices,
                 **({} if self.snap_mm is None else {"snap_mm": round(self.snap_mm, 2)}),
                 "red_flags": [r.to_json() for r in self.red_flags],
@@ -324,6 +329,12 @@ def disc(model: ReferralModel, vertex: int, radius_mm: float) -> np.ndarray:
 
 
 def lookup_point(model: ReferralModel, point, radius_mm: float | None = None) -> SpotResult:
+    """Everything a click at a canonical point answers (`lookup_spot`), snapped to the skin.
+
+    Raises
+    ------
+    ViewerError
+        The point is more than MAX_SNAP_MM from the skin (names the argument ``point``)."""
     point = np.asarray(point, dtype=np.float64).reshape(3)
     idx, dist = model.geo.snap(point)
     v, d = int(idx[0]), float(dist[0])

@@ -31,6 +31,7 @@ class Pattern:
 
     @property
     def has_mesh(self) -> bool:
+        """Whether the pack has a mesh for the source (a muscle's parts, an organ's)."""
         return bool(self.part_ids)
 
     @property
@@ -40,10 +41,12 @@ class Pattern:
 
     @property
     def kind(self) -> str:
+        """The source's kind: muscle, joint, root, nerve or organ."""
         return self.muscle.kind
 
     @property
     def title(self) -> str:
+        """Name and side as a title, e.g. "Gluteus minimus (right)"; no side for a midline source."""
         return f"{self.muscle.name} ({self.side})" if self.side != "midline" else self.muscle.name
 
 
@@ -155,6 +158,7 @@ class ReferralModel:
         return self._sizes
 
     def region_of(self, vertex: int) -> Region:
+        """The skin region a vertex lies in."""
         return self.regions[int(self.region_labels[vertex])]
 
     def segment_of(self, vertex: int) -> str:

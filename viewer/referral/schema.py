@@ -74,6 +74,7 @@ class TriggerPoint(_Strict):
 
     @property
     def ref(self) -> PointRef:
+        """Where the point is: a raw point, or its landmark with the offset."""
         return tuple(self.point) if self.point is not None else Anchored(at=self.at, offset=self.offset)
 
 
@@ -115,6 +116,7 @@ class Zone(_Strict):
         return self
 
     def region_refs(self) -> list[RegionRef]:
+        """The zone's regions, each as a RegionRef (name and weight)."""
         return [RegionRef(name=r) if isinstance(r, str) else r for r in self.regions]
 
 
@@ -246,10 +248,12 @@ class MuscleMap(_Strict):
 
     @property
     def is_muscle(self) -> bool:
+        """Whether the map is a muscle's (the candidate list) rather than another kind."""
         return self.kind == "muscle"
 
     @property
     def kind_label(self) -> str:
+        """The kind as shown: muscle, joint, nerve root, nerve, organ."""
         return KIND_LABELS[self.kind]
 
 

@@ -90,6 +90,7 @@ class ViewerState:
 
     # -- model ----------------------------------------------------------------------
     def set_model(self, model) -> None:
+        """Attach a loaded ReferralModel and start an empty session on it."""
         self.model = model
         self._drawing = np.zeros(len(model.geo.vertices), dtype=bool)
         self.new_session()
@@ -97,10 +98,12 @@ class ViewerState:
     # the brush belongs to the view settings (saved with the session, evented)
     @property
     def brush_mm(self) -> float:
+        """Radius of the pain-drawing brush in mm (the view settings' ``brush_mm``)."""
         return self.view.brush_mm
 
     @property
     def eraser(self) -> bool:
+        """Whether painting erases (the view settings' ``eraser``)."""
         return self.view.eraser
 
     @property
@@ -116,10 +119,12 @@ class ViewerState:
         return v
 
     def drawing_vertices(self) -> np.ndarray:
+        """Ids of the painted skin vertices, ascending."""
         return np.flatnonzero(self._drawing)
 
     # -- pain: spots ----------------------------------------------------------------
     def snap(self, xyz) -> int:
+        """The skin vertex nearest to a canonical point in mm."""
         return int(self.model.geo.snap(np.asarray(xyz, dtype=float))[0][0])
 
     def mark(self, xyz=None, *, vertex: int | None = None, add: bool = False) -> None:
@@ -136,6 +141,7 @@ class ViewerState:
 
     # -- pain: drawing --------------------------------------------------------------
     def begin_stroke(self) -> None:
+        """Start a pain-drawing stroke: what undo restores when the stroke ends."""
         self._stroke = self._snapshot()
 
     def paint(self, vertex: int) -> None:
@@ -208,6 +214,7 @@ class ViewerState:
 
     # -- selection ------------------------------------------------------------------
     def select(self, pattern) -> None:
+        """Choose the pattern shown (a Pattern, or None for none); emits ``selected``."""
         if pattern is self.selected:
             return
         self._set_selected(pattern)
@@ -267,6 +274,7 @@ class ViewerState:
 
     # -- notes ----------------------------------------------------------------------
     def set_notes(self, text: str) -> None:
+        """Replace the session notes; emits ``notes`` when they change."""
         if text != self.notes:
             self.notes = text
             self.events.notes.emit(text)
@@ -297,10 +305,12 @@ class ViewerState:
 
     @property
     def can_undo(self) -> bool:
+        """Whether there is a mark, stroke or Clear to undo."""
         return bool(self._undo)
 
     @property
     def can_redo(self) -> bool:
+        """Whether there is an undone step to redo."""
         return bool(self._redo)
 
     def undo(self) -> bool:
@@ -308,6 +318,7 @@ class ViewerState:
         return self._step(self._undo, self._redo)
 
     def redo(self) -> bool:
+        """Redo the last undone step; False when there is none."""
         return self._step(self._redo, self._undo)
 
     def _step(self, source: list, target: list) -> bool:
@@ -333,9 +344,11 @@ class ViewerState:
         self.events.dirty.emit(False)
 
     def is_empty(self) -> bool:
+        """Whether the session holds nothing worth saving (no marks, drawing, selection or notes)."""
         return self.to_session().is_empty()
 
     def to_session(self, *, for_autosave: bool = False) -> Session:
+        """The Session this state stands for (``for_autosave`` keeps the file being edited)."""
         return session_from_state(self, for_autosave=for_autosave)
 
     def new_session(self) -> None:

@@ -34,6 +34,7 @@ class ViewSettings(EventedModel):
     camera: Literal[CAMERAS] = "anterior"  # type: ignore[valid-type]   # the last standard view chosen
 
     def to_json(self) -> dict:
+        """The settings as a plain dict (the session's ``view``)."""
         return self.model_dump()
 
     def apply(self, values: dict) -> None:

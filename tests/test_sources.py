@@ -260,3 +260,13 @@ def test_a_root_shows_its_vertebra_with_the_bones_layer(model):
         assert "level_bones" not in plotter.actors            # a muscle has no level to mark
     finally:
         plotter.close()
+
+
+def test_levels_sort_in_spinal_order():
+    from types import SimpleNamespace
+
+    from viewer.referral.levels import level_key
+
+    maps = [SimpleNamespace(level=lv, name=n) for lv, n in
+            [("T10-T11", "a"), ("T3-T4", "b"), ("L1-L2", "c"), ("C2-C3", "d"), ("", "Gluteus"), ("S4-S5", "e")]]
+    assert [m.level for m in sorted(maps, key=level_key)] == ["C2-C3", "T3-T4", "T10-T11", "L1-L2", "S4-S5", ""]

@@ -18,6 +18,7 @@ import numpy as np
 import pyvista as pv
 
 from viewer import ATTRIBUTION, atomic
+from viewer.referral.levels import level_key
 from viewer.render import layout as L
 from viewer.render import style
 from viewer.render.scene import BodyScene
@@ -485,6 +486,8 @@ def gallery(model, out_dir: str | Path, *, views=("best",), size=DEFAULT_SIZE, p
         for p in pats:   # one sheet per body region (muscles) or per kind (the other sources), per side
             group = p.muscle.body_region if p.kind == "muscle" else p.kind
             groups.setdefault((group, p.side), []).append(p)
+        for g in groups.values():     # roots and joints in spinal order (C2 ... T12, L1 ... S4-5)
+            g.sort(key=lambda p: level_key(p.muscle))
         jobs += [("sheet", g, key) for key, g in sorted(groups.items())]
     written = []
     with Exporter(model) as ex:

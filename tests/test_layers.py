@@ -57,7 +57,7 @@ def test_no_import_cycles():
 # command line on top.
 LAYERS = [
     ("foundation", ("viewer", "viewer.__main__", "viewer.errors", "viewer.config", "viewer.safeio",
-                    "viewer.atomic")),
+                    "viewer.atomic", "viewer.constants")),
     ("anatomy", ("viewer.anatomy",)),
     ("referral", ("viewer.referral",)),
     ("render", ("viewer.render",)),

@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+from viewer.constants import DEFAULT_RADIUS_MM, SIDES, VIEWS
 from viewer.errors import ViewerError
 
 log = logging.getLogger("referral-viewer")
@@ -54,7 +55,7 @@ def _lookup(args, api) -> int:
         raise ViewerError("lookup needs --point X Y Z or --points FILE.", fix="see referral-viewer lookup --help")
     model = _model(args, progress=not args.json)
     if args.points:
-        result = api.lookup_area(model, pts, radius or 25.0, top=top).to_json()
+        result = api.lookup_area(model, pts, radius or DEFAULT_RADIUS_MM, top=top).to_json()
     else:
         t = time.perf_counter()
         result = api.lookup(model, point, radius, top=top).to_json()
@@ -120,7 +121,7 @@ def cmd_export(args) -> int:
     if bad:
         raise ViewerError(f"unknown view(s) {', '.join(bad)}.", path="--views",
                           fix=f"choose from {', '.join(VIEW_CHOICES)}, comma-separated.")
-    sides = ("right", "left") if args.side == "both" else (args.side or "right",)
+    sides = SIDES if args.side == "both" else (args.side or "right",)
     query, flag = _source_arg(args)
     if args.all and (query or args.out):
         raise ViewerError("--all DIR renders many muscles; it cannot be combined with --muscle or --out.",
@@ -252,9 +253,8 @@ def add_commands(sub, common) -> None:
     ex.add_argument("--muscle", help="muscle name, alias or FMA id, e.g. 'gluteus minimus' (typos are fine)")
     ex.add_argument("--source", help="any source: muscle, joint, nerve root, nerve or organ, e.g. "
                                      "'L5-S1 facet joint', 'L5', 'gallbladder' (see `referral-viewer list`)")
-    ex.add_argument("--side", choices=["right", "left", "both"], help="which side's pattern (default right)")
-    ex.add_argument("--view", choices=["best", "anterior", "posterior", "right", "left", "superior", "inferior",
-                                      "medial"],
+    ex.add_argument("--side", choices=[*SIDES, "both"], help="which side's pattern (default right)")
+    ex.add_argument("--view", choices=["best", *VIEWS],
                     help="camera direction (default best: the view that shows most of the pattern)")
     ex.add_argument("--views", metavar="V1,V2",
                     help="with --all: comma-separated views, e.g. best,anterior,posterior")
@@ -280,7 +280,7 @@ def add_commands(sub, common) -> None:
     ho = sub.add_parser("handout", help="write a one-page patient handout PDF for a muscle or other source")
     ho.add_argument("--muscle", help="muscle name, alias or FMA id (typos are fine)")
     ho.add_argument("--source", help="any source: muscle, joint, nerve root, nerve or organ")
-    ho.add_argument("--side", choices=["right", "left"], default="right", help="which side (default right)")
+    ho.add_argument("--side", choices=SIDES, default="right", help="which side (default right)")
     ho.add_argument("--out", required=True, metavar="FILE.pdf", help="the PDF file to write")
     ho.add_argument("--notes", help="the therapist's notes, printed on the handout")
     ho.add_argument("--notes-file", metavar="FILE", help="read the notes from a UTF-8 text file")

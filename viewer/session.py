@@ -37,7 +37,6 @@ or from another format version) is moved aside under a new name, never deleted.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import uuid
@@ -48,11 +47,12 @@ from pathlib import Path
 import numpy as np
 
 from viewer import __version__, atomic, config
+from viewer.constants import PATTERN_SIDES
 from viewer.errors import ViewerError
 
 FORMAT = "referral-viewer-session"
 VERSION = 2            # 2: the view settings ("view"); version 1 files open with the window's current view
-SIDES = ("right", "left", "midline")
+SIDES = PATTERN_SIDES
 RANKED_BY = ("spots", "area")
 MAX_NOTES = 1_000_000
 MAX_SESSION_BYTES = 50_000_000

@@ -28,6 +28,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from viewer.constants import DEFAULT_RADIUS_MM
 from viewer.errors import ViewerError
 from viewer.referral.fields import IN_ZONE, distance_beyond, value_beyond
 from viewer.referral.model import ReferralModel
@@ -387,7 +388,7 @@ def area_result(model: ReferralModel, vertices) -> AreaResult:
                       red_flags_of(model, [o.pattern for o in others if in_e[o.pattern] > 0]))
 
 
-def area_from_points(model: ReferralModel, points, radius_mm: float = 25.0) -> tuple[np.ndarray, float]:
+def area_from_points(model: ReferralModel, points, radius_mm: float = DEFAULT_RADIUS_MM) -> tuple[np.ndarray, float]:
     """Skin vertices painted by discs around points; returns (vertices, max snap distance)."""
     pts = np.atleast_2d(np.asarray(points, dtype=np.float64))
     idx, dist = model.geo.snap(pts)

@@ -11,11 +11,12 @@ from pathlib import Path
 import numpy as np
 
 from viewer import atomic, config
+from viewer.constants import SIDES
 from viewer.anatomy.pack import Pack, normalize
 from viewer.referral import fields as F
 from viewer.referral.geometry import SkinGeometry
 from viewer.referral.loader import MapSet, Problem, file_digest, load_landmarks, load_maps, load_regions
-from viewer.referral.points import UnknownLandmark, for_side, resolve, surface_point
+from viewer.referral.points import UnknownLandmark, for_side, surface_point
 from viewer.referral.regions import Region, parcellate, region_table
 from viewer.referral.segments import SEGMENTS, label_segments
 from viewer.referral.schema import MuscleMap
@@ -279,7 +280,7 @@ def load_model(pack: Pack, *, user_maps=None, maps: MapSet | None = None, cache_
     for m in maps.maps:
         key = _sha(geo_digest, maps.hashes[m.id])[:16]
         names = {side: (f"ess-{m.id}-{side}-{key}", f"spill-{m.id}-{side}-{key}", f"freq-{m.id}-{side}-{key}")
-                 for side in ("right", "left")}
+                 for side in SIDES}
         sides = pattern_sides(m)
         if any(names[drawn][0] not in cached for _s, drawn in sides):
             try:

@@ -14,7 +14,9 @@ from typing import Literal
 from psygnal import EventedModel
 from pydantic import ConfigDict, Field
 
-CAMERAS = ("anterior", "posterior", "right", "left", "superior", "inferior", "medial")
+from viewer.constants import DEFAULT_RADIUS_MM, VIEWS
+
+CAMERAS = VIEWS
 
 
 class ViewSettings(EventedModel):
@@ -30,7 +32,7 @@ class ViewSettings(EventedModel):
     patient_mode: bool = False                          # plain language, large type, clean body
     paint_mode: bool = False                            # the left button paints the pain drawing
     eraser: bool = False                                # ... or erases it
-    brush_mm: float = Field(25.0, ge=5.0, le=80.0)      # radius of the pain-drawing brush
+    brush_mm: float = Field(DEFAULT_RADIUS_MM, ge=5.0, le=80.0)      # radius of the pain-drawing brush
     camera: Literal[CAMERAS] = "anterior"  # type: ignore[valid-type]   # the last standard view chosen
 
     def to_json(self) -> dict:

@@ -36,6 +36,11 @@ PANEL_MIN_MM = np.array([260.0, 360.0])   # a plate's panel shows at least this 
 PLATE_MAX_PANELS = 3
 PROBE_PX_PER_MM = 0.4      # scale of the visibility renders (a 1.7 m body is 680 px tall)
 COVER_FRACTION = 0.6       # a zone part is shown by a view with >= 60% of the visible area of its best view
+# The view from below shows the feet and shins only: seen from below, the whole body
+# spread around two small soles (torso, hands) said nothing and shrank the feet.
+INFERIOR_CLIP_Z_MM = 300.0
+TP_MIN_FACING = 0.3        # a trigger point counts as seen in a view when its skin faces the camera this much
+EXTRA_VIEW_MIN = 0.65     # a further panel for an under-filled slide shows this much of each part (mean)
 MIN_PART_PX = 12           # essential zone parts smaller than this in every view (about 75 mm2) are not required
 
 
@@ -154,9 +159,7 @@ def frame_pattern(skin_vertices: np.ndarray, focus_pts: np.ndarray, view: str, s
     side : the pattern's side (the medial view looks at that side's limbs from the midline)
     """
     d, up = style.view_vectors(view, side)
-    half = style.kept_half(view, side)
-    if half is not None:
-        skin_vertices = skin_vertices[skin_vertices[:, 0] * half >= 0]
+    skin_vertices = _view_skin(skin_vertices, view, side)
     right = np.cross(d, up)
     body_uv = np.column_stack([skin_vertices @ right, skin_vertices @ up])
     pts = focus_pts if len(focus_pts) else skin_vertices
@@ -197,8 +200,30 @@ def frame_pattern(skin_vertices: np.ndarray, focus_pts: np.ndarray, view: str, s
 
 
 def _view_skin(skin_vertices, view, side):
+    """The skin a view shows: one half for the medial view, the feet for the view from below."""
     half = style.kept_half(view, side)
-    return skin_vertices if half is None else skin_vertices[skin_vertices[:, 0] * half >= 0]
+    if half is not None:
+        return skin_vertices[skin_vertices[:, 0] * half >= 0]
+    if view == "inferior":
+        return skin_vertices[skin_vertices[:, 2] <= INFERIOR_CLIP_Z_MM]
+    return skin_vertices
+
+
+def _clip_plane(view, side):
+    """The clipping plane of a view (VTK keeps the side its normal points to), or None."""
+    from vtkmodules.vtkCommonDataModel import vtkPlane
+
+    half = style.kept_half(view, side)
+    if half is None and view != "inferior":
+        return None
+    plane = vtkPlane()
+    if half is not None:
+        plane.SetOrigin(0.0, 0.0, 0.0)
+        plane.SetNormal(float(half), 0.0, 0.0)
+    else:
+        plane.SetOrigin(0.0, 0.0, INFERIOR_CLIP_Z_MM)
+        plane.SetNormal(0.0, 0.0, -1.0)
+    return plane
 
 
 def panel_extents(skin_vertices, focus_pts, view, side="right"):
@@ -337,6 +362,10 @@ class Exporter:
         self.plotter.window_size = list(size)
         side = pattern.side if pattern is not None else "right"
         self.scene.set_half(style.kept_half(view, side))
+        if view == "inferior":
+            for actor in (self.scene.skin_actor, self.scene.bone_actor):
+                if actor is not None:
+                    actor.GetMapper().AddClippingPlane(_clip_plane(view, side))
         fr = frame if frame is not None else \
             frame_pattern(self.model.pack.skin_vertices, self.focus_points(pattern), view, size, side)
         cam = self.plotter.camera
@@ -358,6 +387,8 @@ class Exporter:
         if pattern is not None and pattern.trigger_points:
             xyz = np.array([p for _, p in pattern.trigger_points])
             vis = self.visible(xyz, fr.direction, half=style.kept_half(view, side))
+            if view == "inferior":                       # above the cut of the view from below
+                vis &= xyz[:, 2] <= INFERIOR_CLIP_Z_MM
             xy = fr.to_pixels(xyz)
             tps = [TriggerPointView(label, (float(x), float(y)), bool(v))
                    for (label, _), (x, y), v in zip(pattern.trigger_points, xy, vis)]
@@ -388,9 +419,31 @@ class Exporter:
         cap_font = L.font(max(plan.px["legend"], plan.px["label"]))      # as readable as the labels
         cap_h = L.line_height(cap_font) if many else 0
         skin = self.model.pack.skin_vertices
-        ext = [panel_extents(skin, focus[v], v, side) for v in views]
-        boxes = L.arrange_panels(plan.body, [e[0] for e in ext], [e[1] for e in ext],
-                                 gap=plan.px["margin"], caption=cap_h)
+
+        def arrange(views, focus, cap_h):
+            ext = [panel_extents(skin, focus[v], v, side) for v in views]
+            return L.arrange_panels(plan.body, [e[0] for e in ext], [e[1] for e in ext],
+                                    gap=plan.px["margin"], caption=cap_h)
+
+        boxes = arrange(views, focus, cap_h)
+        if view in (None, "best") and pattern is not None and len(views) < PLATE_MAX_PANELS:
+            # a plate filling less than half the slide's width gets one more view of the zone
+            # if it shows it well and the figure stays as large
+            used = (boxes[-1][0][2] - boxes[0][0][0]) / max(1, plan.body[2] - plan.body[0])
+            extra = self._extra_view(pattern, views) if used < 0.5 else None
+            if extra is not None:
+                views2, focus2 = self._plate_focus(pattern, views + [extra])
+                cap2 = L.line_height(cap_font)
+                boxes2 = arrange(views2, focus2, cap2)
+                scale = lambda bx: (bx[0][0][3] - bx[0][0][1]) / bx[0][1][1]     # noqa: E731
+                if scale(boxes2) >= 0.9 * scale(boxes):
+                    views, focus, boxes, cap_h, many = views2, focus2, boxes2, cap2, True
+                    deco = slide_decorations(pattern, views, title=title, legend=legend,
+                                             attribution=attribution)
+                    label = plan.px["label"]
+                    plan = L.plan(size, deco)              # the subtitle changed
+                    plan.px["label"] = label
+                    boxes = arrange(views, focus, cap_h)
         bx0, by0, bx1, by1 = plan.body
         canvas = np.zeros((by1 - by0, bx1 - bx0, 4), np.uint8)
         marks, anchors, texts, captions, self.last_panels = [], [], [], [], []
@@ -493,8 +546,12 @@ class Exporter:
             ess_px[i] = np.bincount(r[r > 0] - 1, minlength=n_ess)[:n_ess]
             paint_px[i] = np.bincount(g[g > 0] - 1, minlength=n_paint)[:n_paint]
             if len(tps):
-                tp_vis[i] = self.visible(tps, d, half=half)
                 tp_face[i] = -(tp_n @ d)
+                # seen: not hidden, and facing the camera (not on the silhouette's edge
+                # or seen past the heel from below); cut away by the view's plane: not seen
+                tp_vis[i] = self.visible(tps, d, half=half) & (tp_face[i] > TP_MIN_FACING)
+                if v == "inferior":
+                    tp_vis[i] &= tps[:, 2] <= INFERIOR_CLIP_Z_MM
         out = dict(views=views, ess_labels=ess_lab, paint_labels=paint_lab, ess_px=ess_px, paint_px=paint_px,
                    tp_visible=tp_vis, tp_facing=tp_face)
         cache[pattern.index] = out
@@ -535,14 +592,9 @@ class Exporter:
         c = (lo + hi) / 2
         skin = _view_skin(self.model.pack.skin_vertices, view, side)
         centre = c[0] * right + c[1] * up + float(np.mean(skin @ d)) * d
-        half = style.kept_half(view, side)
         actor.GetMapper().RemoveAllClippingPlanes()
-        if half is not None:
-            from vtkmodules.vtkCommonDataModel import vtkPlane
-
-            plane = vtkPlane()
-            plane.SetOrigin(0.0, 0.0, 0.0)
-            plane.SetNormal(float(half), 0.0, 0.0)
+        plane = _clip_plane(view, side)
+        if plane is not None:
             actor.GetMapper().AddClippingPlane(plane)
         shown = [a for a in (self.scene.skin_actor, self.scene.bone_actor) if a is not None and a.GetVisibility()]
         for a in shown:
@@ -609,7 +661,32 @@ class Exporter:
         """The views of a pattern's plate and, for each, the points its panel is framed
         on: each painted zone part and each trigger point goes to the panel that shows
         it best (parts by visible area, points by how squarely they face the camera)."""
-        views = self.plate_views(pattern)
+        return self._plate_focus(pattern, self.plate_views(pattern))
+
+    def _extra_view(self, pattern, views) -> str | None:
+        """A further view worth a panel when the plate leaves the slide half empty: the
+        one showing most of the essential zone (on average at least EXTRA_VIEW_MIN of each part's
+        best visible area), not a cut view."""
+        cov = self.coverage(pattern)
+        A = cov["ess_px"]
+        if not A.size:
+            return None
+        best = A.max(axis=0)
+        need = best >= MIN_PART_PX
+        if not need.any():
+            return None
+        scores = {}
+        for i, v in enumerate(cov["views"]):
+            if v in views or v in ("medial", "inferior"):
+                continue
+            scores[v] = float((A[i] / np.maximum(best, 1))[need].mean())
+        if not scores:
+            return None
+        v = max(scores, key=scores.get)
+        return v if scores[v] >= EXTRA_VIEW_MIN else None
+
+    def _plate_focus(self, pattern, views) -> tuple[list[str], dict]:
+        views = [v for v in PANEL_ORDER if v in views]
         cov = self.coverage(pattern)
         rows = [cov["views"].index(v) for v in views]
         pack = self.model.pack
@@ -861,7 +938,8 @@ def select_patterns(model, *, sides=("right",), muscles=None, regions=None) -> l
 def gallery(model, out_dir: str | Path, *, views=("best",), size=DEFAULT_SIZE, progress=None,
             cancelled=lambda: False, sides=("right",), theme: str = "light", transparent: bool = False,
             muscles=None, regions=None, contact_sheets: bool = False, images: bool = True) -> list[Path]:
-    """Images of many patterns: one per muscle, side and view (``images``),
+    """Images of many patterns: one per muscle, side and view (``images``; 'best' is
+    the plate, MUSCLE_SIDE_plate.png),
     and with ``contact_sheets`` one sheet per body region and side. Reuses one
     plotter for speed; ``progress(i, n, path)`` after each file, stops early
     when ``cancelled()``."""
@@ -870,15 +948,9 @@ def gallery(model, out_dir: str | Path, *, views=("best",), size=DEFAULT_SIZE, p
     pats = select_patterns(model, sides=sides, muscles=muscles, regions=regions)
     jobs = []
     with Exporter(model) as ex:
-        if images:      # resolve 'best' (the plate) now: no file written twice
+        if images:      # 'best' is the plate (1-3 panels), written as MUSCLE_SIDE_plate.png
             for p in pats:
-                resolved = []
-                for v in views:
-                    if v == "best":
-                        pv_ = ex.plate_views(p)
-                        v = pv_[0] if len(pv_) == 1 else ("plate", "-".join(pv_))
-                    resolved.append(v)
-                jobs += [("image", p, v) for v in dict.fromkeys(resolved)]
+                jobs += [("image", p, "plate" if v == "best" else v) for v in dict.fromkeys(views)]
         if contact_sheets:
             groups: dict = {}
             for p in pats:
@@ -894,9 +966,9 @@ def _gallery_jobs(ex, jobs, out_dir, size, theme, transparent, progress, cancell
         if cancelled():
             break
         if kind == "image":
-            plate = isinstance(key, tuple)
-            v = key[1] if plate else key
-            img = ex.render(what, view=None if plate else v, size=size, theme=theme, transparent=transparent)
+            v = key
+            img = ex.render(what, view=None if v == "plate" else v, size=size, theme=theme,
+                            transparent=transparent)
             path = out_dir / f"{slug(what.muscle.name)}_{what.side}_{v}.png"
         else:
             region, side = key

@@ -417,3 +417,17 @@ def test_contact_sheet_captions_fit_their_cells():
     f, rows = fit_caption("Gemelli (superior and inferior)", 20, 160, 2)
     assert len(rows) <= 2 and all(f.getlength(r) <= 160 for r in rows)
     assert "".join(rows).replace(" ", "") == "Gemelli(superiorandinferior)"     # nothing cut off
+
+
+@pytest.mark.slow
+def test_one_view_from_a_fresh_exporter_is_framed_on_the_whole_pattern(model):
+    """`export --view posterior` (a new exporter, no pattern shown yet) framed the
+    trigger points only, cutting gluteus minimus' zone at the hip."""
+    from viewer.render.export import Exporter
+
+    p = _pattern(model, "gluteus minimus")
+    with Exporter(model) as ex:
+        img = ex.render(p, view="posterior", size=(1280, 720))
+        assert [v for v, _, _ in ex.last_panels] == ["posterior"]
+        fails = [f for f in plate_shortfalls(model, ex, p, img, ex.last_panels) if "cut" in f or "part" in f]
+    assert fails == []

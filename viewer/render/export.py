@@ -41,6 +41,7 @@ COVER_FRACTION = 0.6       # a zone part is shown by a view with >= 60% of the v
 INFERIOR_CLIP_Z_MM = 300.0
 TP_MIN_FACING = 0.3        # a trigger point counts as seen in a view when its skin faces the camera this much
 EXTRA_VIEW_MIN = 0.65     # a further panel for an under-filled slide shows this much of each part (mean)
+SHEET_SLIVER = 0.12       # in a contact sheet's small cells, cut-off blobs below 12% of the body go
 MIN_PART_PX = 12           # essential zone parts smaller than this in every view (about 75 mm2) are not required
 
 
@@ -298,6 +299,12 @@ class Exporter:
     def close(self) -> None:
         self.plotter.close()
 
+    def _set_size(self, size) -> None:
+        """Resize the off-screen window without rendering (pyvista's window_size setter
+        renders a frame with the old camera: a wasted software-OpenGL frame per image)."""
+        self.plotter.render_window.SetSize(int(size[0]), int(size[1]))
+        self.plotter._window_size_unset = False
+
     # -- geometry -------------------------------------------------------------
     def _locator(self):
         if self._obb is None:
@@ -340,6 +347,8 @@ class Exporter:
             self._pattern = pattern
 
     def focus_points(self, pattern) -> np.ndarray:
+        if pattern is not None:
+            self.show(pattern)          # the zones are the scene's: this pattern's, not the last one's
         pts = [self.model.pack.skin_vertices[self.scene.skin_value > 0.2]]
         if pattern is not None and pattern.trigger_points:
             pts.append(np.array([xyz for _, xyz in pattern.trigger_points]))
@@ -359,7 +368,7 @@ class Exporter:
         if view in (None, "best"):
             view = self._best(pattern)
         size = (max(16, int(size[0])), max(16, int(size[1])))
-        self.plotter.window_size = list(size)
+        self._set_size(size)
         side = pattern.side if pattern is not None else "right"
         self.scene.set_half(style.kept_half(view, side))
         if view == "inferior":
@@ -534,9 +543,14 @@ class Exporter:
         tp_vis = np.zeros((len(views), len(tps)), bool)
         tp_face = np.zeros((len(views), len(tps)))
         tp_n = pack.skin_normals[self.model.geo.snap(tps)[0]] if len(tps) else np.zeros((0, 3))
-        actor = self._id_actor(ess_lab, paint_lab)
+        # a view no painted skin faces shows none of it: no need to render it
+        painted_n = pack.skin_normals[paint_lab >= 0]
+        empty = np.zeros(0, np.int64)
+        faced = [bool(len(painted_n)) and bool((painted_n @ -style.view_vectors(v, pattern.side)[0] > 0.05).any())
+                 for v in views]
+        actor = self._id_actor(ess_lab, paint_lab) if any(faced) else None
         try:
-            probes = [self._probe(pattern, v, pts, actor) for v in views]
+            probes = [self._probe(pattern, v, pts, actor) if f else (empty, empty) for v, f in zip(views, faced)]
         finally:
             self.plotter.remove_actor("skin_ids", render=False)
         for i, v in enumerate(views):
@@ -600,7 +614,7 @@ class Exporter:
         for a in shown:
             a.SetVisibility(False)
         try:
-            self.plotter.window_size = [int(size[0]), int(size[1])]
+            self._set_size(size)
             cam = self.plotter.camera
             cam.parallel_projection = True
             cam.focal_point = centre
@@ -781,15 +795,18 @@ class Exporter:
         marks, captions = [], []
         for i, p in enumerate(patterns):
             r, c = divmod(i, cols)
-            pic_w, pic_h = cw - 6, ch - cap_h - 6
+            # a gap between cells, so one cell's hand does not run into the next one's
+            pad = max(3, plan.px["margin"] // 4)
+            pic_w, pic_h = cw - 2 * pad, ch - cap_h - 2 * pad
             img, vname, tps = self.body(p, view, (pic_w, pic_h), th)
-            img = _drop_edge_slivers(img)[:pic_h, :pic_w]      # only this cell's picture, whole bits only
-            x, y = c * cw + 3, r * ch + 3                       # within the body box
+            # only this cell's picture, and no hand or elbow cut off at its edge
+            img = _drop_edge_slivers(img, SHEET_SLIVER)[:pic_h, :pic_w]
+            x, y = c * cw + pad, r * ch + pad                   # within the body box
             canvas[y:y + img.shape[0], x:x + img.shape[1]] = img
             marks += [((bx0 + x + t.xy[0], by0 + y + t.xy[1]), max(3, round(plan.px["label"] * 0.28)),
                        style.TRIGGER_POINT) for t in tps
                       if t.visible and 3 <= t.xy[0] < pic_w - 3 and 3 <= t.xy[1] < pic_h - 3]
-            captions.append((bx0 + c * cw + cw // 2, by0 + y + pic_h + 3, texts[i]))
+            captions.append((bx0 + c * cw + cw // 2, by0 + y + pic_h + pad, texts[i]))
         out = L.compose(canvas, plan, deco, th, transparent=transparent, marks=marks)
         from PIL import Image, ImageDraw
 

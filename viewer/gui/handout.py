@@ -29,6 +29,18 @@ LOGICAL_WIDTH = 720          # layout width in points-like units; scaled onto th
 PAGE_SIZES = {"A4": QPageSize.A4, "Letter": QPageSize.Letter}
 
 
+LABEL_MIN_PT = 8.0           # trigger-point labels in the pictures, as printed
+PT_MM = 25.4 / 72
+
+
+def label_pixels(mm_per_px: float, min_pt: float = LABEL_MIN_PT) -> int:
+    """Font size in picture pixels of labels printed at ``min_pt`` or more (a
+    tenth of a point to spare for rounding)."""
+    import math
+
+    return max(8, math.ceil((min_pt + 0.1) * PT_MM / mm_per_px))
+
+
 def ensure_app():
     """The running Qt application, or a new offscreen one (the CLI has no
     window and may have no display). A QApplication, not a QGuiApplication:
@@ -179,20 +191,15 @@ def make_handout(model, patterns_or_muscle, notes: str, out_path, *, side: str =
     patterns = resolve_patterns(model, patterns_or_muscle, side)
     n = len(patterns)
     pic = (1400, 1050) if n == 1 else (900, 1200)
-    own = exporter is None
-    ex = exporter or Exporter(model)
-    try:
-        images = [_png_image(ex.render(p, size=pic, title=False, legend=False, attribution=False,
-                                       labels=True, label_scale=1.8)) for p in patterns]
-    finally:
-        if own:
-            ex.close()
-
     names = [f"pattern{i}.png" for i in range(n)]
     doc = QTextDocument()
     doc.setDocumentMargin(0)
-    for name, img in zip(names, images):
-        doc.addResource(QTextDocument.ImageResource, QUrl(name), img)
+    # Lay the page out with blank pictures of the right size first: the labels' size in
+    # the pictures depends on how large they are printed.
+    blank = QImage(pic[0], pic[1], QImage.Format_RGB32)
+    blank.fill(0xFFFFFF)
+    for name in names:
+        doc.addResource(QTextDocument.ImageResource, QUrl(name), blank)
 
     writer_probe = QPageLayout(QPageSize(PAGE_SIZES.get(page, QPageSize.A4)), QPageLayout.Portrait,
                                QMarginsF(14, 14, 14, 14), QPageLayout.Millimeter)
@@ -212,6 +219,24 @@ def make_handout(model, patterns_or_muscle, notes: str, out_path, *, side: str =
     # Very long notes may still not fit at the smallest size: then the whole
     # page is scaled down to fit rather than cut or spilled onto a second page.
     doc_h = max(page_h, doc.size().height())
+
+    # Trigger-point labels at least LABEL_MIN_PT as printed: millimetres per picture pixel
+    # from the picture's printed width (its width on the page, after any scaling down).
+    mm_per_unit = rect_mm.width() / LOGICAL_WIDTH * page_h / doc_h
+    mm_per_px = width * mm_per_unit / pic[0]
+    label_px = label_pixels(mm_per_px)
+    own = exporter is None
+    ex = exporter or Exporter(model)
+    try:
+        images = [_png_image(ex.render(p, size=pic, title=False, legend=False, attribution=False,
+                                       labels=True, label_px=label_px)) for p in patterns]
+    finally:
+        if own:
+            ex.close()
+    for name, img in zip(names, images):
+        doc.addResource(QTextDocument.ImageResource, QUrl(name), img)
+    doc.setHtml(handout_html(patterns, notes, names, width))       # the same layout, with the pictures
+    doc.setTextWidth(LOGICAL_WIDTH)
 
     out_path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{out_path.name}.", suffix=".tmp", dir=out_path.parent)

@@ -78,8 +78,25 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
 
 
+# Authors' notes to themselves inside a citation ("figure number inferred, not seen") stay in
+# the map file; a slide prints the citation only.
+AUTHOR_NOTE = re.compile(r"\s*[(\[][^()\[\]]*\b(inferred|not seen|unconfirmed|not confirmed|to be checked)\b[^()\[\]]*[)\]]",
+                         re.I)
+
+
+def pattern_source(pattern) -> str:
+    """The citation a slide prints for a pattern: the first source naming a figure or table
+    (the drawing's own source), else the first; authors' notes removed."""
+    from viewer.referral.schema import FIGURE_OR_TABLE
+
+    sources = pattern.muscle.sources
+    src = next((s for s in sources if FIGURE_OR_TABLE.search(s)), sources[0]) if sources else ""
+    return AUTHOR_NOTE.sub("", src).strip()
+
+
 def attribution_text(pattern=None) -> str:
-    src = f" Pattern: {pattern.muscle.sources[0]}" if pattern is not None and pattern.muscle.sources else ""
+    """The slide's attribution: anatomy licences, the pattern's source and the not-a-diagnosis line."""
+    src = f" Pattern: {pattern_source(pattern)}" if pattern is not None and pattern.muscle.sources else ""
     return f"{ATTRIBUTION}{src} {DISCLAIMER_SHORT}"
 
 

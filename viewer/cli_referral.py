@@ -255,7 +255,8 @@ def add_commands(sub, common) -> None:
                                      "'L5-S1 facet joint', 'L5', 'gallbladder' (see `referral-viewer list`)")
     ex.add_argument("--side", choices=[*SIDES, "both"], help="which side's pattern (default right)")
     ex.add_argument("--view", choices=["best", *VIEWS],
-                    help="camera direction (default best: the view that shows most of the pattern)")
+                    help="camera direction (default best: a plate of the 1-3 views that show every essential "
+                         "zone and trigger point)")
     ex.add_argument("--views", metavar="V1,V2",
                     help="with --all: comma-separated views, e.g. best,anterior,posterior")
     ex.add_argument("--out", metavar="FILE.png", help="the PNG file to write")

@@ -191,7 +191,8 @@ def _checked(maps: MapSet, pack: Pack, geo: SkinGeometry, landmarks, region_defs
     keep = MapSet(problems=maps.problems, digest=maps.digest, n_builtin=maps.n_builtin)
     for m in maps.maps:
         path = maps.files[m.id]
-        found = check_map(m, path, landmarks, region_defs, geo.tree, part_bases)
+        found = check_map(m, path, landmarks, region_defs, geo.tree, part_bases,
+                          line=lambda loc, mid=m.id: maps.line(mid, loc))
         if found:
             problems.extend(found)
             problems.append(Problem(path, None, "", f"{m.name} skipped: fix the problems above "
@@ -200,6 +201,7 @@ def _checked(maps: MapSet, pack: Pack, geo: SkinGeometry, landmarks, region_defs
         keep.maps.append(m)
         keep.files[m.id] = path
         keep.hashes[m.id] = maps.hashes[m.id]
+    maps.forget_nodes()     # the line numbers were for these checks only
     return keep
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from viewer.referral.loader import Problem, _Loader, _node_line, load_landmarks, load_maps, load_regions
+from viewer.referral.loader import Problem, load_landmarks, load_maps, load_regions
 from viewer.referral.points import UnknownLandmark, resolve
 from viewer.referral.schema import KINDS, MAX_STROKE_MM, Anchored, MuscleMap
 
@@ -31,19 +31,8 @@ def _landmark_names(m: MuscleMap):
                         yield ("zones", kind, zi, "strokes", si, "points", pi), name
 
 
-def _line(path: Path, loc) -> int | None:
-    import yaml
-
-    try:
-        from viewer.referral.loader import MAX_MAP_BYTES
-        from viewer.safeio import read_regular
-
-        return _node_line(yaml.compose(read_regular(path, MAX_MAP_BYTES).decode("utf-8"), Loader=_Loader), loc)
-    except Exception:  # a line number is a nicety
-        return None
-
-
-def check_map(m: MuscleMap, path: Path, landmarks, regions, skin_tree=None, part_bases=None) -> list[Problem]:
+def check_map(m: MuscleMap, path: Path, landmarks, regions, skin_tree=None, part_bases=None,
+              line=None) -> list[Problem]:
     """Every check beyond the schema, for one parsed map.
 
     The referral model applies exactly these rules when it loads maps (a map
@@ -62,6 +51,9 @@ def check_map(m: MuscleMap, path: Path, landmarks, regions, skin_tree=None, part
         Skin vertices of the pack; enables the distance-to-skin checks.
     part_bases : set of str, optional
         Normalised part names of the pack; enables the mesh_parts check.
+    line : callable, optional
+        ``line(loc)``: the file line of a field location, from the file's one parse
+        (`MapSet.line`); without it problems carry no line.
 
     Returns
     -------
@@ -72,7 +64,7 @@ def check_map(m: MuscleMap, path: Path, landmarks, regions, skin_tree=None, part
     problems: list[Problem] = []
 
     def add(loc, msg):
-        problems.append(Problem(path, _line(path, loc), ".".join(map(str, loc)), msg))
+        problems.append(Problem(path, line(loc) if line else None, ".".join(map(str, loc)), msg))
 
     for loc, name in _landmark_names(m):
         lm = landmarks.get(name)
@@ -163,7 +155,9 @@ def validate(paths=None, *, meshes=None, user_maps=None) -> tuple[list[Problem],
         path = maps.files[m.id]
         n_tps += len(m.trigger_points)
         n_zones += len(m.zones.essential) + len(m.zones.spillover)
-        problems += check_map(m, path, landmarks, regions, skin_tree, part_bases)
+        problems += check_map(m, path, landmarks, regions, skin_tree, part_bases,
+                              line=lambda loc, mid=m.id: maps.line(mid, loc))
+    maps.forget_nodes()
     if paths is None:
         missing = [n for n, lm in landmarks.items() if lm.point is None]
         if missing:

@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+from viewer import atomic
 from viewer.errors import ViewerError
 
 log = logging.getLogger("referral-viewer")
@@ -38,6 +39,9 @@ def cmd_lookup(args) -> int:
     radius = api.as_radius(args.radius, "--radius")
     if args.points:
         pts = api.read_points(args.points)
+        from viewer.referral.lookup import check_area_work
+
+        check_area_work(len(pts), radius or 25.0)   # before the slow model load
     elif args.point is not None:
         point = api.as_point(args.point, "--point")
     else:
@@ -104,6 +108,8 @@ def cmd_export(args) -> int:
         api.check_out_dir(args.all, "--all")
     elif args.out:
         api.check_png_path(args.out, "--out")
+        atomic.refuse_overwrite(Path(args.out).expanduser(), "--out", args.force)
+    _check_muscle_arg(args.muscle)
     if not args.all and (not args.muscle or not args.out):
         raise ViewerError("export needs --muscle NAME and --out FILE.png (or --all DIR).",
                           fix="e.g. referral-viewer export --muscle 'gluteus medius' --out gmed.png")
@@ -115,7 +121,7 @@ def cmd_export(args) -> int:
             paths = gallery(model, args.all, views=views, size=size, progress=prog, sides=sides,
                             theme=args.theme, transparent=args.transparent, muscles=_csv(args.muscles),
                             regions=_csv(args.regions), contact_sheets=args.contact_sheets,
-                            images=not args.sheets_only)
+                            images=not args.sheets_only, overwrite=args.force)
         except ValueError as exc:
             raise ViewerError(str(exc), path="--muscles", fix="use names, aliases or FMA ids, comma-separated.")
         print(f"Wrote {len(paths)} images to {args.all}")
@@ -141,17 +147,40 @@ def _check_pdf_path(out, name: str) -> Path:
     return path
 
 
+MAX_MUSCLE_ARG = 200
+
+
+def _check_muscle_arg(text) -> None:
+    """A muscle name is short: a 100 KB --muscle is refused, not echoed back."""
+    if text is not None and len(text) > MAX_MUSCLE_ARG:
+        raise ViewerError(f"the muscle name is {len(text):,} characters long (at most {MAX_MUSCLE_ARG}).",
+                          path="--muscle", fix="give a muscle name, alias or FMA id, e.g. 'gluteus minimus'.")
+
+
+MAX_NOTES_FILE_BYTES = 1_000_000
+
+
+def read_notes_file(path) -> str:
+    """The notes file through the safe reader: a FIFO or /dev/zero is refused at once."""
+    from viewer import safeio
+
+    raw = safeio.read_regular(path, MAX_NOTES_FILE_BYTES, "notes file")
+    return safeio.decode_text(raw, path, what="notes file",
+                              fix="save it as UTF-8 text, or pass the notes with --notes TEXT.")
+
+
 def cmd_handout(args) -> int:
     from viewer.render.export import find_muscle
 
     out = _check_pdf_path(args.out, "--out")
+    atomic.refuse_overwrite(out, "--out", args.force)
+    _check_muscle_arg(args.muscle)
     notes = args.notes or ""
     if args.notes_file:
-        try:
-            notes = Path(args.notes_file).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ViewerError(f"cannot read the notes file ({exc}).", path=args.notes_file,
-                              fix="give a UTF-8 text file, or pass the notes with --notes TEXT.")
+        notes = read_notes_file(args.notes_file)
+    from viewer.gui.handout import check_notes
+
+    check_notes(notes, "--notes-file" if args.notes_file else "--notes")
     model = _model(args)
     muscle = find_muscle(model, args.muscle)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")   # Qt without a window or a display
@@ -206,6 +235,8 @@ def add_commands(sub, common) -> None:
     ex.add_argument("--no-legend", action="store_true", help="leave out the colour legend")
     ex.add_argument("--no-attribution", action="store_true", help="leave out the attribution line")
     ex.add_argument("--no-labels", action="store_true", help="no trigger-point labels")
+    ex.add_argument("--force", action="store_true",
+                    help="replace existing image files (without it an existing --out or --all file is refused)")
     common(ex)
     ex.set_defaults(func=cmd_export)
 
@@ -216,5 +247,6 @@ def add_commands(sub, common) -> None:
     ho.add_argument("--notes", help="the therapist's notes, printed on the handout")
     ho.add_argument("--notes-file", metavar="FILE", help="read the notes from a UTF-8 text file")
     ho.add_argument("--page", choices=["A4", "Letter"], default="A4", help="paper size (default A4)")
+    ho.add_argument("--force", action="store_true", help="replace an existing --out file")
     common(ho)
     ho.set_defaults(func=cmd_handout)

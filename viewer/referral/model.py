@@ -64,16 +64,21 @@ class ReferralModel:
         return self.ess[:, k].astype(np.float32), self.spill[:, k].astype(np.float32)
 
     def find_muscles(self, query: str) -> list[MuscleMap]:
+        """Maps a name, alias or FMA id names: the exact (case-insensitive) matches if any,
+        else the matches ignoring spaces, underscores and a word 'muscle' (the rule the
+        loader's clash check uses), else the names containing the query."""
         q = query.strip().lower()
         nq = normalize(q)
-        exact, partial = [], []
+        exact, loose, partial = [], [], []
         for m in self.maps.maps:
             names = [m.id.lower(), m.name.lower(), *(a.lower() for a in m.aliases), *(x.lower() for x in m.also_fma)]
-            if q in names or nq in (normalize(n) for n in names):
+            if q in names:
                 exact.append(m)
+            elif nq in (normalize(n) for n in names):
+                loose.append(m)
             elif any(nq and nq in normalize(n) for n in names):
                 partial.append(m)
-        return exact or partial
+        return exact or loose or partial
 
     def pattern(self, muscle_id: str, side: str = "right") -> Pattern:
         for p in self.patterns:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import math
+import unicodedata
 from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -67,7 +68,7 @@ class TriggerPoint(_Strict):
 
 class Stroke(_Strict):
     points: list[PointRef] = Field(min_length=1, max_length=MAX_POINTS)
-    width: float = Field(gt=0, le=400, description="full-strength band width in mm")
+    width: float = Field(ge=1, le=400, description="full-strength band width in mm (1..400)")
 
     @model_validator(mode="after")
     def _length(self):
@@ -141,7 +142,7 @@ class Anatomy(_Strict):
 
 
 class MuscleMap(_Strict):
-    id: str = Field(pattern=r"^FMA\d{1,12}$", max_length=15)
+    id: str = Field(pattern=r"^FMA[0-9]{1,12}$", max_length=15)
     name: str = Field(min_length=2, max_length=200)
     aliases: list[Annotated[str, Field(max_length=200)]] = Field(default_factory=list, max_length=MAX_LIST)
     body_region: Literal[BODY_REGIONS]  # type: ignore[valid-type]
@@ -165,8 +166,17 @@ class MuscleMap(_Strict):
     @classmethod
     def _fma_ids(cls, v):
         for x in v:
-            if not x.startswith("FMA") or not x[3:].isdigit():
+            if not re.fullmatch(r"FMA[0-9]{1,12}", x):   # ASCII digits only (not '٣' or '３')
                 raise ValueError(f"{x!r} is not an FMA id like FMA22315")
+        return v
+
+    @field_validator("name", "aliases")
+    @classmethod
+    def _printable(cls, v):
+        for x in ([v] if isinstance(v, str) else v):
+            if any(unicodedata.category(c) in ("Cc", "Cf", "Cs", "Co") for c in x):
+                raise ValueError(f"{x[:40]!r} holds a control character (an escape sequence, tab or "
+                                 "newline); names are plain text")
         return v
 
     @model_validator(mode="after")

@@ -18,6 +18,7 @@ import numpy as np
 import pyvista as pv
 
 from viewer import ATTRIBUTION, atomic
+from viewer.errors import ViewerError
 from viewer.render import layout as L
 from viewer.render import style
 from viewer.render.scene import BodyScene
@@ -55,12 +56,13 @@ def find_muscle(model, query: str):
     from viewer.errors import ViewerError
 
     found = model.find_muscles(query)
+    shown = repr(query) if len(query) <= 80 else repr(query[:77] + "...")
     if not found:
-        raise ViewerError(f"no muscle matches {query!r}.", path="--muscle",
+        raise ViewerError(f"no muscle matches {shown}.", path="--muscle",
                           fix="use a name, alias or FMA id; `referral-viewer validate` lists the maps.")
     if len(found) > 1:
         names = ", ".join(m.name for m in found[:8])
-        raise ViewerError(f"{query!r} matches several muscles: {names}.", path="--muscle",
+        raise ViewerError(f"{shown} matches several muscles: {names}.", path="--muscle",
                           fix="give the full name or FMA id.")
     return found[0]
 
@@ -448,11 +450,14 @@ def select_patterns(model, *, sides=("right",), muscles=None, regions=None) -> l
 
 def gallery(model, out_dir: str | Path, *, views=("best",), size=DEFAULT_SIZE, progress=None,
             cancelled=lambda: False, sides=("right",), theme: str = "light", transparent: bool = False,
-            muscles=None, regions=None, contact_sheets: bool = False, images: bool = True) -> list[Path]:
+            muscles=None, regions=None, contact_sheets: bool = False, images: bool = True,
+            overwrite: bool = True) -> list[Path]:
     """Images of many patterns: one per muscle, side and view (``images``),
     and with ``contact_sheets`` one sheet per body region and side. Reuses one
     plotter for speed; ``progress(i, n, path)`` after each file, stops early
-    when ``cancelled()``."""
+    when ``cancelled()``. File names are unique and never empty (two muscles whose
+    names slug alike get their FMA ids appended). With ``overwrite=False`` nothing is
+    rendered when any of the files already exists (a ViewerError names it)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     pats = select_patterns(model, sides=sides, muscles=muscles, regions=regions)
@@ -467,22 +472,57 @@ def gallery(model, out_dir: str | Path, *, views=("best",), size=DEFAULT_SIZE, p
         for p in pats:
             groups.setdefault((p.muscle.body_region, p.side), []).append(p)
         jobs += [("sheet", g, key) for key, g in sorted(groups.items())]
+    paths = gallery_names(jobs, out_dir)
+    if not overwrite:
+        there = [p for p in paths if p.exists() or p.is_symlink()]
+        if there:
+            more = f" and {len(there) - 1} more" if len(there) > 1 else ""
+            raise ExistingFiles(f"{there[0]}{more} already exist(s); nothing was written.", there)
     written = []
     with Exporter(model) as ex:
         for i, (kind, what, key) in enumerate(jobs):
             if cancelled():
                 break
+            path = paths[i]
             if kind == "image":
                 v = key
                 img = ex.render(what, view=v, size=size, theme=theme, transparent=transparent)
-                path = out_dir / f"{slug(what.muscle.name)}_{what.side}_{v}.png"
             else:
                 region, side = key
                 img = ex.contact_sheet(what, title=f"{region.replace('_', ' ').capitalize()}: "
                                                    f"referred-pain patterns ({side} side)",
                                        size=size, theme=theme, transparent=transparent)
-                path = out_dir / f"contact_sheet_{region}_{side}.png"
             written.append(write_png(img, path))
             if progress:
                 progress(i + 1, len(jobs), written[-1])
     return written
+
+
+class ExistingFiles(ViewerError):
+    """gallery(overwrite=False) found files it would replace (``paths``); nothing was written."""
+
+    def __init__(self, what: str, paths):
+        super().__init__(what, path="--all", fix="add --force to replace them, or give an empty folder.")
+        self.paths = list(paths)
+
+
+def gallery_names(jobs, out_dir: Path) -> list[Path]:
+    """One unique, never empty file name per gallery job: a muscle named only with
+    symbols falls back to its FMA id, and names that slug alike get the id appended."""
+    names, taken = [], set()
+    for kind, what, key in jobs:
+        if kind == "image":
+            stem = slug(what.muscle.name) or slug(what.muscle.id) or "muscle"
+            name = f"{stem}_{what.side}_{key}"
+            if name.lower() in taken:
+                name = f"{stem}_{slug(what.muscle.id)}_{what.side}_{key}"
+        else:
+            region, side = key
+            name = f"contact_sheet_{slug(region) or 'region'}_{side}"
+        base, n = name, 2
+        while name.lower() in taken:   # case-insensitive: also unique on macOS and Windows disks
+            name = f"{base}_{n}"
+            n += 1
+        taken.add(name.lower())
+        names.append(Path(out_dir) / f"{name}.png")
+    return names

@@ -188,6 +188,11 @@ def test_symlink_to_a_file_of_another_kind_is_not_written_through(tmp_path):
     dev.symlink_to("/dev/null")
     with pytest.raises(ViewerError, match="not a regular file"):
         atomic.write_bytes(dev, PNG)
+    session = tmp_path / "session.json"             # text over text, but not a session file
+    session.symlink_to(notes)
+    with pytest.raises(ViewerError, match="symlink"):
+        atomic.write_text(session, "{}")
+    assert notes.read_text() == "my precious notes"
     old_png = tmp_path / "real.png"                 # a link to a file of the same kind is followed
     old_png.write_bytes(PNG)
     (tmp_path / "same.png").symlink_to(old_png)
@@ -701,3 +706,25 @@ def test_session_loader_refuses_bad_versions_duplicates_and_surrogates(tmp_path,
     with pytest.raises(SessionError) as exc:
         Session.load(f)
     assert needle in str(exc.value) and str(f) in str(exc.value)
+
+
+def test_window_export_all_asks_before_replacing_images(tmp_path, model, qapp, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    from viewer.gui.export_dialog import ExportAllDialog, export_all
+
+    out = tmp_path / "out"
+    out.mkdir()
+    old = out / "contact_sheet_leg_right.png"
+    old.write_bytes(PNG)
+    dlg = ExportAllDialog(model, out_dir=str(out))
+    opts = {**dlg.options(), "regions": ["leg"], "muscles": None, "sides": ("right",), "contact_sheets": True,
+            "images": False, "size": (640, 360)}
+    monkeypatch.setattr(dlg, "options", lambda: opts)
+    answers = [QMessageBox.No, QMessageBox.Yes]
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a[2]) or answers.pop(0))
+    assert export_all(None, model, dialog=dlg) == []
+    assert old.read_bytes() == PNG and "already exist" in asked[0]
+    written = export_all(None, model, dialog=dlg)
+    assert written == [old] and old.read_bytes() != PNG and len(asked) == 2

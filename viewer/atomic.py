@@ -84,8 +84,11 @@ def _check_link(path: Path, data: bytes) -> None:
             head = fh.read(8)
     except OSError:
         head = b""
-    if head and kind_of(head) != kind_of(data[:8]):
-        raise WriteError(f"this is a symlink to {real}, a {kind_of(head)} file; writing a {kind_of(data[:8])} "
+    other_suffix = Path(real).suffix.lower() != path.suffix.lower()   # session.json -> notes.txt
+    if head and (kind_of(head) != kind_of(data[:8]) or other_suffix):
+        what = f"a {kind_of(head)} file" if kind_of(head) != kind_of(data[:8]) else \
+            f"a {Path(real).suffix or 'suffix-less'} file"
+        raise WriteError(f"this is a symlink to {real}, {what}; writing a {path.suffix or kind_of(data[:8])} "
                          "file through it would destroy it, so nothing was written.", path=path,
                          fix="remove the link or give another file name.")
 

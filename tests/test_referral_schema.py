@@ -50,7 +50,7 @@ def test_good_file_parses(tmp_path):
 
 
 @pytest.mark.parametrize("old,new,line,field,words", [
-    ("width: 60", "width: -5", 18, "zones.essential.0.strokes.0.width", "greater than 0"),
+    ("width: 60", "width: -5", 18, "zones.essential.0.strokes.0.width", "greater than or equal to 1"),
     ("id: FMA99999", "id: gluteus", 1, "id", "FMA id like FMA22315"),
     ("body_region: hip", "body_region: elbowish", 4, "body_region", "Input should be"),
     ("    from: [TrP1]", "    from: [TrP9]", 15, "zones.essential.0.from", "unknown trigger points"),

@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+from viewer import atomic
 from viewer.constants import DEFAULT_RADIUS_MM, SIDES, VIEWS
 from viewer.errors import ViewerError
 
@@ -49,6 +50,9 @@ def _lookup(args, api) -> int:
     radius = api.as_radius(args.radius)
     if args.points:
         pts = api.read_points(args.points)
+        from viewer.referral.lookup import check_area_work
+
+        check_area_work(len(pts), radius or 25.0)   # before the slow model load
     elif args.point is not None:
         point = api.as_point(args.point)
     else:
@@ -130,6 +134,8 @@ def cmd_export(args) -> int:
         api.check_out_dir(args.all, "--all")
     elif args.out:
         api.check_png_path(args.out, "--out")
+        atomic.refuse_overwrite(Path(args.out).expanduser(), "--out", args.force)
+    _check_muscle_arg(query)
     if not args.all and (not query or not args.out):
         raise ViewerError("export needs --muscle NAME (or --source NAME) and --out FILE.png (or --all DIR).",
                           fix="e.g. referral-viewer export --muscle 'gluteus medius' --out gmed.png")
@@ -141,7 +147,7 @@ def cmd_export(args) -> int:
             paths = gallery(model, args.all, views=views, size=size, progress=prog, sides=sides,
                             theme=args.theme, transparent=args.transparent, muscles=_csv(args.muscles),
                             regions=_csv(args.regions), contact_sheets=args.contact_sheets,
-                            images=not args.sheets_only)
+                            images=not args.sheets_only, overwrite=args.force)
         except ViewerError as exc:
             raise exc.renamed({"muscles": "--muscles"}) from None
         print(f"Wrote {len(paths)} images to {args.all}")
@@ -172,6 +178,30 @@ def _source_arg(args) -> tuple[str | None, str]:
     if src and args.muscle:
         raise ViewerError("give --muscle or --source, not both.", fix="--source takes any kind, muscles too.")
     return (src, "--source") if src else (args.muscle, "--muscle")
+
+
+MAX_MUSCLE_ARG = 200
+
+
+def _check_muscle_arg(text) -> None:
+    """A muscle name is short: a 100 KB --muscle is refused, not echoed back."""
+    if text is not None and len(text) > MAX_MUSCLE_ARG:
+        raise ViewerError(f"the muscle name is {len(text):,} characters long (at most {MAX_MUSCLE_ARG}).",
+                          path="--muscle", fix="give a muscle name, alias or FMA id, e.g. 'gluteus minimus'.")
+
+
+MAX_NOTES_FILE_BYTES = 1_000_000
+
+
+def read_notes_file(path) -> str:
+    """The notes file through the safe reader: a FIFO or /dev/zero is refused at once."""
+    from viewer import safeio
+
+    raw = safeio.read_regular(path, MAX_NOTES_FILE_BYTES, "notes file")
+    return safeio.decode_text(raw, path, what="notes file",
+                              fix="save it as UTF-8 text, or pass the notes with --notes TEXT.")
+
+
 
 
 def _resolve(model, query: str, flag: str):
@@ -212,13 +242,14 @@ def cmd_handout(args) -> int:
         raise ViewerError("handout needs --muscle NAME or --source NAME.",
                           fix="e.g. referral-viewer handout --muscle 'gluteus minimus' --out gmin.pdf")
     out = _check_pdf_path(args.out, "--out")
+    atomic.refuse_overwrite(out, "--out", args.force)
+    _check_muscle_arg(query)
     notes = args.notes or ""
     if args.notes_file:
-        try:
-            notes = Path(args.notes_file).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ViewerError(f"cannot read the notes file ({exc}).", path=args.notes_file,
-                              fix="give a UTF-8 text file, or pass the notes with --notes TEXT.")
+        notes = read_notes_file(args.notes_file)
+    from viewer.gui.handout import check_notes
+
+    check_notes(notes, "--notes-file" if args.notes_file else "--notes")
     model = _model(args)
     muscle = _resolve(model, query, flag)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")   # Qt without a window or a display
@@ -275,6 +306,8 @@ def add_commands(sub, common) -> None:
     ex.add_argument("--no-legend", action="store_true", help="leave out the colour legend")
     ex.add_argument("--no-attribution", action="store_true", help="leave out the attribution line")
     ex.add_argument("--no-labels", action="store_true", help="no trigger-point labels")
+    ex.add_argument("--force", action="store_true",
+                    help="replace existing image files (without it an existing --out or --all file is refused)")
     common(ex)
     ex.set_defaults(func=cmd_export)
 
@@ -286,6 +319,7 @@ def add_commands(sub, common) -> None:
     ho.add_argument("--notes", help="the therapist's notes, printed on the handout")
     ho.add_argument("--notes-file", metavar="FILE", help="read the notes from a UTF-8 text file")
     ho.add_argument("--page", choices=["A4", "Letter"], default="A4", help="paper size (default A4)")
+    ho.add_argument("--force", action="store_true", help="replace an existing --out file")
     common(ho)
     ho.set_defaults(func=cmd_handout)
 

@@ -147,6 +147,16 @@ class Session:
         notes = data.get("notes", "")
         if not isinstance(notes, str) or len(notes) > MAX_NOTES:
             raise bad("\"notes\" must be a string (at most 1,000,000 characters).")
+        for key in ("notes", "pack_key", "session_path"):
+            try:
+                str(data.get(key) or "").encode("utf-8")
+            except UnicodeEncodeError:   # a lone surrogate ("\ud800") cannot be shown or saved
+                raise bad(f"\"{key}\" holds an invalid character (a lone UTF-16 surrogate).") from None
+        if sel is not None:
+            try:
+                sel[0].encode("utf-8")
+            except UnicodeEncodeError:
+                raise bad("\"selected\" holds an invalid character (a lone UTF-16 surrogate).") from None
         saved_at = data.get("saved_at", "")
         ranked_by = data.get("ranked_by")
         if ranked_by is not None and ranked_by not in RANKED_BY:
@@ -333,23 +343,39 @@ class AutosaveSlot:
     """One window's autosave: `<dir>/autosave-<id>.json`, locked by `<dir>/autosave-<id>.lock`."""
 
     def __init__(self, directory: Path | None = None):
-        self.dir = Path(directory) if directory is not None else autosave_dir()
+        self.disabled = ""           # why autosave is off ("" when it works)
         self.id = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        self.path = self.dir / f"autosave-{self.id}.json"
-        self.lock = _Lock(self.path.with_suffix(".lock"))
-        self.lock.acquire()
+        try:
+            self.dir = Path(directory) if directory is not None else autosave_dir()
+            self.path = self.dir / f"autosave-{self.id}.json"
+            self.lock = _Lock(self.path.with_suffix(".lock"))
+            self.lock.acquire()
+        except (OSError, RuntimeError) as exc:
+            # the state folder is a file, read-only, full or a symlink loop: the window still
+            # starts, with autosave off and a visible warning (SessionController shows it)
+            where = getattr(exc, "filename", None) or (directory if directory is not None else "the state folder")
+            self.disabled = f"{where} cannot be used ({getattr(exc, 'strerror', None) or exc})"
+            self.dir = Path(directory) if directory is not None else Path(os.devnull)
+            self.path = self.dir / f"autosave-{self.id}.json"
+            self.lock = _Lock(self.path.with_suffix(".lock"))
 
     def write(self, session: Session) -> None:
+        if self.disabled:
+            return
         if session.is_empty():
             self.remove()
         else:
             session.save(self.path)
 
     def remove(self) -> None:
+        if self.disabled:
+            return
         try:
             self.path.unlink()
         except FileNotFoundError:
             pass
+        except OSError:
+            pass   # the folder became unusable: nothing of ours can be there to remove
 
     def close(self) -> None:
         """Clean exit: delete this window's autosave and lock, nobody else's."""
@@ -360,8 +386,13 @@ class AutosaveSlot:
         """Autosaves of crashed windows (their lock is free), oldest first. Unreadable ones are
         renamed `*.unreadable-<time>.json` (kept, never deleted) and returned with the error."""
         found = []
-        candidates = sorted(self.dir.glob("autosave-*.json"), key=lambda p: p.stat().st_mtime) \
-            if self.dir.is_dir() else []
+        if self.disabled:
+            return found
+        try:
+            candidates = sorted(self.dir.glob("autosave-*.json"), key=lambda p: p.stat().st_mtime) \
+                if self.dir.is_dir() else []
+        except OSError:
+            return found
         legacy = self.dir.parent / "autosave.json"
         if self.dir == autosave_dir() and legacy.exists():
             candidates.insert(0, legacy)

@@ -111,10 +111,7 @@ def read_map(path: Path):
     path = Path(path)
     try:
         raw = safeio.read_regular(path, MAX_MAP_BYTES, "map file")
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            return None, [Problem(path, None, "", f"not UTF-8 text ({exc.reason} at byte {exc.start})")], raw, None
+        text = safeio.decode_text(raw, path, what="map file")   # UTF-8, with a BOM, or UTF-16
         safeio.check_yaml_shape(text, path)
     except ViewerError as exc:
         return None, [Problem(path, None, "", _strip_path(str(exc), path))], b"", None
@@ -202,17 +199,19 @@ def load_maps(user_dir: str | Path | None = None, builtin_dir: Path | None = Non
         if i >= n_builtin:
             # built-ins may share a group alias ("quads"); a user map may not take any name of
             # a built-in, or the built-in would become unreachable by that name
-            clash = next(((f, v) for f, v in _names_of(m) if v.strip().lower() in builtin_names), None)
+            clash = next(((f, v) for f, v in _names_of(m) if name_key(v) in builtin_names), None)
             if clash is not None:
                 fld, value = clash
                 out.problems.append(Problem(
                     path, node_line(node, tuple(int(x) if x.isdigit() else x for x in fld.split("."))), fld,
-                    f"{value!r} is already used by the built-in map {builtin_names[value.strip().lower()].name}; "
+                    f"{value!r} is already used by the built-in map {builtin_names[name_key(value)].name} "
+                    "(names are compared as the name search compares them: ignoring case, spaces, "
+                    "underscores and a word 'muscle'); "
                     "a user map needs its own id, FMA id, name and aliases; this file is skipped"))
                 continue
         else:
             for _f, value in _names_of(m):
-                builtin_names.setdefault(value.strip().lower(), path)
+                builtin_names.setdefault(name_key(value), path)
         out.maps.append(m)
         out.nodes[m.id] = node
         out.files[m.id] = path
@@ -221,6 +220,14 @@ def load_maps(user_dir: str | Path | None = None, builtin_dir: Path | None = Non
     out.digest = h.hexdigest()
     out.n_builtin = n_builtin
     return out
+
+
+def name_key(value: str) -> str:
+    """The key the name search (viewer.referral.search.resolve) matches a name by, and the
+    user-map clash check compares names by: case, spaces, underscores and a word "muscle" ignored."""
+    from viewer.anatomy.pack import normalize
+
+    return normalize(value.strip().lower())
 
 
 def _names_of(m: MuscleMap):

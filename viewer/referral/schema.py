@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import math
+import unicodedata
 from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -80,7 +81,7 @@ class TriggerPoint(_Strict):
 
 class Stroke(_Strict):
     points: list[PointRef] = Field(min_length=1, max_length=MAX_POINTS)
-    width: float = Field(gt=0, le=400, description="full-strength band width in mm")
+    width: float = Field(ge=1, le=400, description="full-strength band width in mm (1..400)")
 
     @model_validator(mode="after")
     def _length(self):
@@ -176,7 +177,7 @@ class MuscleMap(_Strict):
     """One referral source's map (the name is historical: muscles came first)."""
     kind: Literal[KINDS] = "muscle"  # type: ignore[valid-type]
     # muscles: an FMA id; the other kinds: a slug starting with the kind (joint_facet_l5_s1)
-    id: str = Field(pattern=r"^(FMA\d{1,12}|[a-z][a-z0-9_]{2,79})$", max_length=80)
+    id: str = Field(pattern=r"^(FMA[0-9]{1,12}|[a-z][a-z0-9_]{2,79})$", max_length=80)
     name: str = Field(min_length=2, max_length=200)
     aliases: list[Annotated[str, Field(max_length=200)]] = Field(default_factory=list, max_length=MAX_LIST)
     body_region: Literal[BODY_REGIONS]  # type: ignore[valid-type]
@@ -206,7 +207,7 @@ class MuscleMap(_Strict):
     @classmethod
     def _fma_ids(cls, v):
         for x in v:
-            if not x.startswith("FMA") or not x[3:].isdigit():
+            if not re.fullmatch(r"FMA[0-9]{1,12}", x):   # ASCII digits only (not '٣' or '３')
                 raise ValueError(f"{x!r} is not an FMA id like FMA22315")
         return v
 
@@ -233,6 +234,15 @@ class MuscleMap(_Strict):
             raise ValueError("a muscle needs at least one trigger point")
         if kind != "muscle" and v:
             raise ValueError(f"a {kind} has no trigger points: mark where it is with `sites`")
+        return v
+
+    @field_validator("name", "aliases")
+    @classmethod
+    def _printable(cls, v):
+        for x in ([v] if isinstance(v, str) else v):
+            if any(unicodedata.category(c) in ("Cc", "Cf", "Cs", "Co") for c in x):
+                raise ValueError(f"{x[:40]!r} holds a control character (an escape sequence, tab or "
+                                 "newline); names are plain text")
         return v
 
     @model_validator(mode="after")

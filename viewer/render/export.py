@@ -18,6 +18,7 @@ import numpy as np
 import pyvista as pv
 
 from viewer import ATTRIBUTION, atomic
+from viewer.errors import ViewerError
 from viewer.referral.levels import level_key
 from viewer.render import layout as L
 from viewer.render import style
@@ -989,12 +990,15 @@ def select_patterns(model, *, sides=("right",), muscles=None, regions=None) -> l
 
 def gallery(model, out_dir: str | Path, *, views=("best",), size=DEFAULT_SIZE, progress=None,
             cancelled=lambda: False, sides=("right",), theme: str = "light", transparent: bool = False,
-            muscles=None, regions=None, contact_sheets: bool = False, images: bool = True) -> list[Path]:
+            muscles=None, regions=None, contact_sheets: bool = False, images: bool = True,
+            overwrite: bool = True) -> list[Path]:
     """Images of many patterns: one per muscle, side and view (``images``; 'best' is
     the plate, MUSCLE_SIDE_plate.png),
     and with ``contact_sheets`` one sheet per body region and side. Reuses one
     plotter for speed; ``progress(i, n, path)`` after each file, stops early
-    when ``cancelled()``."""
+    when ``cancelled()``. File names are unique and never empty (two muscles whose
+    names slug alike get their FMA ids appended). With ``overwrite=False`` nothing is
+    rendered when any of the files already exists (a ViewerError names it)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     pats = select_patterns(model, sides=sides, muscles=muscles, regions=regions)
@@ -1011,28 +1015,61 @@ def gallery(model, out_dir: str | Path, *, views=("best",), size=DEFAULT_SIZE, p
             for g in groups.values():     # roots and joints in spinal order (C2 ... T12, L1 ... S4-5)
                 g.sort(key=lambda p: level_key(p.muscle))
             jobs += [("sheet", g, key) for key, g in sorted(groups.items())]
-        return _gallery_jobs(ex, jobs, out_dir, size, theme, transparent, progress, cancelled)
+        paths = gallery_names(jobs, out_dir)
+        if not overwrite:
+            there = [p for p in paths if p.exists() or p.is_symlink()]
+            if there:
+                more = f" and {len(there) - 1} more" if len(there) > 1 else ""
+                raise ExistingFiles(f"{there[0]}{more} already exist(s); nothing was written.", there)
+        return _gallery_jobs(ex, jobs, paths, size, theme, transparent, progress, cancelled)
 
 
-def _gallery_jobs(ex, jobs, out_dir, size, theme, transparent, progress, cancelled) -> list[Path]:
+def _gallery_jobs(ex, jobs, paths, size, theme, transparent, progress, cancelled) -> list[Path]:
     """Render and write the gallery's images and contact sheets with one exporter."""
     written = []
     for i, (kind, what, key) in enumerate(jobs):
         if cancelled():
             break
         if kind == "image":
-            v = key
-            img = ex.render(what, view=None if v == "plate" else v, size=size, theme=theme,
+            img = ex.render(what, view=None if key == "plate" else key, size=size, theme=theme,
                             transparent=transparent)
-            path = out_dir / f"{slug(what.muscle.name)}_{what.side}_{v}.png"
         else:
             region, side = key
             where = SHEET_TITLES.get(region, region.replace('_', ' ').capitalize())
             img = ex.contact_sheet(what, title=f"{where}: referred-pain patterns"
                                                + ("" if side == "midline" else f" ({side} side)"),
                                    size=size, theme=theme, transparent=transparent)
-            path = out_dir / f"contact_sheet_{region}_{side}.png"
-        written.append(write_png(img, path))
+        written.append(write_png(img, paths[i]))
         if progress:
             progress(i + 1, len(jobs), written[-1])
     return written
+
+
+class ExistingFiles(ViewerError):
+    """gallery(overwrite=False) found files it would replace (``paths``); nothing was written."""
+
+    def __init__(self, what: str, paths):
+        super().__init__(what, path="--all", fix="add --force to replace them, or give an empty folder.")
+        self.paths = list(paths)
+
+
+def gallery_names(jobs, out_dir: Path) -> list[Path]:
+    """One unique, never empty file name per gallery job: a muscle named only with
+    symbols falls back to its FMA id, and names that slug alike get the id appended."""
+    names, taken = [], set()
+    for kind, what, key in jobs:
+        if kind == "image":
+            stem = slug(what.muscle.name) or slug(what.muscle.id) or "muscle"
+            name = f"{stem}_{what.side}_{key}"
+            if name.lower() in taken:
+                name = f"{stem}_{slug(what.muscle.id)}_{what.side}_{key}"
+        else:
+            region, side = key
+            name = f"contact_sheet_{slug(region) or 'region'}_{side}"
+        base, n = name, 2
+        while name.lower() in taken:   # case-insensitive: also unique on macOS and Windows disks
+            name = f"{base}_{n}"
+            n += 1
+        taken.add(name.lower())
+        names.append(Path(out_dir) / f"{name}.png")
+    return names

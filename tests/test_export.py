@@ -200,7 +200,7 @@ def test_transparent_text_legible_on_white_and_on_dark(model, exporter, theme):
 def test_gallery_options_and_contact_sheet(model, tmp_path):
     from viewer.render.export import gallery
 
-    neck = [p for p in model.patterns if p.side == "left" and p.muscle.body_region == "neck"]
+    neck = [p for p in model.patterns if p.side == "left" and p.kind == "muscle" and p.muscle.body_region == "neck"]
     seen = []
     paths = gallery(model, tmp_path, views=("best", "posterior"), size=(480, 270), sides=("left",),
                     regions=["neck"], theme="dark", contact_sheets=True,

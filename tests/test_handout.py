@@ -110,7 +110,7 @@ def test_cli_handout_offscreen_and_clear_error(tmp_path):
     bad = tmp_path / "bad.pdf"
     r = subprocess.run([sys.executable, "-m", "viewer", "handout", "--muscle", "no such muscle",
                         "--out", str(bad)], capture_output=True, text=True, env=env)
-    assert r.returncode == 2 and "--muscle" in r.stderr and "no muscle matches" in r.stderr
+    assert r.returncode == 2 and "--muscle" in r.stderr and "nothing matches" in r.stderr and "referral-viewer list" in r.stderr
     assert not bad.exists()
 
 

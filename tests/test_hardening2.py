@@ -694,7 +694,7 @@ def test_utf16_and_bom_sessions_are_read(tmp_path, encoding):
 @pytest.mark.parametrize("text, needle", [
     (json.dumps(_session_doc(version=0)), "version"),
     (json.dumps(_session_doc(version=-3)), "version"),
-    (json.dumps(_session_doc(version=2)), "newer"),
+    (json.dumps(_session_doc(version=3)), "newer"),   # VERSION + 1 (2 added the view settings)
     ('{"format": "referral-viewer-session", "version": 1, "notes": "a", "notes": "b"}', "twice"),
     ('{"format": "referral-viewer-session", "version": 1, "notes": "bad \\ud800 surrogate"}', "surrogate"),
 ])

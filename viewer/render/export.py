@@ -981,8 +981,9 @@ def select_patterns(model, *, sides=("right",), muscles=None, regions=None) -> l
         if p.side not in sides and not only:
             continue
         if ids is not None or regions:
-            if not ((ids and p.muscle.id in ids) or (regions and (p.muscle.body_region in regions
-                                                                   or p.kind in regions))):
+            # a body region selects its muscles; a kind (joint, root, nerve, organ) every source of it
+            in_region = regions and ((p.kind == "muscle" and p.muscle.body_region in regions) or p.kind in regions)
+            if not ((ids and p.muscle.id in ids) or in_region):
                 continue
         out.append(p)
     return out

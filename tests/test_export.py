@@ -200,15 +200,16 @@ def test_transparent_text_legible_on_white_and_on_dark(model, exporter, theme):
 def test_gallery_options_and_contact_sheet(model, tmp_path):
     from viewer.render.export import gallery
 
-    neck = [p for p in model.patterns if p.side == "left" and p.muscle.body_region == "neck"]
+    neck = [p for p in model.patterns if p.side == "left" and p.kind == "muscle" and p.muscle.body_region == "neck"]
     seen = []
     paths = gallery(model, tmp_path, views=("best", "posterior"), size=(480, 270), sides=("left",),
                     regions=["neck"], theme="dark", contact_sheets=True,
                     progress=lambda i, n, path: seen.append((i, n)))
     names = sorted(p.name for p in paths)
     assert len(set(names)) == len(names) and seen[-1] == (len(paths), len(paths))
-    # each muscle's best view plus the posterior one (once when the best view is posterior)
-    assert len(neck) + 1 < len(paths) <= 2 * len(neck) + 1
+    # each muscle's plate ('best') plus its posterior view
+    assert len(paths) == 2 * len(neck) + 1
+    assert sum(n.endswith("_plate.png") for n in names) == len(neck)
     assert "contact_sheet_neck_left.png" in names
     assert all("_left_" in n for n in names if not n.startswith("contact"))
     assert sum(n.endswith("_posterior.png") for n in names) == len(neck)
@@ -300,3 +301,133 @@ def test_inferior_view_shows_the_sole(model, exporter):
     below, _, _ = exporter.body(p, "inferior", (600, 450))
     assert essential(below[..., :3]).sum() > 1000 > essential(front[..., :3]).sum()
     assert exporter._best(p) == "inferior"
+
+
+# -- plates: every essential zone part and trigger point in the default image ---------
+def plate_shortfalls(model, exporter, pattern, img, panels, *, keep=0.5):
+    """What a slide image fails to show, measured on the image itself against the best
+    single standard view. ``panels``: (view, Frame, (x0, y0, x1, y1) box in the image).
+
+    An essential-zone vertex counts as shown in a view when it faces the camera, is not
+    hidden by the body (ray cast), and lands on an essential-coloured pixel of the
+    panel; for each connected part of the essential zone the image must show at least
+    ``keep`` of what its best single view shows (parts of >= 10 vertices), the part's
+    panel must hold all of it (nothing cut), and every trigger point that some view shows
+    must be visible in a panel. Returns a list of failures (empty: all shown)."""
+    from scipy.sparse.csgraph import connected_components
+
+    pack = model.pack
+    ess, _ = model.zone_weights(pattern)
+    idx = np.nonzero(ess >= 0.5)[0]
+    adj = exporter._adjacency()[idx][:, idx]
+    _, lab = connected_components(adj, directed=False)
+    pts, nrm = pack.skin_vertices[idx], pack.skin_normals[idx]
+    side = pattern.side
+    seen_by = {}
+
+    def facing_visible(view):
+        if view not in seen_by:
+            d, _ = style.view_vectors(view, side)
+            half = style.kept_half(view, side)
+            ok = nrm @ -d > 0.2
+            if half is not None:
+                ok &= pts[:, 0] * half >= 0
+            sel = np.nonzero(ok)[0]
+            ok[sel] = exporter.visible(pts[sel], d, half=half)
+            seen_by[view] = ok
+        return seen_by[view]
+
+    views = [v for v in style.VIEWS if v != "superior"]
+    best = np.zeros(lab.max() + 1 if len(lab) else 0)
+    for v in views:
+        best = np.maximum(best, np.bincount(lab[facing_visible(v)], minlength=len(best)))
+    ess_px = essential(img[..., :3])
+    shown = np.zeros(len(idx), bool)
+    inside = {}
+    for view, fr, (x0, y0, x1, y1) in panels:
+        ok = facing_visible(view)
+        xy = fr.to_pixels(pts) + [x0, y0]
+        ij = np.round(xy).astype(int)
+        box = (ij[:, 0] >= x0) & (ij[:, 0] < x1) & (ij[:, 1] >= y0) & (ij[:, 1] < y1)
+        on = np.zeros(len(idx), bool)
+        on[box] = ess_px[ij[box, 1], ij[box, 0]]
+        shown |= ok & on
+        inside[view] = (ok, box)
+    out = []
+    for k in range(len(best)):
+        if best[k] < 10:
+            continue
+        got = int((shown & (lab == k)).sum())
+        if got < keep * best[k]:
+            out.append(f"essential part {k}: {got} of {int(best[k])} vertices of its best view shown")
+            continue
+        # the panel showing most of the part holds all of it
+        view = max(inside, key=lambda v: int((inside[v][0] & (lab == k)).sum()))
+        ok, box = inside[view]
+        part = ok & (lab == k)
+        if box[part].mean() < 0.98:
+            out.append(f"essential part {k}: cut by the {view} panel's edge ({box[part].mean():.0%} inside)")
+    tps = np.array([xyz for _, xyz in pattern.trigger_points]).reshape(-1, 3)
+    for j, (label, xyz) in enumerate(pattern.trigger_points):
+        somewhere = any(exporter.visible(tps[j:j + 1], style.view_vectors(v, side)[0],
+                                         half=style.kept_half(v, side))[0] for v in views)
+        in_panel = False
+        for view, fr, (x0, y0, x1, y1) in panels:
+            x, y = fr.to_pixels(tps[j:j + 1])[0] + [x0, y0]
+            d, _ = style.view_vectors(view, side)
+            if x0 <= x < x1 and y0 <= y < y1 and \
+                    exporter.visible(tps[j:j + 1], d, half=style.kept_half(view, side))[0]:
+                in_panel = True
+        if somewhere and not in_panel:
+            out.append(f"trigger point {label!r} not shown")
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["infraspinatus", "gastrocnemius", "iliopsoas"])
+def test_default_export_is_a_plate_showing_every_zone_part_and_trigger_point(model, exporter, name):
+    """Infraspinatus' front-of-shoulder zone, gastrocnemius' instep and iliopsoas'
+    lumbar band were out of sight in the single best view; the default image now shows
+    each essential part at >= 50% of its best single view, uncut, and every trigger
+    point, with the figure centred on the slide."""
+    p = _pattern(model, name)
+    img = exporter.render(p, size=(1920, 1080))
+    panels = exporter.last_panels
+    assert 1 <= len(panels) <= 3
+    assert plate_shortfalls(model, exporter, p, img, panels) == []
+    # centred: the panels' group sits in the middle of the body box
+    plan = L.plan((1920, 1080), slide_decorations(p, [v for v, _, _ in panels]))
+    left, right = min(b[0] for _, _, b in panels), max(b[2] for _, _, b in panels)
+    assert abs((left + right) / 2 - (plan.body[0] + plan.body[2]) / 2) <= 2
+
+
+def test_panels_share_the_width_and_grow_only_to_the_body():
+    boxes = L.arrange_panels((0, 0, 1800, 800), [(300, 700), (300, 700)], [(500, 1800), (400, 1800)],
+                             gap=20, caption=30)
+    (a, ea), (b, eb) = boxes
+    assert a[3] - a[1] == b[3] - b[1] <= 770                       # one height, room for the captions
+    assert ea[0] <= 500 + 1e-6 and eb[0] <= 400 + 1e-6             # never wider than the body
+    assert abs((a[0] + b[2]) / 2 - 900) <= 1                       # the group is centred
+    assert a[2] <= b[0]                                            # side by side, no overlap
+
+
+def test_contact_sheet_captions_fit_their_cells():
+    from viewer.render.export import fit_caption
+
+    f, rows = fit_caption("Gemelli (superior and inferior)", 20, 160, 2)
+    assert len(rows) <= 2 and all(f.getlength(r) <= 160 for r in rows)
+    assert "".join(rows).replace(" ", "") == "Gemelli(superiorandinferior)"     # nothing cut off
+
+
+@pytest.mark.slow
+def test_one_view_from_a_fresh_exporter_is_framed_on_the_whole_pattern(model):
+    """`export --view posterior` (a new exporter, no pattern shown yet) framed the
+    trigger points only, cutting gluteus minimus' zone at the hip."""
+    from viewer.render.export import Exporter
+
+    p = _pattern(model, "gluteus minimus")
+    with Exporter(model) as ex:
+        img = ex.render(p, view="posterior", size=(1280, 720))
+        assert [v for v, _, _ in ex.last_panels] == ["posterior"]
+        fails = [f for f in plate_shortfalls(model, ex, p, img, ex.last_panels) if "cut" in f or "part" in f]
+    assert fails == []

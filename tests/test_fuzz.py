@@ -154,4 +154,5 @@ def test_builtin_maps_unchanged_and_all_loaded():
 
     assert _builtin_digest() == BEFORE
     ms = load_maps()
-    assert not ms.problems and len(ms.maps) == len(list((BUILTIN / "muscles").glob("*.yaml")))
+    kinds = ("muscles", "joints", "roots", "nerves", "organs")     # every built-in kind is loaded
+    assert not ms.problems and len(ms.maps) == sum(len(list((BUILTIN / k).glob("*.yaml"))) for k in kinds)

@@ -110,7 +110,7 @@ def test_cli_handout_offscreen_and_clear_error(tmp_path):
     bad = tmp_path / "bad.pdf"
     r = subprocess.run([sys.executable, "-m", "viewer", "handout", "--muscle", "no such muscle",
                         "--out", str(bad)], capture_output=True, text=True, env=env)
-    assert r.returncode == 2 and "--muscle" in r.stderr and "no muscle matches" in r.stderr
+    assert r.returncode == 2 and "--muscle" in r.stderr and "nothing matches" in r.stderr and "referral-viewer list" in r.stderr
     assert not bad.exists()
 
 
@@ -143,3 +143,29 @@ def test_handout_dialog_writes_the_pdf_with_the_typed_notes(model, qtbot, tmp_pa
     text = _pdf_text(out)
     assert "Heat pack in the evening" in text
     assert "Piriformis (left side)" in text
+
+
+def test_trigger_point_labels_print_at_8_pt_or_more(model, tmp_path, monkeypatch):
+    """The three-muscle handout printed its pictures' labels at about 4 pt. The label
+    font size in picture pixels (as laid out) over the pictures' resolution on the page
+    (pdfimages' ppi) gives their printed size."""
+    from viewer.gui.handout import make_handout
+    from viewer.render import layout as L
+
+    sizes = []
+    place = L.place_labels
+
+    def spy(anchors, texts, bounds, size_px, **kw):
+        sizes.append(size_px)
+        return place(anchors, texts, bounds, size_px, **kw)
+
+    monkeypatch.setattr(L, "place_labels", spy)
+    pats = [model.pattern(model.find_muscles(n)[0].id, "right")
+            for n in ("gluteus minimus", "piriformis", "quadratus lumborum")]
+    out = make_handout(model, pats, "", tmp_path / "three.pdf")
+    listing = subprocess.run(["pdfimages", "-list", str(out)], capture_output=True, text=True,
+                             check=True).stdout.splitlines()[2:]
+    ppi = [float(line.split()[12]) for line in listing if line.split()[2] == "image"]
+    assert len(ppi) == 3 and len(sizes) == 3, (ppi, sizes)
+    for px, dpi in zip(sizes, ppi):
+        assert px * 72.0 / dpi >= 8.0, (px, dpi)

@@ -50,7 +50,7 @@ def test_good_file_parses(tmp_path):
 
 
 @pytest.mark.parametrize("old,new,line,field,words", [
-    ("width: 60", "width: -5", 18, "zones.essential.0.strokes.0.width", "greater than 0"),
+    ("width: 60", "width: -5", 18, "zones.essential.0.strokes.0.width", "greater than or equal to 1"),
     ("id: FMA99999", "id: gluteus", 1, "id", "FMA id like FMA22315"),
     ("body_region: hip", "body_region: elbowish", 4, "body_region", "Input should be"),
     ("    from: [TrP1]", "    from: [TrP9]", 15, "zones.essential.0.from", "unknown trigger points"),
@@ -103,3 +103,32 @@ def test_shipped_maps_parse_and_meet_the_content_bar():
     assert len(ms.maps) >= 45
     for m in ms.maps:
         assert m.trigger_points and m.zones.essential and m.description and m.sources, m.name
+
+
+def test_validate_reads_and_parses_each_file_once_even_with_problems(tmp_path, monkeypatch):
+    """One load path: every file is read once and parsed (composed) once, and the problems found
+    after the schema (unknown landmark, region, mesh part) still carry their line numbers."""
+    import yaml
+
+    from viewer import safeio
+    from viewer.referral import loader
+    from viewer.referral.validate import validate
+
+    bad = GOOD.replace("points: [greater_trochanter, {at: lateral_thigh_upper",
+                       "points: [no_such_landmark, {at: lateral_thigh_upper")
+    paths = [write(tmp_path, "a.yaml", GOOD), write(tmp_path, "b.yaml", bad.replace("FMA99999", "FMA99998")
+                                                   .replace("name: Test muscle", "name: Other muscle")
+                                                   .replace("aliases: [TM]", "aliases: []"))]
+    reads, composes, loads = [], [], []
+    real_read, real_compose, real_load = safeio.read_regular, yaml.compose, yaml.load
+    monkeypatch.setattr(safeio, "read_regular", lambda p, *a, **k: reads.append(Path(p).name) or real_read(p, *a, **k))
+    def mine(text) -> bool:      # a parse of one of the two map files (not landmarks or regions)
+        return isinstance(text, str) and "id: FMA9999" in text
+    monkeypatch.setattr(loader.yaml, "compose", lambda t, *a, **k: (mine(t) and composes.append(1))
+                        or real_compose(t, *a, **k))
+    monkeypatch.setattr(loader.yaml, "load", lambda t, *a, **k: (mine(t) and loads.append(1)) or real_load(t, *a, **k))
+    problems, _summary = validate([str(p) for p in paths])
+    assert sorted(r for r in reads if r.endswith(".yaml") and r in ("a.yaml", "b.yaml")) == ["a.yaml", "b.yaml"]
+    assert len(composes) == 2 and not loads
+    found = [p for p in problems if "no_such_landmark" in p.message]
+    assert found and found[0].line == 17 and found[0].file.name == "b.yaml", [str(p) for p in problems]

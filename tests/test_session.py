@@ -23,7 +23,7 @@ def test_round_trip_is_exact(tmp_path):
     assert back.notes == sample().notes
     assert back.pack_key == "abc123"
     data = json.loads(path.read_text(encoding="utf-8"))
-    assert data["format"] == FORMAT and data["version"] == 1
+    assert data["format"] == FORMAT and data["version"] == 2
     assert list(tmp_path.iterdir()) == [path]    # no temporary files left behind
 
 
@@ -37,6 +37,10 @@ def test_empty_session_round_trip(tmp_path):
     (b"{\"format\": \"something-else\", \"version\": 1}", "not a referral-viewer session"),
     (b"[1, 2, 3]", "not a referral-viewer session"),
     (b"{\"format\": \"referral-viewer-session\", \"version\": 99}", "newer referral-viewer"),
+    (b"{\"format\": \"referral-viewer-session\", \"version\": 3}", "newer referral-viewer"),   # VERSION + 1
+    (b"{\"format\": \"referral-viewer-session\", \"version\": 0}", "does not exist"),
+    (b"{\"format\": \"referral-viewer-session\", \"version\": -2}", "does not exist"),
+    (b"{\"format\": \"referral-viewer-session\", \"version\": 2, \"view\": [1]}", "view"),
     (b"{\"format\": \"referral-viewer-session\", \"version\": 1, \"marks\": [{\"vertex\": -1, \"point\": [0,0,0]}]}",
      "marks[0]"),
     (b"{\"format\": \"referral-viewer-session\", \"version\": 1, \"drawing\": [1, \"x\"]}", "drawing"),

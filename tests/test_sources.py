@@ -260,3 +260,27 @@ def test_a_root_shows_its_vertebra_with_the_bones_layer(model):
         assert "level_bones" not in plotter.actors            # a muscle has no level to mark
     finally:
         plotter.close()
+
+
+def test_levels_sort_in_spinal_order():
+    from types import SimpleNamespace
+
+    from viewer.referral.levels import level_key
+
+    maps = [SimpleNamespace(level=lv, name=n) for lv, n in
+            [("T10-T11", "a"), ("T3-T4", "b"), ("L1-L2", "c"), ("C2-C3", "d"), ("", "Gluteus"), ("S4-S5", "e")]]
+    assert [m.level for m in sorted(maps, key=level_key)] == ["C2-C3", "T3-T4", "T10-T11", "L1-L2", "S4-S5", ""]
+
+
+def test_a_slide_prints_the_drawing_source_without_authors_notes(model):
+    """Issue 18: an exported slide printed "figure number inferred, not seen"; such notes stay in
+    the map file. The slide cites the source that names the drawing's figure or table."""
+    from viewer import api as rv
+    from viewer.render.export import attribution_text
+
+    sp = attribution_text(rv.find(model, "serratus posterior inferior"))
+    assert "Figure 47.5" in sp and "inferred" not in sp and "not seen" not in sp
+    assert "not a diagnosis" in sp
+    heart = attribution_text(rv.find(model, "heart"))
+    src = next(s for s in rv.find(model, "heart").muscle.sources if "Fig" in s or "Table" in s)
+    assert src.split(".")[0] in heart

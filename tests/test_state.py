@@ -95,7 +95,7 @@ def test_stroke_is_one_undo_step_and_ranks_by_area(state, model):
     painted = state.drawing_vertices()
     assert len(painted) > 5 and state.origin == "area"
     assert [c.muscle_id for c in state.candidates] == [c.muscle_id for c in lookup_area(model, painted)]
-    state.eraser = True
+    state.view.eraser = True
     state.begin_stroke()
     state.paint(v)
     state.end_stroke()
@@ -210,3 +210,70 @@ def test_new_session_forgets_everything(state, model, tmp_path):
     state.new_session()
     assert state.is_empty() and state.session_path is None and not state.dirty
     assert not state.can_undo and state.selected is None and state.candidates == []
+
+
+# -- view settings: layers, opacity, modes, brush, camera (no display) ----------------
+def test_view_settings_emit_one_event_per_change_and_validate(state):
+    seen = []
+    for name in ("skin_opacity", "bones", "patient_mode", "paint_mode", "brush_mm", "camera", "eraser"):
+        getattr(state.view.events, name).connect(lambda v, name=name: seen.append((name, v)))
+    state.view.skin_opacity = 0.3
+    state.view.bones = True
+    state.view.patient_mode = True
+    state.view.paint_mode = True
+    state.view.brush_mm = 40
+    state.view.camera = "posterior"
+    state.view.eraser = True
+    assert seen == [("skin_opacity", 0.3), ("bones", True), ("patient_mode", True), ("paint_mode", True),
+                    ("brush_mm", 40.0), ("camera", "posterior"), ("eraser", True)]
+    state.view.bones = True                      # no change, no event
+    assert len(seen) == 7
+    for field, bad in (("skin_opacity", 1.5), ("brush_mm", 2), ("camera", "sideways"), ("bones", "yes please")):
+        with pytest.raises(ValueError):
+            setattr(state.view, field, bad)
+    assert state.view.skin_opacity == 0.3 and state.view.camera == "posterior"
+    assert state.brush_mm == 40.0 and state.eraser is True   # the brush the drawing uses
+
+
+def test_view_settings_round_trip_through_a_session_file(state, model, tmp_path):
+    from viewer.session import Session
+    from viewer.state import ViewerState
+
+    state.view.apply({"skin_opacity": 0.2, "muscles": False, "bones": True, "other_side": True,
+                      "brush_mm": 50, "camera": "right", "patient_mode": True})
+    path = state.to_session().save(tmp_path / "s.json")
+    fresh = ViewerState(model)
+    events = []
+    fresh.view.events.connect(lambda *a: events.append(a))
+    fresh.apply_session(Session.load(path), path=path)
+    assert fresh.view == state.view
+    assert len(events) == 7                      # one event per changed setting, not more
+
+
+def test_a_version_1_session_opens_and_keeps_the_current_view(state, model, tmp_path):
+    import json
+
+    from viewer.session import FORMAT, Session
+
+    v = int(model.geo.snap(np.array([-165.0, -75.0, 801.0]))[0][0])
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps({"format": FORMAT, "version": 1, "pack_key": model.pack.key,
+                                "marks": [{"vertex": v, "point": model.geo.vertices[v].tolist()}],
+                                "view": {"skin_opacity": 0.9}}))   # a v1 file has no view: ignored
+    state.view.skin_opacity = 0.4
+    state.apply_session(Session.load(path), path=path)
+    assert len(state.marks) == 1 and state.candidates and state.view.skin_opacity == 0.4
+
+
+def test_a_session_with_bad_view_settings_changes_nothing(state, model, tmp_path):
+    import json
+
+    from viewer.session import FORMAT, Session, SessionError
+
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps({"format": FORMAT, "version": 2, "view": {"skin_opacity": 7}}))
+    state.view.skin_opacity = 0.4
+    state.set_notes("keep me")
+    with pytest.raises(SessionError) as exc:
+        state.apply_session(Session.load(path), path=path)
+    assert "skin_opacity" in str(exc.value) and state.notes == "keep me" and state.view.skin_opacity == 0.4

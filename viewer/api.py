@@ -23,8 +23,7 @@ from viewer.errors import ViewerError
 MAX_COORD_MM = 3000.0      # the body is < 2 m tall; anything beyond is a unit or typing error
 MAX_RADIUS_MM = 300.0      # a disc larger than a thigh's length is no longer a "spot"
 MAX_AREA_POINTS = 100_000
-VIEWS = ("anterior", "posterior", "right", "left", "superior", "inferior", "medial")
-SIDES = ("right", "left")
+from viewer.constants import DEFAULT_RADIUS_MM, SIDES, VIEWS
 
 __all__ = ["load", "lookup", "lookup_area", "muscles", "sources", "patterns", "find", "render", "show",
            "as_point", "as_points", "as_radius", "as_top", "read_points", "ViewerError"]
@@ -164,7 +163,7 @@ def lookup(model, point, radius_mm: float | None = None, top: int = 20):
     return res
 
 
-def lookup_area(model, points, radius_mm: float = 25.0, top: int = 20):
+def lookup_area(model, points, radius_mm: float = DEFAULT_RADIUS_MM, top: int = 20):
     """Candidate muscles and other sources for a painted area, ranked by how much of it they explain.
 
     Parameters

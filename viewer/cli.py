@@ -190,21 +190,57 @@ def main(argv: list[str] | None = None) -> int:
         from viewer.gui.app import run
 
         return run(args)
+    if sys.stdout is None:   # started with stdout closed (`info >&-`)
+        _say_error("error: standard output is closed, so there is nowhere to print the result. Fix: run the "
+                   "command with its output going to a terminal, a file or a pipe.")
+        return 2
     try:
         code = args.func(args)
         sys.stdout.flush()   # inside the try: a closed pipe shows up here, not at exit
         return code
     except ViewerError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        _say_error(f"error: {exc}")
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         # `referral-viewer info | head`: the reader left; exit quietly like other Unix tools
-        try:
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
-        except OSError:
-            pass
+        _silence_stdout()
         return 141
+    except (OSError, RuntimeError) as exc:
+        if isinstance(exc, RuntimeError) and "symlink loop" not in str(exc).lower():
+            raise
+        # an output that cannot be written (`info > /dev/full`, a full or read-only disk) or a
+        # symlink loop: one paragraph and exit 2, and stdout no longer flushed at exit
+        _say_error(f"error: {_os_error_text(exc)}")
+        _silence_stdout()
+        return 2
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, AttributeError, ValueError):
+        pass
+
+
+def _say_error(text: str) -> None:
+    try:
+        print(text, file=sys.stderr, flush=True)
+    except (OSError, AttributeError, ValueError):
+        pass   # stderr is closed or full too: the exit code still says it
+
+
+def _os_error_text(exc: Exception) -> str:
+    from viewer.atomic import _FIXES
+
+    if isinstance(exc, RuntimeError):   # pathlib's "Symlink loop from ..."
+        return f"{exc}. Fix: give a path without looping symlinks."
+    what, fix = _FIXES.get(exc.errno, (exc.strerror or str(exc), "check the path and try again."))
+    where = exc.filename if exc.filename is not None else "the output (standard output or a file)"
+    if exc.filename is None and exc.errno == 28:
+        fix = "free some disk space, or send the output somewhere else."
+    return f"{where}: {what} ({exc.strerror or exc}). Fix: {fix}"

@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+from viewer import atomic
+from viewer.constants import DEFAULT_RADIUS_MM, SIDES, VIEWS
 from viewer.errors import ViewerError
 
 log = logging.getLogger("referral-viewer")
@@ -48,13 +50,16 @@ def _lookup(args, api) -> int:
     radius = api.as_radius(args.radius)
     if args.points:
         pts = api.read_points(args.points)
+        from viewer.referral.lookup import check_area_work
+
+        check_area_work(len(pts), radius or 25.0)   # before the slow model load
     elif args.point is not None:
         point = api.as_point(args.point)
     else:
         raise ViewerError("lookup needs --point X Y Z or --points FILE.", fix="see referral-viewer lookup --help")
     model = _model(args, progress=not args.json)
     if args.points:
-        result = api.lookup_area(model, pts, radius or 25.0, top=top).to_json()
+        result = api.lookup_area(model, pts, radius or DEFAULT_RADIUS_MM, top=top).to_json()
     else:
         t = time.perf_counter()
         result = api.lookup(model, point, radius, top=top).to_json()
@@ -121,7 +126,7 @@ def cmd_export(args) -> int:
     if bad:
         raise ViewerError(f"unknown view(s) {', '.join(bad)}.", path="--views",
                           fix=f"choose from {', '.join(VIEW_CHOICES)}, comma-separated.")
-    sides = ("right", "left") if args.side == "both" else (args.side or "right",)
+    sides = SIDES if args.side == "both" else (args.side or "right",)
     query, flag = _source_arg(args)
     if args.all and (query or args.out):
         raise ViewerError("--all DIR renders many muscles; it cannot be combined with --muscle or --out.",
@@ -130,6 +135,8 @@ def cmd_export(args) -> int:
         api.check_out_dir(args.all, "--all")
     elif args.out:
         api.check_png_path(args.out, "--out")
+        atomic.refuse_overwrite(Path(args.out).expanduser(), "--out", args.force)
+    _check_muscle_arg(query)
     if not args.all and (not query or not args.out):
         raise ViewerError("export needs --muscle NAME (or --source NAME) and --out FILE.png (or --all DIR).",
                           fix="e.g. referral-viewer export --muscle 'gluteus medius' --out gmed.png")
@@ -141,7 +148,7 @@ def cmd_export(args) -> int:
             paths = gallery(model, args.all, views=views, size=size, progress=prog, sides=sides,
                             theme=args.theme, transparent=args.transparent, muscles=_csv(args.muscles),
                             regions=_csv(args.regions), contact_sheets=args.contact_sheets,
-                            images=not args.sheets_only)
+                            images=not args.sheets_only, overwrite=args.force)
         except ViewerError as exc:
             raise exc.renamed({"muscles": "--muscles"}) from None
         print(f"Wrote {len(paths)} images to {args.all}")
@@ -172,6 +179,30 @@ def _source_arg(args) -> tuple[str | None, str]:
     if src and args.muscle:
         raise ViewerError("give --muscle or --source, not both.", fix="--source takes any kind, muscles too.")
     return (src, "--source") if src else (args.muscle, "--muscle")
+
+
+MAX_MUSCLE_ARG = 200
+
+
+def _check_muscle_arg(text) -> None:
+    """A muscle name is short: a 100 KB --muscle is refused, not echoed back."""
+    if text is not None and len(text) > MAX_MUSCLE_ARG:
+        raise ViewerError(f"the muscle name is {len(text):,} characters long (at most {MAX_MUSCLE_ARG}).",
+                          path="--muscle", fix="give a muscle name, alias or FMA id, e.g. 'gluteus minimus'.")
+
+
+MAX_NOTES_FILE_BYTES = 1_000_000
+
+
+def read_notes_file(path) -> str:
+    """The notes file through the safe reader: a FIFO or /dev/zero is refused at once."""
+    from viewer import safeio
+
+    raw = safeio.read_regular(path, MAX_NOTES_FILE_BYTES, "notes file")
+    return safeio.decode_text(raw, path, what="notes file",
+                              fix="save it as UTF-8 text, or pass the notes with --notes TEXT.")
+
+
 
 
 def _resolve(model, query: str, flag: str):
@@ -212,13 +243,14 @@ def cmd_handout(args) -> int:
         raise ViewerError("handout needs --muscle NAME or --source NAME.",
                           fix="e.g. referral-viewer handout --muscle 'gluteus minimus' --out gmin.pdf")
     out = _check_pdf_path(args.out, "--out")
+    atomic.refuse_overwrite(out, "--out", args.force)
+    _check_muscle_arg(query)
     notes = args.notes or ""
     if args.notes_file:
-        try:
-            notes = Path(args.notes_file).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ViewerError(f"cannot read the notes file ({exc}).", path=args.notes_file,
-                              fix="give a UTF-8 text file, or pass the notes with --notes TEXT.")
+        notes = read_notes_file(args.notes_file)
+    from viewer.gui.handout import check_notes
+
+    check_notes(notes, "--notes-file" if args.notes_file else "--notes")
     model = _model(args)
     muscle = _resolve(model, query, flag)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")   # Qt without a window or a display
@@ -253,10 +285,10 @@ def add_commands(sub, common) -> None:
     ex.add_argument("--muscle", help="muscle name, alias or FMA id, e.g. 'gluteus minimus' (typos are fine)")
     ex.add_argument("--source", help="any source: muscle, joint, nerve root, nerve or organ, e.g. "
                                      "'L5-S1 facet joint', 'L5', 'gallbladder' (see `referral-viewer list`)")
-    ex.add_argument("--side", choices=["right", "left", "both"], help="which side's pattern (default right)")
-    ex.add_argument("--view", choices=["best", "anterior", "posterior", "right", "left", "superior", "inferior",
-                                      "medial"],
-                    help="camera direction (default best: the view that shows most of the pattern)")
+    ex.add_argument("--side", choices=[*SIDES, "both"], help="which side's pattern (default right)")
+    ex.add_argument("--view", choices=["best", *VIEWS],
+                    help="camera direction (default best: a plate of the 1-3 views that show every essential "
+                         "zone and trigger point)")
     ex.add_argument("--views", metavar="V1,V2",
                     help="with --all: comma-separated views, e.g. best,anterior,posterior")
     ex.add_argument("--out", metavar="FILE.png", help="the PNG file to write")
@@ -275,17 +307,20 @@ def add_commands(sub, common) -> None:
     ex.add_argument("--no-legend", action="store_true", help="leave out the colour legend")
     ex.add_argument("--no-attribution", action="store_true", help="leave out the attribution line")
     ex.add_argument("--no-labels", action="store_true", help="no trigger-point labels")
+    ex.add_argument("--force", action="store_true",
+                    help="replace existing image files (without it an existing --out or --all file is refused)")
     common(ex)
     ex.set_defaults(func=cmd_export)
 
     ho = sub.add_parser("handout", help="write a one-page patient handout PDF for a muscle or other source")
     ho.add_argument("--muscle", help="muscle name, alias or FMA id (typos are fine)")
     ho.add_argument("--source", help="any source: muscle, joint, nerve root, nerve or organ")
-    ho.add_argument("--side", choices=["right", "left"], default="right", help="which side (default right)")
+    ho.add_argument("--side", choices=SIDES, default="right", help="which side (default right)")
     ho.add_argument("--out", required=True, metavar="FILE.pdf", help="the PDF file to write")
     ho.add_argument("--notes", help="the therapist's notes, printed on the handout")
     ho.add_argument("--notes-file", metavar="FILE", help="read the notes from a UTF-8 text file")
     ho.add_argument("--page", choices=["A4", "Letter"], default="A4", help="paper size (default A4)")
+    ho.add_argument("--force", action="store_true", help="replace an existing --out file")
     common(ho)
     ho.set_defaults(func=cmd_handout)
 

@@ -19,12 +19,24 @@ def _in_checkout() -> bool:
     return (REPO_DIR / "pyproject.toml").exists() and (REPO_DIR / "referral_maps").is_dir()
 
 
+def _resolved(text, what: str) -> Path:
+    """Path.resolve with a symlink loop as the app's one-paragraph error, not a RuntimeError."""
+    path = Path(text).expanduser()
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError) as exc:
+        from viewer.errors import ViewerError
+
+        raise ViewerError(f"the {what} cannot be followed ({exc}): it is a symlink loop or unreadable.",
+                          path=path, fix=f"point the {what} at a real folder.") from None
+
+
 def meshes_dir(explicit: str | os.PathLike | None = None) -> Path:
     """Pack root: --meshes, then $REFERRAL_VIEWER_MESHES, then meshes/ in a checkout."""
     if explicit:
-        return Path(explicit).expanduser().resolve()
+        return _resolved(explicit, "mesh pack folder (--meshes)")
     if os.environ.get(ENV_MESHES):
-        return Path(os.environ[ENV_MESHES]).expanduser().resolve()
+        return _resolved(os.environ[ENV_MESHES], f"mesh pack folder (${ENV_MESHES})")
     if _in_checkout():
         return REPO_DIR / "meshes"
     return Path(platformdirs.user_data_dir("referral-viewer")) / "meshes"
@@ -52,9 +64,9 @@ def builtin_maps_dir() -> Path:
 
 def user_maps_dir(explicit: str | os.PathLike | None = None) -> Path | None:
     if explicit:
-        return Path(explicit).expanduser().resolve()
+        return _resolved(explicit, "user maps folder (--maps)")
     if os.environ.get(ENV_MAPS):
-        return Path(os.environ[ENV_MAPS]).expanduser().resolve()
+        return _resolved(os.environ[ENV_MAPS], f"user maps folder (${ENV_MAPS})")
     return None
 
 

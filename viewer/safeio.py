@@ -23,7 +23,59 @@ MAX_JSON_BYTES = 50_000_000      # sessions with a full-body drawing are < 1 MB
 MAX_DEPTH = 40                   # nesting of lists/mappings; real files use < 10
 MAX_ALIASES = 50                 # YAML aliases (*name); real maps use none
 
-_YamlLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)   # libyaml when available: ~10x faster
+_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)   # libyaml when available: ~10x faster
+
+
+class _YamlLoader(_BaseLoader):
+    """The safe loader, stricter: a key given twice in one mapping is an error (YAML
+    says keys are unique; PyYAML silently kept the last), and `!!binary`, `!!set`,
+    `!!omap`, `!!pairs` values, which no file of ours uses, are refused."""
+
+    def construct_mapping(self, node, deep=False):
+        if isinstance(node, yaml.MappingNode):
+            seen = {}
+            for key_node, _ in node.value:
+                if isinstance(key_node, yaml.ScalarNode):
+                    k = key_node.value
+                    if k in seen:
+                        raise yaml.constructor.ConstructorError(
+                            "while reading a mapping", node.start_mark,
+                            f"the key {k!r} is given twice (first on line {seen[k] + 1})",
+                            key_node.start_mark)
+                    seen[k] = key_node.start_mark.line
+        return super().construct_mapping(node, deep=deep)
+
+
+def _refuse_tag(loader, node):
+    raise yaml.constructor.ConstructorError(None, None, f"{node.tag.rsplit(':', 1)[-1]} values "
+                                            f"({node.tag}) are not allowed", node.start_mark)
+
+
+for _tag in ("binary", "set", "omap", "pairs"):
+    _YamlLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", _refuse_tag)
+
+
+def decode_text(raw: bytes, path, *, what: str = "file", fix: str | None = None) -> str:
+    """Text of a file as an editor may save it: UTF-8 (with or without a BOM) or UTF-16
+    (with a BOM, or without one when every other byte is zero). A lone surrogate or
+    other undecodable bytes are a ViewerError naming the file."""
+    enc = "utf-8"
+    if raw.startswith(b"\xef\xbb\xbf"):
+        enc, raw = "utf-8", raw[3:]
+    elif raw.startswith((b"\xff\xfe", b"\xfe\xff")) and not raw.startswith(b"\xff\xfe\x00\x00"):
+        enc = "utf-16"
+    elif len(raw) >= 4 and len(raw) % 2 == 0:
+        # no BOM: ASCII-range text saved as UTF-16 has a zero in every other byte
+        if raw[1::2].count(0) > len(raw) * 0.4 and raw[0::2].count(0) == 0:
+            enc = "utf-16-le"
+        elif raw[0::2].count(0) > len(raw) * 0.4 and raw[1::2].count(0) == 0:
+            enc = "utf-16-be"
+    try:
+        text = raw.decode(enc)
+    except UnicodeDecodeError as exc:
+        raise ViewerError(f"the {what} is not UTF-8 or UTF-16 text ({exc.reason} at byte {exc.start}).",
+                          path=path, fix=fix or "save it as UTF-8.") from None
+    return text.lstrip("\ufeff")
 
 
 def read_regular(path, max_bytes: int, what: str = "file") -> bytes:
@@ -69,6 +121,24 @@ def read_regular(path, max_bytes: int, what: str = "file") -> bytes:
         os.close(fd)
 
 
+def open_regular(path, what: str = "file"):
+    """A binary file object for a regular file (no size cap: for checksumming sources).
+    A FIFO, a device such as /dev/zero, or a folder is a ViewerError, never a hang."""
+    path = Path(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise ViewerError(f"cannot read the {what} ({exc.strerror or exc}).", path=path,
+                          fix="check that the file exists and is readable.") from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise ViewerError(f"the {what} is not a regular file (a folder, device, FIFO or socket).",
+                          path=path, fix="give a plain file.")
+    if hasattr(os, "set_blocking"):
+        os.set_blocking(fd, True)
+    return os.fdopen(fd, "rb")
+
+
 def check_yaml_shape(text: str, path, max_depth: int = MAX_DEPTH, max_aliases: int = MAX_ALIASES) -> None:
     """Refuse deep nesting and alias bombs before building any objects.
 
@@ -105,11 +175,7 @@ def load_yaml(path, *, what: str = "YAML file", max_bytes: int = MAX_YAML_BYTES)
         Unreadable, too large, too deep, too many aliases, not UTF-8 or not valid YAML.
     """
     raw = read_regular(path, max_bytes, what)
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ViewerError(f"the {what} is not UTF-8 text ({exc.reason} at byte {exc.start}).", path=path,
-                          fix="save it as UTF-8.") from None
+    text = decode_text(raw, path, what=what)
     check_yaml_shape(text, path)
     try:
         return yaml.load(text, Loader=_YamlLoader), text
@@ -146,12 +212,18 @@ def parse_json(raw: bytes | str, path, *, what: str = "JSON file", fix: str | No
             raise ValueError(f"the number {s[:20]} is out of range")
         return x
 
+    def unique(pairs):
+        out = {}
+        for k, v in pairs:
+            if k in out:
+                raise ValueError(f"the key {k[:40]!r} is given twice in one object")
+            out[k] = v
+        return out
+
+    text = decode_text(raw, path, what=what, fix=fix or "save it as UTF-8 JSON.") \
+        if isinstance(raw, bytes) else raw
     try:
-        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-        return json.loads(text, parse_constant=no_constants, parse_float=finite)
-    except UnicodeDecodeError as exc:
-        raise ViewerError(f"the {what} is not UTF-8 text ({exc.reason}).", path=path,
-                          fix=fix or "save it as UTF-8 JSON.") from None
+        return json.loads(text, parse_constant=no_constants, parse_float=finite, object_pairs_hook=unique)
     except ValueError as exc:
         raise ViewerError(f"the {what} is not valid JSON ({exc}).", path=path,
                           fix=fix or "check the file's syntax.") from None

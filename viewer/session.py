@@ -2,11 +2,11 @@
 
 No Qt here: the window converts its state to a `Session` and back.
 
-File format (version 1), UTF-8 JSON, written atomically (see docs/session-format.md):
+File format (version 2), UTF-8 JSON, written atomically (see docs/session-format.md):
 
     {
       "format": "referral-viewer-session",   # fixed; anything else is a foreign file
-      "version": 1,                          # files from a newer version are refused
+      "version": 2,                          # files from a newer version are refused; 1 is read
       "app_version": "0.1.0",                # informative
       "saved_at": "2025-01-31T10:15:00+00:00",
       "pack_key": "5c04f2ab...",             # anatomy pack the vertex ids refer to
@@ -17,6 +17,7 @@ File format (version 1), UTF-8 JSON, written atomically (see docs/session-format
       "selected": {"muscle_id": "FMA22317", "side": "right"} | null,
       "ranked_by": "spots" | "area" | null,  # what the candidate list was ranked by
       "notes": "free text",
+      "view": {"skin_opacity": 0.55, "muscles": true, ...},  # version 2: what the window showed
       "session_path": "/home/me/patient.json" # autosaves only: the file the window was editing
     }
 
@@ -36,7 +37,6 @@ or from another format version) is moved aside under a new name, never deleted.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import uuid
@@ -47,11 +47,12 @@ from pathlib import Path
 import numpy as np
 
 from viewer import __version__, atomic, config
+from viewer.constants import PATTERN_SIDES
 from viewer.errors import ViewerError
 
 FORMAT = "referral-viewer-session"
-VERSION = 1
-SIDES = ("right", "left")
+VERSION = 2            # 2: the view settings ("view"); version 1 files open with the window's current view
+SIDES = PATTERN_SIDES
 RANKED_BY = ("spots", "area")
 MAX_NOTES = 1_000_000
 MAX_SESSION_BYTES = 50_000_000
@@ -79,6 +80,7 @@ class Session:
     saved_at: str = ""
     ranked_by: str | None = None                   # "spots" | "area": what the candidates were ranked by
     session_path: str | None = None                # autosaves only: the file the window was editing
+    view: dict | None = None                       # ViewSettings fields; None: keep the window's view
 
     def is_empty(self) -> bool:
         return not (self.marks or self.drawing or self.selected or self.notes.strip())
@@ -98,6 +100,7 @@ class Session:
             {"muscle_id": self.selected[0], "side": self.selected[1]},
             "ranked_by": self.ranked_by,
             "notes": self.notes,
+            **({"view": dict(self.view)} if self.view is not None else {}),
             **({"session_path": self.session_path} if self.session_path else {}),
         }
 
@@ -114,6 +117,8 @@ class Session:
         version = data.get("version")
         if not isinstance(version, int) or isinstance(version, bool):
             raise bad("the session has no valid \"version\" number.")
+        if version < 1:
+            raise bad(f"the session's format version {version} does not exist (versions start at 1).")
         if version > VERSION:
             raise SessionError(f"the session was saved by a newer referral-viewer (format version "
                                f"{version}; this one reads up to {VERSION}).", path=source,
@@ -137,11 +142,21 @@ class Session:
         if sel is not None:
             if (not isinstance(sel, dict) or not isinstance(sel.get("muscle_id"), str)
                     or len(sel["muscle_id"]) > 200 or sel.get("side") not in SIDES):
-                raise bad("\"selected\" must be null or {\"muscle_id\": str, \"side\": \"right\"|\"left\"}.")
+                raise bad("\"selected\" must be null or {\"muscle_id\": str, \"side\": \"right\"|\"left\"|\"midline\"}.")
             sel = (sel["muscle_id"], sel["side"])
         notes = data.get("notes", "")
         if not isinstance(notes, str) or len(notes) > MAX_NOTES:
             raise bad("\"notes\" must be a string (at most 1,000,000 characters).")
+        for key in ("notes", "pack_key", "session_path"):
+            try:
+                str(data.get(key) or "").encode("utf-8")
+            except UnicodeEncodeError:   # a lone surrogate ("\ud800") cannot be shown or saved
+                raise bad(f"\"{key}\" holds an invalid character (a lone UTF-16 surrogate).") from None
+        if sel is not None:
+            try:
+                sel[0].encode("utf-8")
+            except UnicodeEncodeError:
+                raise bad("\"selected\" holds an invalid character (a lone UTF-16 surrogate).") from None
         saved_at = data.get("saved_at", "")
         ranked_by = data.get("ranked_by")
         if ranked_by is not None and ranked_by not in RANKED_BY:
@@ -149,8 +164,11 @@ class Session:
         spath = data.get("session_path")
         if spath is not None and not isinstance(spath, str):
             raise bad("\"session_path\" must be a string.")
+        view = data.get("view") if version >= 2 else None     # version 1 had no view settings
+        if view is not None and (not isinstance(view, dict) or len(view) > 50):
+            raise bad("\"view\" must be an object of view settings (skin_opacity, muscles, ...).")
         return cls(pack_key, marks, sorted({int(v) for v in drawing}), sel, notes,
-                   saved_at if isinstance(saved_at, str) else "", ranked_by, spath)
+                   saved_at if isinstance(saved_at, str) else "", ranked_by, spath, view)
 
     # -- files ----------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
@@ -192,7 +210,8 @@ def session_from_state(state, *, for_autosave: bool = False) -> Session:
                    marks=list(state.marks), drawing=state.drawing_vertices().tolist(),
                    selected=(sel.muscle.id, sel.side) if sel is not None else None,
                    notes=state.notes, ranked_by=state.origin,
-                   session_path=str(state.session_path) if for_autosave and state.session_path else None)
+                   session_path=str(state.session_path) if for_autosave and state.session_path else None,
+                   view=state.view.to_json())
 
 
 @dataclass
@@ -324,23 +343,39 @@ class AutosaveSlot:
     """One window's autosave: `<dir>/autosave-<id>.json`, locked by `<dir>/autosave-<id>.lock`."""
 
     def __init__(self, directory: Path | None = None):
-        self.dir = Path(directory) if directory is not None else autosave_dir()
+        self.disabled = ""           # why autosave is off ("" when it works)
         self.id = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        self.path = self.dir / f"autosave-{self.id}.json"
-        self.lock = _Lock(self.path.with_suffix(".lock"))
-        self.lock.acquire()
+        try:
+            self.dir = Path(directory) if directory is not None else autosave_dir()
+            self.path = self.dir / f"autosave-{self.id}.json"
+            self.lock = _Lock(self.path.with_suffix(".lock"))
+            self.lock.acquire()
+        except (OSError, RuntimeError) as exc:
+            # the state folder is a file, read-only, full or a symlink loop: the window still
+            # starts, with autosave off and a visible warning (SessionController shows it)
+            where = getattr(exc, "filename", None) or (directory if directory is not None else "the state folder")
+            self.disabled = f"{where} cannot be used ({getattr(exc, 'strerror', None) or exc})"
+            self.dir = Path(directory) if directory is not None else Path(os.devnull)
+            self.path = self.dir / f"autosave-{self.id}.json"
+            self.lock = _Lock(self.path.with_suffix(".lock"))
 
     def write(self, session: Session) -> None:
+        if self.disabled:
+            return
         if session.is_empty():
             self.remove()
         else:
             session.save(self.path)
 
     def remove(self) -> None:
+        if self.disabled:
+            return
         try:
             self.path.unlink()
         except FileNotFoundError:
             pass
+        except OSError:
+            pass   # the folder became unusable: nothing of ours can be there to remove
 
     def close(self) -> None:
         """Clean exit: delete this window's autosave and lock, nobody else's."""
@@ -351,8 +386,13 @@ class AutosaveSlot:
         """Autosaves of crashed windows (their lock is free), oldest first. Unreadable ones are
         renamed `*.unreadable-<time>.json` (kept, never deleted) and returned with the error."""
         found = []
-        candidates = sorted(self.dir.glob("autosave-*.json"), key=lambda p: p.stat().st_mtime) \
-            if self.dir.is_dir() else []
+        if self.disabled:
+            return found
+        try:
+            candidates = sorted(self.dir.glob("autosave-*.json"), key=lambda p: p.stat().st_mtime) \
+                if self.dir.is_dir() else []
+        except OSError:
+            return found
         legacy = self.dir.parent / "autosave.json"
         if self.dir == autosave_dir() and legacy.exists():
             candidates.insert(0, legacy)

@@ -65,9 +65,11 @@ def build_pack(source, root, *, sha256: str | None = None, verify: bool = True,
 def _build_locked(src, root, key, params, target_vertices, force, say, t0, verify=True) -> BuildReport:
     existing = current_pack(root)
     if existing is not None and not force:
+        from viewer.safeio import load_json
+
         try:
-            manifest = json.loads((existing / "manifest.json").read_text())
-        except (OSError, ValueError):
+            manifest = load_json(existing / "manifest.json", what="pack manifest", max_bytes=20_000_000)
+        except (ViewerError, OSError, ValueError):
             manifest = {}
         if isinstance(manifest, dict) and manifest.get("key") == key:
             bad = packfs.problems(existing, manifest)   # hook (packfs): a damaged pack is rebuilt
@@ -255,8 +257,9 @@ def _write(root: Path, key: str, skin, parts: list[MusclePart], manifest: dict,
     # A fresh name every build: the pack in use is never renamed or deleted
     # before current.json points elsewhere.
     final = root / f"pack-{key[:12]}-{uuid.uuid4().hex[:6]}"
-    tmp = packfs.new_workdir(root)   # hook (packfs): marked working folder
     try:
+        tmp = None
+        tmp = packfs.new_workdir(root)   # hook (packfs): marked working folder
         np.savez(tmp / "skin.npz", vertices=skin.vertices, faces=skin.faces, normals=skin.normals)
         counts_v = np.array([len(p.vertices) for p in parts])
         counts_f = np.array([len(p.faces) for p in parts])
@@ -279,7 +282,8 @@ def _write(root: Path, key: str, skin, parts: list[MusclePart], manifest: dict,
         tmp.rename(final)
         atomic.write_json(root / "current.json", {"pack": final.name, "key": key})
     except OSError as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
         what = "The disk is full" if exc.errno == errno.ENOSPC else f"Writing the pack failed ({exc})"
         raise ViewerError(f"{what}; the new pack was discarded and the previous pack is untouched.",
                           path=root, fix="free some disk space (about 30 MB are needed) or choose "

@@ -89,6 +89,9 @@ def fetch_all(dest: Path | None = None, *, progress: bool = True, elements: bool
     from viewer.config import cache_dir
 
     dest = Path(dest or (cache_dir() / "anatomy"))
+    from viewer.anatomy.sources import check_cache_dir
+
+    check_cache_dir(dest)
     base = mirror()
     wanted = [f for f in pinned_files()
               if elements or not f.local.startswith("bodyparts3d-4.0/") or "/tables/" in f.local]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import zipfile
 from dataclasses import dataclass
@@ -17,11 +16,13 @@ from viewer.errors import ViewerError
 
 def current_pack(root: Path) -> Path | None:
     """The pack directory that root/current.json points at, if it is complete."""
-    try:
-        data = json.loads((Path(root) / "current.json").read_text())
+    from viewer.safeio import load_json
+
+    try:   # the safe reader: a FIFO or a link to /dev/zero is refused, never read forever
+        data = load_json(Path(root) / "current.json", what="pack pointer", max_bytes=100_000)
         pack = Path(root) / data["pack"]
         return pack if (pack / "manifest.json").is_file() else None
-    except (OSError, ValueError, KeyError, TypeError):
+    except (ViewerError, OSError, ValueError, KeyError, TypeError):
         return None
 
 

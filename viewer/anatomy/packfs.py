@@ -30,7 +30,8 @@ MARKER = ".referral-viewer-pack"
 LOCK = ".build.lock"
 PACK_RE = re.compile(r"^pack-[0-9a-f]{12}-[0-9a-f]{6}$")
 WORK_RE = re.compile(r"^\.building-[A-Za-z0-9_]{4,16}$")
-PACK_FILES = ("skin.npz", "muscles.npz", "muscles_display.npz")
+PACK_FILES = ("skin.npz", "muscles.npz", "muscles_display.npz", "bones.npz", "bones_display.npz")
+REQUIRED_FILES = ("skin.npz", "muscles.npz")   # the others are optional in older packs
 
 
 @contextlib.contextmanager
@@ -60,7 +61,11 @@ def build_lock(root: Path, say=None):
 def new_workdir(root: Path) -> Path:
     """A fresh working folder for one build, marked as ours."""
     tmp = Path(tempfile.mkdtemp(prefix=".building-", dir=root))
-    (tmp / MARKER).write_text(f"referral-viewer build working folder, pid {os.getpid()}\n")
+    try:
+        (tmp / MARKER).write_text(f"referral-viewer build working folder, pid {os.getpid()}\n")
+    except BaseException:   # full disk: no marker, so remove the folder now (it is empty but for the marker)
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     return tmp
 
 
@@ -72,11 +77,11 @@ def is_ours(path: Path, pattern: re.Pattern) -> bool:
         return True
     if pattern is PACK_RE:   # packs built before the marker existed: their manifest names the key
         try:
-            import json
+            from viewer.safeio import load_json
 
-            key = json.loads((path / "manifest.json").read_text()).get("key", "")
+            key = load_json(path / "manifest.json", what="pack manifest", max_bytes=20_000_000).get("key", "")
             return isinstance(key, str) and key[:12] == path.name[5:17]
-        except (OSError, ValueError, AttributeError):
+        except (ViewerError, OSError, ValueError, AttributeError):
             return False
     return False
 
@@ -102,8 +107,10 @@ def remove_old_packs(root: Path, keep: Path) -> None:
 
 
 def sha256_file(path: Path) -> str:
+    from viewer.safeio import open_regular
+
     h = hashlib.sha256()
-    with open(path, "rb") as fh:
+    with open_regular(path, "pack file") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
@@ -122,25 +129,27 @@ def checksums(pack_dir: Path) -> dict[str, dict]:
 def problems(pack_dir: Path, manifest: dict) -> list[str]:
     """What is wrong with the pack's files ([] when sound).
 
-    Packs with checksums in the manifest are checked against them; older packs
-    without them are checked by opening every array."""
+    Files with checksums in the manifest are checked against them; files the
+    manifest has no checksum for (older packs: every file, or the bones before
+    they were checksummed) are checked by opening every array."""
     pack_dir = Path(pack_dir)
     files = manifest.get("files") if isinstance(manifest, dict) else None
+    files = files if isinstance(files, dict) else {}
     out = []
-    if isinstance(files, dict) and files:
-        for name, entry in files.items():
-            p = pack_dir / str(name)
-            if not isinstance(entry, dict) or not p.is_file():
-                out.append(f"{name} is missing")
-            elif p.stat().st_size != entry.get("bytes") or sha256_file(p) != entry.get("sha256"):
-                out.append(f"{name} is damaged (its checksum differs from the manifest)")
-        return out
+    for name, entry in files.items():
+        p = pack_dir / str(name)
+        if not isinstance(entry, dict) or not p.is_file():
+            out.append(f"{name} is missing")
+        elif p.stat().st_size != entry.get("bytes") or sha256_file(p) != entry.get("sha256"):
+            out.append(f"{name} is damaged (its checksum differs from the manifest)")
     import numpy as np
 
     for name in PACK_FILES:
+        if name in files:
+            continue
         p = pack_dir / name
         if not p.exists():
-            if name != "muscles_display.npz":   # optional in older packs
+            if name in REQUIRED_FILES and not files:
                 out.append(f"{name} is missing")
             continue
         try:

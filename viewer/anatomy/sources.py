@@ -38,8 +38,10 @@ class Source:
 
 
 def sha256_of(path: Path, chunk: int = 1 << 20) -> str:
+    from viewer.safeio import open_regular
+
     h = hashlib.sha256()
-    with open(path, "rb") as fh:
+    with open_regular(path, "anatomy source file") as fh:   # a FIFO or /dev/zero: an error, not a hang
         while block := fh.read(chunk):
             h.update(block)
     return h.hexdigest()
@@ -153,6 +155,18 @@ def _check_archive(path: Path, *, expected_sha256: str | None) -> str:
     return digest
 
 
+def check_cache_dir(folder: Path) -> None:
+    """The download cache folder must exist or be creatable: a read-only or full disk is one
+    paragraph (files already there are still used from a read-only folder)."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except (OSError, RuntimeError) as exc:
+        raise ViewerError(f"the download cache folder cannot be written "
+                          f"({getattr(exc, 'strerror', None) or exc}).", path=folder,
+                          fix="make it writable or free disk space, set XDG_CACHE_HOME to a writable "
+                              "folder, or pass --source DIR with a local copy of the anatomy.") from None
+
+
 def download(url: str, *, expected_sha256: str | None, progress: bool = True,
              dest_dir: Path | None = None, timeout: float = 60.0) -> Path:
     """Download to the cache with pooch (temporary name first, checksum checked,
@@ -162,7 +176,7 @@ def download(url: str, *, expected_sha256: str | None, progress: bool = True,
     from viewer.anatomy.download import retrieve
 
     dest_dir = Path(dest_dir or cache_dir())
-    dest_dir.mkdir(parents=True, exist_ok=True)
+    check_cache_dir(dest_dir)
     name = Path(url.split("?")[0]).name or "download.zip"
     bar = False
     if progress:

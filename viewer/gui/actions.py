@@ -68,7 +68,7 @@ def build(win) -> SimpleNamespace:
                      tip="Large plain-language text for turning the screen to a patient (Ctrl+P)")
     A.paint = _act(win, "Pain drawing", key="D", checkable=True, toggled=win.set_paint_mode,
                    tip="Paint the painful area with the left button (D)")
-    A.eraser = _act(win, "Eraser", key="X", checkable=True, toggled=lambda on: setattr(s, "eraser", on),
+    A.eraser = _act(win, "Eraser", key="X", checkable=True, toggled=win.set_eraser,
                     tip="Erase parts of the drawing (X)")
     A.shortcuts = _act(win, "&Keyboard shortcuts", win.show_help, QKeySequence.HelpContents)
     A.about = _act(win, "&About referral-viewer", win.about)

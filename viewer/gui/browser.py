@@ -7,6 +7,7 @@ from PySide6.QtCore import QEvent, QItemSelectionModel, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QLabel, QLineEdit, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
+from viewer.referral.levels import level_key
 from viewer.state.search import MuscleIndex
 
 REGION_ORDER = ("head", "neck", "shoulder", "upper_back", "chest", "arm", "forearm", "hand", "abdomen",
@@ -70,7 +71,7 @@ class MuscleBrowser(QWidget):
         self.tree.clear()
         with_patterns = {p.muscle.id: p for p in model.patterns}
         groups = {}
-        for m in sorted(model.maps.maps, key=lambda m: m.name.lower()):
+        for m in sorted(model.maps.maps, key=level_key):     # roots and joints in spinal order
             g = group_of(m)
             if g not in groups:
                 groups[g] = QTreeWidgetItem([region_title(g)])

@@ -201,15 +201,28 @@ def export_all(parent, model, *, out_dir: str | None = None, dialog: ExportAllDi
     """Ask for the options (unless ``options`` and ``out_dir`` are given, or an
     already filled ``dialog``), then render with a cancellable progress dialog.
     Returns the written paths ([] when cancelled before starting)."""
-    from viewer.render.export import gallery
+    from viewer.render.export import ExistingFiles, gallery
 
-    if options is not None and out_dir is not None:
+    asked = options is None or out_dir is None     # the user chose the folder: ask before replacing
+    if not asked:
         opts, folder = options, Path(out_dir)
     else:
         dlg = dialog or ExportAllDialog(model, parent, out_dir=out_dir)
         if dialog is None and not dlg.exec():
             return []
         opts, folder = dlg.options(), dlg.out_dir()
+    if asked:
+        try:
+            gallery(model, folder, overwrite=False, cancelled=lambda: True, **opts)   # names only
+        except ExistingFiles as exc:
+            from PySide6.QtWidgets import QMessageBox
+
+            answer = QMessageBox.question(
+                parent, "Export all patterns", f"{len(exc.paths)} of the images already exist in {folder} "
+                f"(e.g. {exc.paths[0].name}).\n\nReplace them?", QMessageBox.Yes | QMessageBox.No,
+                QMessageBox.No)
+            if answer != QMessageBox.Yes:
+                return []
     prog = QProgressDialog("Rendering patterns…", "Cancel", 0, 1, parent)
     prog.setWindowTitle("Export all patterns")
     prog.setWindowModality(Qt.WindowModal)

@@ -29,6 +29,10 @@ class ExportController(QObject):
                                 current_view=getattr(self.win.view.scene, "current_view", None))
         if not dlg.exec():
             return
+        from viewer.gui.handout import confirm_overwrite
+
+        if not confirm_overwrite(self.win, dlg.out_path(), "Export image"):
+            return
         QApplication.setOverrideCursor(Qt.WaitCursor)
         try:
             path = self.export_image(dlg.out_path(), **dlg.options())

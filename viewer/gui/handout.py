@@ -13,20 +13,43 @@ from __future__ import annotations
 
 import html
 import os
-import tempfile
 from pathlib import Path
 
-from PySide6.QtCore import QMarginsF, QRectF, QUrl
+from PySide6.QtCore import QBuffer, QIODevice, QMarginsF, QRectF, QUrl
 from PySide6.QtGui import (QFont, QGuiApplication, QImage, QPageLayout, QPageSize, QPainter, QPdfWriter,
                            QTextDocument)
 
-from viewer import ATTRIBUTION, DISCLAIMER
+from viewer import ATTRIBUTION, DISCLAIMER, atomic
 from viewer.errors import ViewerError
 from viewer.render import style
 
 MAX_PATTERNS = 3
+MAX_NOTES_CHARS = 3_000      # notes past this no longer fit one readable page (looked at: 5,000
+MAX_NOTES_LINES = 80         # characters left the picture a thumbnail and the text tiny)
+
+
+def check_notes(notes: str, where: str = "notes") -> str:
+    """Notes that fit a one-page handout; a ViewerError naming `where` otherwise."""
+    if len(notes) > MAX_NOTES_CHARS or notes.count("\n") >= MAX_NOTES_LINES:
+        raise ViewerError(f"the notes are {len(notes):,} characters on {notes.count(chr(10)) + 1:,} lines; a "
+                          f"one-page handout holds at most {MAX_NOTES_CHARS:,} characters and "
+                          f"{MAX_NOTES_LINES} lines.", path=where,
+                          fix="shorten the notes (a handout is one page); keep the full notes in the session.")
+    return notes
 LOGICAL_WIDTH = 720          # layout width in points-like units; scaled onto the page
 PAGE_SIZES = {"A4": QPageSize.A4, "Letter": QPageSize.Letter}
+
+
+LABEL_MIN_PT = 8.0           # trigger-point labels in the pictures, as printed
+PT_MM = 25.4 / 72
+
+
+def label_pixels(mm_per_px: float, min_pt: float = LABEL_MIN_PT) -> int:
+    """Font size in picture pixels of labels printed at ``min_pt`` or more (a
+    tenth of a point to spare for rounding)."""
+    import math
+
+    return max(8, math.ceil((min_pt + 0.1) * PT_MM / mm_per_px))
 
 
 def ensure_app():
@@ -176,23 +199,19 @@ def make_handout(model, patterns_or_muscle, notes: str, out_path, *, side: str =
 
     ensure_app()
     out_path = Path(out_path)
+    check_notes(notes or "")
     patterns = resolve_patterns(model, patterns_or_muscle, side)
     n = len(patterns)
     pic = (1400, 1050) if n == 1 else (900, 1200)
-    own = exporter is None
-    ex = exporter or Exporter(model)
-    try:
-        images = [_png_image(ex.render(p, size=pic, title=False, legend=False, attribution=False,
-                                       labels=True, label_scale=1.8)) for p in patterns]
-    finally:
-        if own:
-            ex.close()
-
     names = [f"pattern{i}.png" for i in range(n)]
     doc = QTextDocument()
     doc.setDocumentMargin(0)
-    for name, img in zip(names, images):
-        doc.addResource(QTextDocument.ImageResource, QUrl(name), img)
+    # Lay the page out with blank pictures of the right size first: the labels' size in
+    # the pictures depends on how large they are printed.
+    blank = QImage(pic[0], pic[1], QImage.Format_RGB32)
+    blank.fill(0xFFFFFF)
+    for name in names:
+        doc.addResource(QTextDocument.ImageResource, QUrl(name), blank)
 
     writer_probe = QPageLayout(QPageSize(PAGE_SIZES.get(page, QPageSize.A4)), QPageLayout.Portrait,
                                QMarginsF(14, 14, 14, 14), QPageLayout.Millimeter)
@@ -213,28 +232,62 @@ def make_handout(model, patterns_or_muscle, notes: str, out_path, *, side: str =
     # page is scaled down to fit rather than cut or spilled onto a second page.
     doc_h = max(page_h, doc.size().height())
 
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out_path.name}.", suffix=".tmp", dir=out_path.parent)
-    os.close(fd)
+    # Trigger-point labels at least LABEL_MIN_PT as printed: millimetres per picture pixel
+    # from the picture's printed width (its width on the page, after any scaling down).
+    mm_per_unit = rect_mm.width() / LOGICAL_WIDTH * page_h / doc_h
+    mm_per_px = width * mm_per_unit / pic[0]
+    label_px = label_pixels(mm_per_px)
+    own = exporter is None
+    ex = exporter or Exporter(model)
     try:
-        writer = QPdfWriter(tmp)
-        writer.setResolution(300)
-        writer.setPageLayout(writer_probe)
-        writer.setTitle(f"Patient handout: {', '.join(p.muscle.name for p in patterns)}")
-        writer.setCreator("referral-viewer")
-        painter = QPainter()
-        if not painter.begin(writer):
-            raise OSError(f"cannot write the PDF {out_path}")
-        scale = writer.width() / LOGICAL_WIDTH * page_h / doc_h
-        painter.scale(scale, scale)
-        doc.drawContents(painter, QRectF(0, 0, LOGICAL_WIDTH, doc_h))
-        if not painter.end():
-            raise OSError(f"cannot write the PDF {out_path}")
-        os.replace(tmp, out_path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        images = [_png_image(ex.render(p, size=pic, title=False, legend=False, attribution=False,
+                                       labels=True, label_px=label_px)) for p in patterns]
+    finally:
+        if own:
+            ex.close()
+    for name, img in zip(names, images):
+        doc.addResource(QTextDocument.ImageResource, QUrl(name), img)
+    doc.setHtml(handout_html(patterns, notes, names, width))       # the same layout, with the pictures
+    doc.setTextWidth(LOGICAL_WIDTH)
+
+    # The PDF is drawn into memory, checked (a whole PDF from %PDF to %%EOF) and only then
+    # written by the one atomic writer: QPdfWriter writing a file itself reported success
+    # on a full disk and left a 0-byte or truncated PDF in place of the old one.
+    buf = QBuffer()
+    buf.open(QIODevice.WriteOnly)
+    writer = QPdfWriter(buf)
+    writer.setResolution(300)
+    writer.setPageLayout(writer_probe)
+    writer.setTitle(f"Patient handout: {', '.join(p.muscle.name for p in patterns)}")
+    writer.setCreator("referral-viewer")
+    painter = QPainter()
+    if not painter.begin(writer):
+        raise ViewerError("Qt could not start drawing the PDF.", path=out_path, fix="try again.")
+    scale = writer.width() / LOGICAL_WIDTH * page_h / doc_h
+    painter.scale(scale, scale)
+    doc.drawContents(painter, QRectF(0, 0, LOGICAL_WIDTH, doc_h))
+    ok = painter.end()
+    del writer
+    data = bytes(buf.data())
+    buf.close()
+    if not ok or not data.startswith(b"%PDF-") or b"%%EOF" not in data[-64:]:
+        raise ViewerError(f"the PDF came out incomplete ({len(data):,} bytes); nothing was written.",
+                          path=out_path, fix="try again; if it persists, report it.")
+    atomic.write_bytes(out_path, data)
     return out_path
+
+
+def confirm_overwrite(parent, path: Path, title: str) -> bool:
+    """Ask before replacing an existing file (True: go ahead). A file typed into a
+    path field is not confirmed by the file dialog, so the window asks here."""
+    from PySide6.QtWidgets import QMessageBox
+
+    path = Path(path)
+    if not (path.exists() or path.is_symlink()):
+        return True
+    answer = QMessageBox.question(parent, title, f"{path} already exists.\n\nReplace it?",
+                                  QMessageBox.Yes | QMessageBox.No, QMessageBox.No)
+    return answer == QMessageBox.Yes
 
 
 def handout_dialog(parent, model, patterns_or_muscle, notes: str = "") -> Path | None:
@@ -282,6 +335,8 @@ def handout_dialog(parent, model, patterns_or_muscle, notes: str = "") -> Path |
         return None
     out = Path(path.text()).expanduser()
     out = out if out.suffix.lower() == ".pdf" else out.with_suffix(".pdf")
+    if not confirm_overwrite(parent, out, "Patient handout"):
+        return None
     from PySide6.QtCore import Qt
 
     QApplication.setOverrideCursor(Qt.WaitCursor)

@@ -261,7 +261,7 @@ class MainWindow(QMainWindow):
 
     def _brush(self, v: int) -> None:
         self.actions.brush_label.setText(f" {v} mm ")
-        self.state.brush_mm = float(v)
+        self.state.view.brush_mm = float(v)
 
     # ------------------------------------------------------------------ user operations
     def other_side(self) -> None:
@@ -285,6 +285,9 @@ class MainWindow(QMainWindow):
         text = self.point_status.copy_command()
         if text:
             self.statusBar().showMessage(f"Copied: {text}", 6000)
+
+    def set_eraser(self, on: bool) -> None:
+        self.state.view.eraser = bool(on)
 
     def set_paint_mode(self, on: bool) -> None:
         self.view.set_painting(on)

@@ -20,9 +20,24 @@ class SessionController(QObject):
         super().__init__(win)
         self.win, self.state = win, state
         self.slot = AutosaveSlot(autosave_dir)
+        self.autosave_warning = None
+        if self.slot.disabled:
+            self._warn_autosave_off(self.slot.disabled)
         self._timer = QTimer(self, singleShot=True, interval=700, timeout=self.write_autosave)
         state.events.dirty.connect(self._changed)
         state.events.session_path.connect(lambda _: self.update_title())
+
+    def _warn_autosave_off(self, why: str) -> None:
+        """A lasting, visible note in the status bar: nothing is autosaved in this window."""
+        from PySide6.QtWidgets import QLabel
+
+        text = f"Autosave is off: {why}. Save your work with File > Save."
+        label = QLabel(f"⚠ Autosave is off: {why}. Use File > Save.")
+        label.setObjectName("autosave_warning")
+        label.setToolTip(f"{text} Set XDG_STATE_HOME to a writable folder to turn autosave back on.")
+        label.setStyleSheet("QLabel { color: #8a4b00; background: #fff3cd; padding: 1px 6px; }")
+        self.win.statusBar().addPermanentWidget(label)
+        self.autosave_warning = label
 
     # -- bookkeeping --------------------------------------------------------------------
     def _changed(self, dirty: bool) -> None:

@@ -43,6 +43,8 @@ def region_profile(mask: np.ndarray, geo: SkinGeometry) -> np.ndarray:
 
 
 def stroke_profile(d: np.ndarray, half_width: float) -> np.ndarray:
+    """Field of a stroke from the geodesic distance `d` to its centre line: 1 on the line, EDGE at
+    `half_width`, then the smooth fall-off over FALLOFF_MM."""
     inside = 1.0 - (1.0 - EDGE) * np.clip(d / half_width, 0.0, 1.0) ** 2
     return np.where(d <= half_width, inside, EDGE * falloff(d, half_width, FALLOFF_MM))
 
@@ -199,4 +201,5 @@ def combined(ess: np.ndarray, spill: np.ndarray) -> np.ndarray:
 
 
 def region_lookup(regions: list[Region]) -> dict[tuple[str, str], int]:
+    """{(region name, side): region index} for the region table."""
     return {(r.name, r.side): r.index for r in regions}

@@ -19,10 +19,12 @@ class SkinGeometry:
 
     @property
     def n(self) -> int:
+        """Number of skin vertices."""
         return len(self.vertices)
 
     @cached_property
     def solver(self):
+        """The heat-method geodesic solver of the skin (built on first use)."""
         import potpourri3d as pp3d
 
         return pp3d.MeshHeatMethodDistanceSolver(self.vertices, self.faces, use_robust=True)
@@ -34,6 +36,7 @@ class SkinGeometry:
         return self.tree.query(reflected)[1]
 
     def snap(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(vertex ids, distances in mm) of the skin vertices nearest to one or more points."""
         dist, idx = self.tree.query(np.atleast_2d(points))
         return idx, dist
 

@@ -34,3 +34,15 @@ def level_vertebrae(level: str) -> list[str]:
     """Vertebra names of a level as printed ("L5", "L5-S1", "S4-S5", "C0-C1"), without repeats."""
     names = [vertebra_name(f"{a}{b}") for a, b in LEVEL.findall(level)]
     return list(dict.fromkeys(n for n in names if n))
+
+
+SPINAL_ORDER = ([f"C{i}" for i in range(0, 9)] + [f"T{i}" for i in range(1, 13)] + [f"L{i}" for i in range(1, 6)]
+                + [f"S{i}" for i in range(1, 6)])
+
+
+def level_key(m) -> tuple:
+    """Sort key of a map: spinal order of its level (C2-C3 before T3-T4 before T10-T11 before
+    L1-L2), then its name; maps without a level after those with one."""
+    found = LEVEL.search(m.level or "")
+    idx = SPINAL_ORDER.index(found.group(0)) if found and found.group(0) in SPINAL_ORDER else len(SPINAL_ORDER)
+    return idx, m.name.lower()

@@ -34,22 +34,36 @@ class Problem:
 
 @dataclass
 class MapSet:
+    """Maps loaded from files, with what each came from; `nodes` holds each file's YAML node
+    tree (its one parse) while the maps are being checked, for the problems' line numbers."""
     maps: list[MuscleMap] = field(default_factory=list)
     files: dict[str, Path] = field(default_factory=dict)       # id -> file
     hashes: dict[str, str] = field(default_factory=dict)       # id -> sha256 of the file
     problems: list[Problem] = field(default_factory=list)
     digest: str = ""                                           # content hash of the loaded files
     n_builtin: int = 0                                         # built-in files read (the first ones)
+    nodes: dict = field(default_factory=dict, repr=False)     # id -> YAML node tree (see line)
+
+    def line(self, map_id: str, loc) -> int | None:
+        """1-based line of a field (a path like ("zones", "essential", 0)) in a map's file, from
+        the file's one parse; None once the node trees are dropped (`forget_nodes`)."""
+        node = self.nodes.get(map_id)
+        return node_line(node, loc) if node is not None else None
+
+    def forget_nodes(self) -> None:
+        """Drop the node trees (~60 KB a map) once the maps are checked."""
+        self.nodes = {}
 
     def by_id(self, muscle_id: str) -> MuscleMap:
+        """The loaded map with this id; KeyError when there is none."""
         for m in self.maps:
             if m.id == muscle_id:
                 return m
         raise KeyError(muscle_id)
 
 
-def _node_line(root, loc) -> int | None:
-    """1-based line of the YAML node at a pydantic error location (best effort)."""
+def node_line(root, loc) -> int | None:
+    """1-based line of the YAML node at a field location, e.g. ("zones", "essential", 0) (best effort)."""
     node, line = root, (root.start_mark.line + 1 if root is not None else None)
     for key in loc:
         if isinstance(node, yaml.MappingNode):
@@ -81,30 +95,41 @@ def _is_union_tag(x) -> bool:
 def parse_map(path: Path) -> tuple[MuscleMap | None, list[Problem], bytes]:
     """One map file -> (map or None, problems, raw bytes). Never raises for bad content:
     a FIFO, a device, a huge, deep or alias-bombed file is a Problem like any other."""
+    m, problems, raw, _node = read_map(path)
+    return m, problems, raw
+
+
+def _compose(text: str):
+    """The document's node tree and its Python data, from one parse (the node tree gives the
+    line numbers of problems found later)."""
+    node = yaml.compose(text, Loader=_Loader)
+    return node, (_Loader("").construct_document(node) if node is not None else None)
+
+
+def read_map(path: Path):
+    """`parse_map` plus the file's YAML node tree: (map or None, problems, raw bytes, node)."""
     path = Path(path)
     try:
         raw = safeio.read_regular(path, MAX_MAP_BYTES, "map file")
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            return None, [Problem(path, None, "", f"not UTF-8 text ({exc.reason} at byte {exc.start})")], raw
+        text = safeio.decode_text(raw, path, what="map file")   # UTF-8, with a BOM, or UTF-16
         safeio.check_yaml_shape(text, path)
     except ViewerError as exc:
-        return None, [Problem(path, None, "", _strip_path(str(exc), path))], b""
+        return None, [Problem(path, None, "", _strip_path(str(exc), path))], b"", None
     try:
-        data = yaml.load(text, Loader=_Loader)
+        node, data = _compose(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None
-        return None, [Problem(path, line, "", f"not valid YAML: {getattr(exc, 'problem', exc)}")], raw
+        return None, [Problem(path, line, "", f"not valid YAML: {getattr(exc, 'problem', exc)}")], raw, None
     except (RecursionError, MemoryError):
-        return None, [Problem(path, None, "", "too deeply nested or too large to read")], raw
+        return None, [Problem(path, None, "", "too deeply nested or too large to read")], raw, None
     if not isinstance(data, dict):
-        return None, [Problem(path, 1, "", "expected a mapping of fields (id, name, zones, ...)")], raw
+        return None, [Problem(path, 1, "", "expected a mapping of fields (id, name, zones, ...)")], raw, node
     try:
-        return _validate(path, text, data, raw)
+        m, problems = _validate(path, node, data)
+        return m, problems, raw, node
     except (RecursionError, MemoryError):
-        return None, [Problem(path, None, "", "too deeply nested or too large to check")], raw
+        return None, [Problem(path, None, "", "too deeply nested or too large to check")], raw, node
 
 
 def _strip_path(msg: str, path: Path) -> str:
@@ -112,25 +137,20 @@ def _strip_path(msg: str, path: Path) -> str:
     return msg[len(prefix):] if msg.startswith(prefix) else msg
 
 
-def _validate(path: Path, text: str, data: dict, raw: bytes):
-    root = None   # the node tree (for line numbers) is only parsed when there is an error
+def _validate(path: Path, root, data: dict):
     try:
         m = MuscleMap.model_validate(data)
     except ValidationError as exc:
-        root = yaml.compose(text, Loader=_Loader)
         problems = []
         for err in exc.errors()[:20]:   # a garbage file can have thousands; the first ones say enough
             loc = tuple(x for x in err["loc"] if not _is_union_tag(x))
             msg = err["msg"]
             if isinstance(err.get("input"), dict) and "string" in msg:
                 msg += " (this text was read as a mapping because it contains ': '; put it in quotes)"
-            problems.append(Problem(path, _node_line(root, loc), ".".join(map(str, loc)) or "(file)", msg))
-        return None, problems, raw
-    checks = cross_check(m)
-    if checks:
-        root = yaml.compose(text, Loader=_Loader)
-    problems = [Problem(path, _node_line(root, loc), ".".join(map(str, loc)), msg) for loc, msg in checks]
-    return (None if problems else m), problems, raw
+            problems.append(Problem(path, node_line(root, loc), ".".join(map(str, loc)) or "(file)", msg))
+        return None, problems
+    problems = [Problem(path, node_line(root, loc), ".".join(map(str, loc)), msg) for loc, msg in cross_check(m)]
+    return (None if problems else m), problems
 
 
 def load_maps(user_dir: str | Path | None = None, builtin_dir: Path | None = None,
@@ -168,7 +188,7 @@ def load_maps(user_dir: str | Path | None = None, builtin_dir: Path | None = Non
     h = hashlib.sha256()
     builtin_names: dict[str, Path] = {}     # lower-case id/FMA/name/alias of built-ins -> file
     for i, path in enumerate(paths):
-        m, problems, raw = parse_map(path)
+        m, problems, raw, node = read_map(path)
         out.problems += problems
         if m is None:
             continue
@@ -179,24 +199,35 @@ def load_maps(user_dir: str | Path | None = None, builtin_dir: Path | None = Non
         if i >= n_builtin:
             # built-ins may share a group alias ("quads"); a user map may not take any name of
             # a built-in, or the built-in would become unreachable by that name
-            clash = next(((f, v) for f, v in _names_of(m) if v.strip().lower() in builtin_names), None)
+            clash = next(((f, v) for f, v in _names_of(m) if name_key(v) in builtin_names), None)
             if clash is not None:
                 fld, value = clash
                 out.problems.append(Problem(
-                    path, _field_line(raw, fld), fld,
-                    f"{value!r} is already used by the built-in map {builtin_names[value.strip().lower()].name}; "
+                    path, node_line(node, tuple(int(x) if x.isdigit() else x for x in fld.split("."))), fld,
+                    f"{value!r} is already used by the built-in map {builtin_names[name_key(value)].name} "
+                    "(names are compared as the name search compares them: ignoring case, spaces, "
+                    "underscores and a word 'muscle'); "
                     "a user map needs its own id, FMA id, name and aliases; this file is skipped"))
                 continue
         else:
             for _f, value in _names_of(m):
-                builtin_names.setdefault(value.strip().lower(), path)
+                builtin_names.setdefault(name_key(value), path)
         out.maps.append(m)
+        out.nodes[m.id] = node
         out.files[m.id] = path
         out.hashes[m.id] = hashlib.sha256(raw).hexdigest()
         h.update(path.name.encode() + b"\0" + raw + b"\0")
     out.digest = h.hexdigest()
     out.n_builtin = n_builtin
     return out
+
+
+def name_key(value: str) -> str:
+    """The key the name search (viewer.referral.search.resolve) matches a name by, and the
+    user-map clash check compares names by: case, spaces, underscores and a word "muscle" ignored."""
+    from viewer.anatomy.pack import normalize
+
+    return normalize(value.strip().lower())
 
 
 def _names_of(m: MuscleMap):
@@ -209,15 +240,6 @@ def _names_of(m: MuscleMap):
         yield f"also_fma.{i}", a
 
 
-def _field_line(raw: bytes, fld: str) -> int | None:
-    try:
-        root = yaml.compose(raw.decode("utf-8"), Loader=_Loader)
-    except Exception:   # already parsed once; a line number is a nicety
-        return None
-    loc = tuple(int(x) if x.isdigit() else x for x in fld.split("."))
-    return _node_line(root, loc)
-
-
 @dataclass
 class Landmark:
     name: str
@@ -227,6 +249,7 @@ class Landmark:
 
 
 def load_landmarks(path: Path | None = None) -> dict[str, Landmark]:
+    """The named skin points of ``landmarks.yaml``; a ViewerError naming the file when damaged."""
     path = path or config.builtin_maps_dir() / "landmarks.yaml"
     data, _ = safeio.load_yaml(path, what="landmarks file")
     try:
@@ -253,6 +276,7 @@ class RegionDef:
 
 
 def load_regions(path: Path | None = None) -> dict[str, RegionDef]:
+    """The skin regions of ``regions.yaml``; a ViewerError naming the file when damaged."""
     path = path or config.builtin_maps_dir() / "regions.yaml"
     data, _ = safeio.load_yaml(path, what="regions file")
     try:
@@ -264,6 +288,7 @@ def load_regions(path: Path | None = None) -> dict[str, RegionDef]:
 
 
 def file_digest(*paths: Path) -> str:
+    """SHA-256 of the files' bytes, in order (a cache key)."""
     h = hashlib.sha256()
     for p in paths:
         h.update(Path(p).read_bytes())

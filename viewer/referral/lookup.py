@@ -29,6 +29,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from viewer.constants import DEFAULT_RADIUS_MM
 from viewer.errors import ViewerError
 from viewer.referral.fields import EDGE, IN_ZONE, distance_beyond, value_beyond
 from viewer.referral.model import ReferralModel
@@ -66,6 +67,7 @@ class Candidate:
         return f"{self.zone} (at the edge, {self.edge_mm:.0f} mm)" if self.at_edge else self.zone
 
     def to_json(self) -> dict:
+        """The candidate as JSON (coverage and edge distance only where they apply)."""
         d = asdict(self)
         if d["coverage_essential"] is None:
             d.pop("coverage_essential")
@@ -105,6 +107,7 @@ class OtherSource:
         return f"{text} (at the edge, {self.edge_mm:.0f} mm)" if self.at_edge else text
 
     def to_json(self) -> dict:
+        """The source as JSON (frequency, edge distance and coverage only where they apply)."""
         d = asdict(self)
         for k in ("edge_mm", "coverage", "frequency"):
             if d[k] is None:
@@ -123,6 +126,7 @@ class RedFlag:
     action: str
 
     def to_json(self) -> dict:
+        """The red flag as JSON."""
         return asdict(self)
 
 
@@ -138,6 +142,7 @@ class SpotResult:
     red_flags: list[RedFlag] = field(default_factory=list)
 
     def to_json(self) -> dict:
+        """The spot's answer as JSON: region, snap, red flags, dermatomes, candidates, other sources."""
         return {"region": self.region, "snap_mm": round(self.snap_mm, 2),
                 "vertex": self.vertex, "point": [round(float(x), 1) for x in self.point],
                 "red_flags": [r.to_json() for r in self.red_flags],
@@ -157,6 +162,7 @@ class AreaResult:
     snap_mm: float | None = None      # the largest snap of the painted points to the skin
 
     def to_json(self) -> dict:
+        """The area's answer as JSON: size, red flags, dermatomes, candidates, other sources."""
         return {"area_vertices": self.n_vertices,
                 **({} if self.snap_mm is None else {"snap_mm": round(self.snap_mm, 2)}),
                 "red_flags": [r.to_json() for r in self.red_flags],
@@ -558,6 +564,12 @@ def disc(model: ReferralModel, vertex: int, radius_mm: float) -> np.ndarray:
 
 
 def lookup_point(model: ReferralModel, point, radius_mm: float | None = None) -> SpotResult:
+    """Everything a click at a canonical point answers (`lookup_spot`), snapped to the skin.
+
+    Raises
+    ------
+    ViewerError
+        The point is more than MAX_SNAP_MM from the skin (names the argument ``point``)."""
     point = np.asarray(point, dtype=np.float64).reshape(3)
     idx, dist = model.geo.snap(point)
     v, d = int(idx[0]), float(dist[0])
@@ -618,13 +630,32 @@ def area_result(model: ReferralModel, vertices) -> AreaResult:
                       red_flags_of(model, [o.pattern for o in others if in_e[o.pattern] > 0]))
 
 
-def area_from_points(model: ReferralModel, points, radius_mm: float = 25.0) -> tuple[np.ndarray, float]:
+# points x radius^2 of a painted area: 100,000 points at the default 25 mm, or 694 at the
+# largest radius (300 mm). Above it one lookup took minutes and gigabytes (99,999 points at
+# 300 mm: 171 s, 7.5 GB); at the cap it stays within seconds and well under 1 GB.
+MAX_AREA_WORK_MM2 = 100_000 * 25.0 ** 2
+
+
+def check_area_work(n_points: int, radius_mm: float, name: str = "points") -> None:
+    """Refuse a painted area too costly to compute (see MAX_AREA_WORK_MM2)."""
+    if n_points * radius_mm ** 2 > MAX_AREA_WORK_MM2:
+        most = int(MAX_AREA_WORK_MM2 // radius_mm ** 2)
+        raise ViewerError(f"{n_points:,} points with a {radius_mm:g} mm radius paint too much to compute "
+                          f"(at most {most:,} points at {radius_mm:g} mm; points x radius^2 at most "
+                          f"{MAX_AREA_WORK_MM2:,.0f} mm^2).", path=name,
+                          fix="give fewer points (a painted area needs a few hundred) or a smaller --radius.")
+
+
+def area_from_points(model: ReferralModel, points, radius_mm: float = DEFAULT_RADIUS_MM) -> tuple[np.ndarray, float]:
     """Skin vertices painted by discs around points; returns (vertices, max snap distance)."""
     pts = np.atleast_2d(np.asarray(points, dtype=np.float64))
+    check_area_work(len(pts), radius_mm)
     idx, dist = model.geo.snap(pts)
     if dist.max() > MAX_SNAP_MM:
         bad = pts[int(np.argmax(dist))].round(1).tolist()
         raise ViewerError(f"The point {bad} is {dist.max():.0f} mm from the skin.", path="points",
                           fix="give points on the body surface in canonical millimetres.")
-    verts = np.unique(np.concatenate([disc(model, int(v), radius_mm) for v in idx]))
-    return verts, float(dist.max())
+    painted = np.zeros(model.geo.n, dtype=bool)   # memory stays one flag per vertex
+    for v in np.unique(idx):                      # points snapping to one vertex paint one disc
+        painted[disc(model, int(v), radius_mm)] = True
+    return np.flatnonzero(painted), float(dist.max())

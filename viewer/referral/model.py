@@ -11,11 +11,12 @@ from pathlib import Path
 import numpy as np
 
 from viewer import atomic, config
+from viewer.constants import SIDES
 from viewer.anatomy.pack import Pack, normalize
 from viewer.referral import fields as F
 from viewer.referral.geometry import SkinGeometry
 from viewer.referral.loader import MapSet, Problem, file_digest, load_landmarks, load_maps, load_regions
-from viewer.referral.points import UnknownLandmark, for_side, resolve, surface_point
+from viewer.referral.points import UnknownLandmark, for_side, surface_point
 from viewer.referral.regions import Region, parcellate, region_table
 from viewer.referral.segments import SEGMENTS, label_segments
 from viewer.referral.schema import MuscleMap
@@ -31,6 +32,7 @@ class Pattern:
 
     @property
     def has_mesh(self) -> bool:
+        """Whether the pack has a mesh for the source (a muscle's parts, an organ's)."""
         return bool(self.part_ids)
 
     @property
@@ -40,10 +42,12 @@ class Pattern:
 
     @property
     def kind(self) -> str:
+        """The source's kind: muscle, joint, root, nerve or organ."""
         return self.muscle.kind
 
     @property
     def title(self) -> str:
+        """Name and side as a title, e.g. "Gluteus minimus (right)"; no side for a midline source."""
         return f"{self.muscle.name} ({self.side})" if self.side != "midline" else self.muscle.name
 
 
@@ -159,6 +163,7 @@ class ReferralModel:
         return self._sizes
 
     def region_of(self, vertex: int) -> Region:
+        """The skin region a vertex lies in."""
         return self.regions[int(self.region_labels[vertex])]
 
     def segment_of(self, vertex: int) -> str:
@@ -190,7 +195,8 @@ def _checked(maps: MapSet, pack: Pack, geo: SkinGeometry, landmarks, region_defs
     keep = MapSet(problems=maps.problems, digest=maps.digest, n_builtin=maps.n_builtin)
     for m in maps.maps:
         path = maps.files[m.id]
-        found = check_map(m, path, landmarks, region_defs, geo.tree, part_bases)
+        found = check_map(m, path, landmarks, region_defs, geo.tree, part_bases,
+                          line=lambda loc, mid=m.id: maps.line(mid, loc))
         if found:
             problems.extend(found)
             problems.append(Problem(path, None, "", f"{m.name} skipped: fix the problems above "
@@ -199,6 +205,7 @@ def _checked(maps: MapSet, pack: Pack, geo: SkinGeometry, landmarks, region_defs
         keep.maps.append(m)
         keep.files[m.id] = path
         keep.hashes[m.id] = maps.hashes[m.id]
+    maps.forget_nodes()     # the line numbers were for these checks only
     return keep
 
 
@@ -279,7 +286,7 @@ def load_model(pack: Pack, *, user_maps=None, maps: MapSet | None = None, cache_
     for m in maps.maps:
         key = _sha(geo_digest, maps.hashes[m.id])[:16]
         names = {side: (f"ess-{m.id}-{side}-{key}", f"spill-{m.id}-{side}-{key}", f"freq-{m.id}-{side}-{key}")
-                 for side in ("right", "left")}
+                 for side in SIDES}
         sides = pattern_sides(m)
         if any(names[drawn][0] not in cached for _s, drawn in sides):
             try:

@@ -29,6 +29,7 @@ def resolve(ref, landmarks: dict[str, Landmark]) -> np.ndarray:
 
 
 def for_side(point: np.ndarray, side: str) -> np.ndarray:
+    """A right-side point on `side`: mirrored (x -> -x) for the left, unchanged otherwise."""
     return point * MIRROR if side == "left" else point
 
 

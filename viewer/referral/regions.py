@@ -20,6 +20,7 @@ class Region:
 
     @property
     def display(self) -> str:
+        """The region as shown, e.g. "Outer hip (greater trochanter) (right)"."""
         return self.label if self.side == "midline" else f"{self.label} ({self.side})"
 
 
@@ -35,6 +36,7 @@ def region_table(defs: dict[str, RegionDef]) -> list[Region]:
 
 
 def seed_points(region: Region, defs: dict[str, RegionDef], landmarks: dict[str, Landmark]) -> np.ndarray:
+    """Canonical points of a region's seed landmarks on its side."""
     pts = []
     for name in defs[region.name].seeds:
         lm = landmarks[name]

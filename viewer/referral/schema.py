@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import math
+import unicodedata
 from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -74,12 +75,13 @@ class TriggerPoint(_Strict):
 
     @property
     def ref(self) -> PointRef:
+        """Where the point is: a raw point, or its landmark with the offset."""
         return tuple(self.point) if self.point is not None else Anchored(at=self.at, offset=self.offset)
 
 
 class Stroke(_Strict):
     points: list[PointRef] = Field(min_length=1, max_length=MAX_POINTS)
-    width: float = Field(gt=0, le=400, description="full-strength band width in mm")
+    width: float = Field(ge=1, le=400, description="full-strength band width in mm (1..400)")
 
     @model_validator(mode="after")
     def _length(self):
@@ -115,6 +117,7 @@ class Zone(_Strict):
         return self
 
     def region_refs(self) -> list[RegionRef]:
+        """The zone's regions, each as a RegionRef (name and weight)."""
         return [RegionRef(name=r) if isinstance(r, str) else r for r in self.regions]
 
 
@@ -174,7 +177,7 @@ class MuscleMap(_Strict):
     """One referral source's map (the name is historical: muscles came first)."""
     kind: Literal[KINDS] = "muscle"  # type: ignore[valid-type]
     # muscles: an FMA id; the other kinds: a slug starting with the kind (joint_facet_l5_s1)
-    id: str = Field(pattern=r"^(FMA\d{1,12}|[a-z][a-z0-9_]{2,79})$", max_length=80)
+    id: str = Field(pattern=r"^(FMA[0-9]{1,12}|[a-z][a-z0-9_]{2,79})$", max_length=80)
     name: str = Field(min_length=2, max_length=200)
     aliases: list[Annotated[str, Field(max_length=200)]] = Field(default_factory=list, max_length=MAX_LIST)
     body_region: Literal[BODY_REGIONS]  # type: ignore[valid-type]
@@ -204,7 +207,7 @@ class MuscleMap(_Strict):
     @classmethod
     def _fma_ids(cls, v):
         for x in v:
-            if not x.startswith("FMA") or not x[3:].isdigit():
+            if not re.fullmatch(r"FMA[0-9]{1,12}", x):   # ASCII digits only (not '٣' or '３')
                 raise ValueError(f"{x!r} is not an FMA id like FMA22315")
         return v
 
@@ -233,6 +236,15 @@ class MuscleMap(_Strict):
             raise ValueError(f"a {kind} has no trigger points: mark where it is with `sites`")
         return v
 
+    @field_validator("name", "aliases")
+    @classmethod
+    def _printable(cls, v):
+        for x in ([v] if isinstance(v, str) else v):
+            if any(unicodedata.category(c) in ("Cc", "Cf", "Cs", "Co") for c in x):
+                raise ValueError(f"{x[:40]!r} holds a control character (an escape sequence, tab or "
+                                 "newline); names are plain text")
+        return v
+
     @model_validator(mode="after")
     def _consistent(self):
         if self.no_mesh and self.mesh_parts:
@@ -246,10 +258,12 @@ class MuscleMap(_Strict):
 
     @property
     def is_muscle(self) -> bool:
+        """Whether the map is a muscle's (the candidate list) rather than another kind."""
         return self.kind == "muscle"
 
     @property
     def kind_label(self) -> str:
+        """The kind as shown: muscle, joint, nerve root, nerve, organ."""
         return KIND_LABELS[self.kind]
 
 

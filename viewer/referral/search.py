@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
-from viewer.anatomy.pack import normalize
 from viewer.errors import ViewerError
+from viewer.referral.loader import name_key
 
 WORD = re.compile(r"[a-z0-9]+")
 MIN_SIMILARITY = 80           # rapidfuzz ratio (0-100) for a typo to count as a match
@@ -106,11 +106,18 @@ SourceIndex = MuscleIndex
 
 
 def _exact(maps, query: str) -> list:
-    """Maps a query names exactly: id, FMA id, name or alias, ignoring case, spaces, underscores,
-    hyphens and a trailing "muscle" (the same rule the user-map clash check applies)."""
-    q = normalize(query)
-    return [m for m in maps
-            if q and q in {normalize(n) for n in (m.id, m.name, *m.aliases, *m.also_fma)}]
+    """Maps a query names: letter for letter (ignoring case) if any does, else ignoring spaces,
+    underscores and a word "muscle" (`name_key`, the very rule of the user-map clash check, so
+    a user map can never take a name a built-in is found by)."""
+    q, key = query.strip().lower(), name_key(query)
+    names = {m.id: (m.id, m.name, *m.aliases, *m.also_fma) for m in maps}
+    letter = [m for m in maps if q in {n.strip().lower() for n in names[m.id]}]
+    return letter or [m for m in maps if key and key in {name_key(n) for n in names[m.id]}]
+
+
+def _shown(query: str) -> str:
+    """The query as an error message quotes it: at most 80 characters (a pasted page is not echoed)."""
+    return repr(query) if len(query) <= 80 else repr(query[:77] + "...")
 
 
 def resolve(index: MuscleIndex, query: str, *, what: str = "muscle", kinds=None):
@@ -135,7 +142,7 @@ def resolve(index: MuscleIndex, query: str, *, what: str = "muscle", kinds=None)
     maps = [m for m in index.maps.values() if kinds is None or m.kind in kinds]
     exact = _exact(maps, query)
     if len(exact) > 1:   # an exact name beats an alias shared by a group ("quads")
-        named = [m for m in exact if normalize(m.name) == normalize(query) or m.id.lower() == query.strip().lower()]
+        named = [m for m in exact if name_key(m.name) == name_key(query) or m.id.lower() == query.strip().lower()]
         exact = named or exact
     if len(exact) == 1:
         return exact[0]
@@ -145,8 +152,8 @@ def resolve(index: MuscleIndex, query: str, *, what: str = "muscle", kinds=None)
             return index.maps[hits[0].muscle_id]
         exact = [index.maps[h.muscle_id] for h in hits]
     if not exact:
-        raise ViewerError(f"nothing matches {query!r}.", path=what,
+        raise ViewerError(f"nothing matches {_shown(query)}.", path=what,
                           fix="use a name, alias or id; `referral-viewer list` prints them all.")
     names = ", ".join(m.name for m in exact[:8]) + (" ..." if len(exact) > 8 else "")
-    raise ViewerError(f"{query!r} matches several: {names}.", path=what,
+    raise ViewerError(f"{_shown(query)} matches several: {names}.", path=what,
                       fix="give the full name (`referral-viewer list` prints them all).")

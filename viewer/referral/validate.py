@@ -7,13 +7,27 @@ from pathlib import Path
 
 import numpy as np
 
-from viewer.referral.loader import Problem, _Loader, _node_line, load_landmarks, load_maps, load_regions
+from viewer.referral.loader import Problem, load_landmarks, load_maps, load_regions
 from viewer.referral.points import UnknownLandmark, resolve
 from viewer.referral.schema import KINDS, MAX_STROKE_MM, Anchored, MuscleMap
 
 PLURALS = {"muscle": "muscles", "joint": "joints", "root": "nerve roots", "nerve": "nerves", "organ": "organs"}
 
 MAX_OFF_SKIN_MM = 60.0
+
+# Work budget: what computing one map's skin fields costs, in units of about 0.1 s on
+# one core (fitted to the built-in maps and to maps made to sit at the budget: a stroke
+# costs a geodesic solve and its band search, length x width^2; a region two solves over
+# large vertex sets; a zone its segment masks). `validate` refuses a map over MAX_WORK and
+# the model skips it (check_map is shared), so no accepted map can stall `lookup` or the
+# window. MAX_WORK is the largest built-in map's work (Triceps brachii, 18.1) plus ~10%.
+ZONE_WORK = 0.25
+STROKE_WORK = 1.0
+REGION_WORK = 3.0
+BAND_MM3_PER_WORK = 3.3e7
+MAX_WORK = 20.0
+MAX_STEP_MM = 600.0      # consecutive stroke points farther apart jump across the body
+MAX_BODY_MM = 1900.0     # a stroke longer than the body (head to heel) is a typing error
 
 
 def _landmark_names(m: MuscleMap):
@@ -31,19 +45,24 @@ def _landmark_names(m: MuscleMap):
                         yield ("zones", kind, zi, "strokes", si, "points", pi), name
 
 
-def _line(path: Path, loc) -> int | None:
-    import yaml
+def map_work(m: MuscleMap, landmarks) -> float:
+    """Estimated cost of a map's fields (see MAX_WORK); unknown landmarks count as no length."""
+    work = 0.0
+    for kind in ("essential", "spillover"):
+        for z in getattr(m.zones, kind):
+            work += ZONE_WORK + REGION_WORK * len(z.regions)
+            for s in z.strokes:
+                try:
+                    pts = np.array([resolve(ref, landmarks) for ref in s.points])
+                    length = float(np.linalg.norm(np.diff(pts, axis=0), axis=1).sum()) if len(pts) > 1 else 0.0
+                except UnknownLandmark:
+                    length = 0.0
+                work += STROKE_WORK + (length + s.width) * s.width ** 2 / BAND_MM3_PER_WORK
+    return work
 
-    try:
-        from viewer.referral.loader import MAX_MAP_BYTES
-        from viewer.safeio import read_regular
 
-        return _node_line(yaml.compose(read_regular(path, MAX_MAP_BYTES).decode("utf-8"), Loader=_Loader), loc)
-    except Exception:  # a line number is a nicety
-        return None
-
-
-def check_map(m: MuscleMap, path: Path, landmarks, regions, skin_tree=None, part_bases=None) -> list[Problem]:
+def check_map(m: MuscleMap, path: Path, landmarks, regions, skin_tree=None, part_bases=None,
+              line=None) -> list[Problem]:
     """Every check beyond the schema, for one parsed map.
 
     The referral model applies exactly these rules when it loads maps (a map
@@ -62,6 +81,9 @@ def check_map(m: MuscleMap, path: Path, landmarks, regions, skin_tree=None, part
         Skin vertices of the pack; enables the distance-to-skin checks.
     part_bases : set of str, optional
         Normalised part names of the pack; enables the mesh_parts check.
+    line : callable, optional
+        ``line(loc)``: the file line of a field location, from the file's one parse
+        (`MapSet.line`); without it problems carry no line.
 
     Returns
     -------
@@ -72,8 +94,17 @@ def check_map(m: MuscleMap, path: Path, landmarks, regions, skin_tree=None, part
     problems: list[Problem] = []
 
     def add(loc, msg):
-        problems.append(Problem(path, _line(path, loc), ".".join(map(str, loc)), msg))
+        problems.append(Problem(path, line(loc) if line else None, ".".join(map(str, loc)), msg))
 
+    work = map_work(m, landmarks)
+    if work > MAX_WORK:   # checked first: the checks below would be slow on such a map too
+        zs = m.zones.essential + m.zones.spillover
+        add(("zones",), f"the zones would take too long to compute: {len(zs)} zones, "
+                        f"{sum(len(z.strokes) for z in zs)} strokes and {sum(len(z.regions) for z in zs)} "
+                        f"regions cost {work:.0f} work units, at most {MAX_WORK:.0f} are allowed (the "
+                        f"largest built-in map costs 18); use fewer or narrower strokes, fewer regions or "
+                        f"fewer zones")
+        return problems
     for loc, name in _landmark_names(m):
         lm = landmarks.get(name)
         if lm is None:
@@ -90,10 +121,16 @@ def check_map(m: MuscleMap, path: Path, landmarks, regions, skin_tree=None, part
                     pts = np.array([resolve(ref, landmarks) for ref in s.points])
                 except UnknownLandmark:
                     continue
-                length = float(np.linalg.norm(np.diff(pts, axis=0), axis=1).sum())
-                if length > MAX_STROKE_MM:
-                    add(("zones", kind, zi, "strokes", si), f"the stroke is {length:.0f} mm long "
-                                                            f"(at most {MAX_STROKE_MM:.0f} mm)")
+                steps = np.linalg.norm(np.diff(pts, axis=0), axis=1)
+                length = float(steps.sum())
+                if length > min(MAX_STROKE_MM, MAX_BODY_MM):
+                    add(("zones", kind, zi, "strokes", si), f"the stroke is {length:.0f} mm long, longer "
+                                                            f"than the body (at most {MAX_BODY_MM:.0f} mm)")
+                elif len(steps) and steps.max() > MAX_STEP_MM:
+                    pi = int(steps.argmax())
+                    add(("zones", kind, zi, "strokes", si, "points", pi + 1),
+                        f"this point is {steps.max():.0f} mm from the one before (at most {MAX_STEP_MM:.0f} "
+                        "mm): a stroke drawn across the body; add points along the way or split the stroke")
     for si, src in enumerate(m.sources):
         if len(src.strip()) < 20:
             add(("sources", si), "a source must be a full citation")
@@ -163,7 +200,9 @@ def validate(paths=None, *, meshes=None, user_maps=None) -> tuple[list[Problem],
         path = maps.files[m.id]
         n_tps += len(m.trigger_points)
         n_zones += len(m.zones.essential) + len(m.zones.spillover)
-        problems += check_map(m, path, landmarks, regions, skin_tree, part_bases)
+        problems += check_map(m, path, landmarks, regions, skin_tree, part_bases,
+                              line=lambda loc, mid=m.id: maps.line(mid, loc))
+    maps.forget_nodes()
     if paths is None:
         missing = [n for n, lm in landmarks.items() if lm.point is None]
         if missing:

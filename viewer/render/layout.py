@@ -145,7 +145,14 @@ def plan(size: tuple[int, int], deco: Decorations) -> Layout:
         col_w = int(sw * 1.6 + text_w)
         row_w = sum(sw * 3.1 + fl.getlength(t) for _, _, t in deco.legend)
         px["legend_row"] = 0
-        if w / h >= 1.3:                           # landscape: a column at the top right
+        head_w = max([font(px["title"], True).getlength(deco.title or ""),
+                      font(px["subtitle"]).getlength(deco.subtitle or "")])
+        if w / h >= 1.3 and head_w + col_w + 3 * m <= w:
+            # landscape: a column at the top right, beside the title, so the body gets the
+            # whole width (a column beside the body left a strip of the slide empty)
+            legend_box = (w - m - col_w, m, w - m, m + row * len(deco.legend))
+            top = max(top, legend_box[3] + m // 2)
+        elif w / h >= 1.3:                         # landscape, long title: a column at the top right
             legend_box = (w - m - col_w, top, w - m, top + row * len(deco.legend))
             right = legend_box[0] - m
         elif row_w <= w - 2 * m:                   # portrait or square: a row above the attribution
@@ -275,3 +282,71 @@ def place_labels(anchors, texts, bounds, size_px: int, *, avoid=()) -> list[dict
             taken.append(best)
         placed.append(entry)
     return placed
+
+
+# -- plates: panels side by side ------------------------------------------------
+def _water_fill(room, total):
+    """Share ``total`` among slots each taking at most its ``room``, evenly."""
+    room = [max(0.0, float(r)) for r in room]
+    give = [0.0] * len(room)
+    left = float(total)
+    open_ = [i for i, r in enumerate(room) if r > 1e-9]
+    while left > 1e-6 and open_:
+        share = left / len(open_)
+        for i in list(open_):
+            g = min(share, room[i] - give[i])
+            give[i] += g
+            left -= g
+            if room[i] - give[i] <= 1e-9:
+                open_.remove(i)
+    return give
+
+
+def arrange_panels(box, contents, limits, *, gap: int, caption: int = 0):
+    """Boxes for a plate's panels in the body box: a row (or a column, whichever
+    draws the body larger), all at one scale (mm to pixels, so the panels compare),
+    each at least its ``content`` extent (width, height) in mm and grown into the
+    room left up to its ``limit`` (the body's extent in that view), the group centred.
+    ``caption`` pixels are kept under each panel.
+
+    Returns
+    -------
+    list of ((x0, y0, x1, y1) pixel box, (width, height) extent in mm)
+    """
+    x0, y0, x1, y1 = box
+    W, H = x1 - x0, y1 - y0
+    n = len(contents)
+    cw = [float(c[0]) for c in contents]
+    ch = [float(c[1]) for c in contents]
+    s_row = min((W - gap * (n - 1)) / sum(cw), (H - caption) / max(ch))
+    s_col = min(W / max(cw), (H - n * caption - gap * (n - 1)) / sum(ch))
+    row = n == 1 or s_row >= s_col
+    s = max(1e-6, s_row if row else s_col)
+    ext = [[w, h] for w, h in zip(cw, ch)]
+    if row:
+        for e, lim in zip(ext, limits):
+            e[1] = max(e[1], min(float(lim[1]), (H - caption) / s))
+        free = (W - gap * (n - 1)) / s - sum(cw)
+        for e, g in zip(ext, _water_fill([float(lim[0]) - e[0] for e, lim in zip(ext, limits)], free)):
+            e[0] += g
+    else:
+        for e, lim in zip(ext, limits):
+            e[0] = max(e[0], min(float(lim[0]), W / s))
+        free = (H - n * caption - gap * (n - 1)) / s - sum(ch)
+        for e, g in zip(ext, _water_fill([float(lim[1]) - e[1] for e, lim in zip(ext, limits)], free)):
+            e[1] += g
+    px = [(max(16, int(e[0] * s)), max(16, int(e[1] * s))) for e in ext]
+    out = []
+    if row:
+        x = x0 + (W - sum(w for w, _ in px) - gap * (n - 1)) // 2
+        for (w, h), e in zip(px, ext):
+            top = y0 + (H - caption - h) // 2
+            out.append(((x, top, x + w, top + h), (w / s, h / s)))
+            x += w + gap
+    else:
+        y = y0 + (H - sum(h for _, h in px) - n * caption - gap * (n - 1)) // 2
+        for (w, h), e in zip(px, ext):
+            left = x0 + (W - w) // 2
+            out.append(((left, y, left + w, y + h), (w / s, h / s)))
+            y += h + caption + gap
+    return out

@@ -23,6 +23,44 @@ LOD_DIVISIONS = (72, 36, 150)  # quadric-clustering grid of the interaction mesh
 
 BONE_COLOR = "#f2ead3"   # ivory: reads as bone next to the muscles' dusty pink
 
+# Shading of the skin. The BodyParts3D skin comes from voxel data: its surface carries
+# ridges one slice apart (~6 mm, median angle 5 deg between neighbouring normals, 40 deg
+# at the 99th percentile) that the light turned into a grain of streaks (legs, back), and
+# a hard specular highlight (power 100) made them sparkle. The rendering normals are made
+# consistent (oriented outward; 20 stored normals pointed inward) and smoothed over the
+# surface (SKIN_NORMAL_SMOOTHING rounds of 1-ring averaging, about 2 cm): the form of the
+# body (shoulders, calves, buttocks) stays, the slice ridges go. The geometry is untouched,
+# so picking, zones and points are where they were.
+SKIN_NORMAL_SMOOTHING = 10
+SKIN_LIGHTING = dict(ambient=0.18, diffuse=0.82, specular=0.12, specular_power=18.0)
+_NORMALS_CACHE: dict = {}
+
+
+def display_normals(vertices: np.ndarray, faces: np.ndarray, iterations: int = SKIN_NORMAL_SMOOTHING) -> np.ndarray:
+    """Outward, consistently oriented point normals of a closed-ish triangle mesh,
+    smoothed by ``iterations`` rounds of averaging with the 1-ring (float32, unit)."""
+    import scipy.sparse as sp
+
+    key = (id(vertices), len(vertices), len(faces), iterations)
+    hit = _NORMALS_CACHE.get(key)
+    if hit is not None and hit[0] is vertices:
+        return hit[1]
+    poly = to_polydata(vertices, faces)
+    poly = poly.compute_normals(cell_normals=False, point_normals=True, split_vertices=False,
+                                consistent_normals=True, auto_orient_normals=True, non_manifold_traversal=False)
+    n = np.asarray(poly.point_data["Normals"], dtype=np.float64)
+    f = np.asarray(faces)
+    e = np.vstack([f[:, [0, 1]], f[:, [1, 2]], f[:, [2, 0]]])
+    adj = sp.coo_matrix((np.ones(len(e)), (e[:, 0], e[:, 1])), shape=(len(vertices),) * 2).tocsr()
+    adj = ((adj + adj.T) > 0).astype(np.float64)
+    for _ in range(iterations):
+        n = n + adj @ n
+        n /= np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-12)
+    out = n.astype(np.float32)
+    _NORMALS_CACHE.clear()                       # one pack per process: keep the last only
+    _NORMALS_CACHE[key] = (vertices, out)
+    return out
+
 
 class BodyScene:
     def __init__(self, plotter: pv.Plotter, model, *, skin_opacity: float = 0.55,
@@ -45,11 +83,13 @@ class BodyScene:
         plotter.set_background(style.BACKGROUND)
 
         self.skin = self.pack.skin.copy()     # own copy: its colours change per pattern
+        self.skin.point_data["Normals"] = display_normals(self.pack.skin_vertices, self.pack.skin_faces)
+        self.skin.GetPointData().SetActiveNormals("Normals")     # shaded with these, not recomputed
         self.skin.point_data["rgba"] = self._colors()
         # Opacity lives in the colours' alpha, so a painted zone can stay opaque when the
         # skin is faded (the slider must never hide the pattern); the actor itself is opaque.
         self.skin_actor = plotter.add_mesh(self.skin, scalars="rgba", rgba=True, smooth_shading=True,
-                                           name="skin", pickable=True, specular=0.1, reset_camera=False)
+                                           name="skin", pickable=True, reset_camera=False, **SKIN_LIGHTING)
         # Cull the skin's back faces: through a translucent skin the far side's
         # pattern would otherwise show, as if the pain were on this side too.
         self.skin_actor.GetProperty().BackfaceCullingOn()
@@ -332,8 +372,8 @@ class BodyScene:
             # separate hidden actors, shown instead of the full ones while the camera moves:
             # toggling visibility is free, swapping a mapper's input re-uploads the whole mesh
             skin_actor = self.plotter.add_mesh(skin, scalars="rgba", rgba=True, smooth_shading=True,
-                                               name="skin_lod", pickable=False, specular=0.1,
-                                               reset_camera=False, render=False)
+                                               name="skin_lod", pickable=False, reset_camera=False,
+                                               render=False, **SKIN_LIGHTING)
             skin_actor.GetProperty().BackfaceCullingOn()
             self._use_rgba(skin_actor.GetMapper())
             muscle_actor = self.plotter.add_mesh(coarse(pv.PolyData(self.muscles.points, self.muscles.faces)),

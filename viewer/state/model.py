@@ -14,6 +14,10 @@ Events (psygnal signals, connect with ``state.events.<name>.connect(fn)``):
 - ``selected``: the chosen pattern changed (argument: Pattern or None)
 - ``shown``: the pattern to paint changed (hovered candidate, else the selection)
 - ``notes``, ``dirty``, ``session_path``, ``history`` (undo/redo availability)
+
+What the user sees besides the pain (layers, skin opacity, patient and paint mode, brush,
+eraser, camera preset) is ``state.view``, a `ViewSettings` with an event per field
+(``state.view.events.skin_opacity`` ...), saved in sessions with the rest.
 """
 
 from __future__ import annotations
@@ -25,7 +29,8 @@ import numpy as np
 from psygnal import Signal, SignalGroup
 
 from viewer.referral import lookup
-from viewer.session import Mark, Session, resolve, session_from_state
+from viewer.session import Mark, Session, SessionError, resolve, session_from_state
+from viewer.state.view import ViewSettings
 
 MAX_UNDO = 100
 
@@ -65,8 +70,7 @@ class ViewerState:
         self.model = None
         self.marks: list[Mark] = []
         self._drawing = np.zeros(0, dtype=bool)
-        self.brush_mm = 25.0
-        self.eraser = False
+        self.view = ViewSettings()
         self.selected = None             # Pattern chosen by the user (browser, candidate, muscle, click)
         self.hovered = None              # Pattern previewed (mouse over a candidate)
         self.candidates: list = []
@@ -86,9 +90,21 @@ class ViewerState:
 
     # -- model ----------------------------------------------------------------------
     def set_model(self, model) -> None:
+        """Attach a loaded ReferralModel and start an empty session on it."""
         self.model = model
         self._drawing = np.zeros(len(model.geo.vertices), dtype=bool)
         self.new_session()
+
+    # the brush belongs to the view settings (saved with the session, evented)
+    @property
+    def brush_mm(self) -> float:
+        """Radius of the pain-drawing brush in mm (the view settings' ``brush_mm``)."""
+        return self.view.brush_mm
+
+    @property
+    def eraser(self) -> bool:
+        """Whether painting erases (the view settings' ``eraser``)."""
+        return self.view.eraser
 
     @property
     def shown(self):
@@ -103,10 +119,12 @@ class ViewerState:
         return v
 
     def drawing_vertices(self) -> np.ndarray:
+        """Ids of the painted skin vertices, ascending."""
         return np.flatnonzero(self._drawing)
 
     # -- pain: spots ----------------------------------------------------------------
     def snap(self, xyz) -> int:
+        """The skin vertex nearest to a canonical point in mm."""
         return int(self.model.geo.snap(np.asarray(xyz, dtype=float))[0][0])
 
     def mark(self, xyz=None, *, vertex: int | None = None, add: bool = False) -> None:
@@ -123,6 +141,7 @@ class ViewerState:
 
     # -- pain: drawing --------------------------------------------------------------
     def begin_stroke(self) -> None:
+        """Start a pain-drawing stroke: what undo restores when the stroke ends."""
         self._stroke = self._snapshot()
 
     def paint(self, vertex: int) -> None:
@@ -195,6 +214,7 @@ class ViewerState:
 
     # -- selection ------------------------------------------------------------------
     def select(self, pattern) -> None:
+        """Choose the pattern shown (a Pattern, or None for none); emits ``selected``."""
         if pattern is self.selected:
             return
         self._set_selected(pattern)
@@ -254,6 +274,7 @@ class ViewerState:
 
     # -- notes ----------------------------------------------------------------------
     def set_notes(self, text: str) -> None:
+        """Replace the session notes; emits ``notes`` when they change."""
         if text != self.notes:
             self.notes = text
             self.events.notes.emit(text)
@@ -284,10 +305,12 @@ class ViewerState:
 
     @property
     def can_undo(self) -> bool:
+        """Whether there is a mark, stroke or Clear to undo."""
         return bool(self._undo)
 
     @property
     def can_redo(self) -> bool:
+        """Whether there is an undone step to redo."""
         return bool(self._redo)
 
     def undo(self) -> bool:
@@ -295,6 +318,7 @@ class ViewerState:
         return self._step(self._undo, self._redo)
 
     def redo(self) -> bool:
+        """Redo the last undone step; False when there is none."""
         return self._step(self._redo, self._undo)
 
     def _step(self, source: list, target: list) -> bool:
@@ -320,9 +344,11 @@ class ViewerState:
         self.events.dirty.emit(False)
 
     def is_empty(self) -> bool:
+        """Whether the session holds nothing worth saving (no marks, drawing, selection or notes)."""
         return self.to_session().is_empty()
 
     def to_session(self, *, for_autosave: bool = False) -> Session:
+        """The Session this state stands for (``for_autosave`` keeps the file being edited)."""
         return session_from_state(self, for_autosave=for_autosave)
 
     def new_session(self) -> None:
@@ -349,7 +375,15 @@ class ViewerState:
         name of the file it was editing and stays dirty. Returns warnings for the user.
         """
         r = resolve(s, self.model, path=path)
+        if s.view is not None:     # checked before anything changes, like the rest of the session
+            try:
+                ViewSettings(**{**self.view.model_dump(), **s.view})
+            except (ValueError, TypeError) as exc:
+                raise SessionError(f"its \"view\" settings are invalid ({_first_error(exc)}).", path=path,
+                                   fix="open a file saved by referral-viewer, or remove the \"view\" field.") from None
         self.new_session()
+        if s.view is not None:
+            self.view.apply(s.view)
         self.marks = list(r.marks)
         self._drawing[np.asarray(r.drawing, dtype=np.int64)] = True
         self.notes = s.notes
@@ -367,3 +401,11 @@ class ViewerState:
         else:
             self.set_clean(path)
         return r.warnings
+
+
+def _first_error(exc) -> str:
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        e = errors()[0]
+        return f"{'.'.join(map(str, e['loc']))}: {e['msg']}"
+    return str(exc)

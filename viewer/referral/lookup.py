@@ -25,6 +25,7 @@ nerve roots whose dermatome covers it give the spot's segmental level.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -186,6 +187,9 @@ NEAR_MM = 55.0        # ... listing zones whose edge lies within this distance (
 _F16 = np.arange(65536, dtype=np.uint32).astype(np.uint16).view(np.float16).astype(np.float32)
 SCORE_STEP = 0.02     # scores closer than this rank as equal (then: smaller zone, essential, side)
 _FAINT = 1e-3         # field values below this say nothing about the distance
+# the largest float16 bit pattern (of a value >= 0) not above _FAINT: a value is above _FAINT
+# exactly when its bits are above this
+_FAINT_BITS = int(np.flatnonzero(_F16[:0x7C01] <= _FAINT).max())
 
 
 def pattern_swap(model: ReferralModel) -> np.ndarray:
@@ -223,6 +227,16 @@ def frequency_weights(model: ReferralModel, vertex: int, point: np.ndarray | Non
     return prior.at(model.geo.vertices[vertex] if point is None else point, seg)
 
 
+def frequency_pair(model: ReferralModel, vertices, points) -> list[np.ndarray]:
+    """`frequency_weights` at several spots (a click and its mirror) in one pass."""
+    prior = area_prior(model)
+    if prior is None:
+        return [np.ones(len(model.patterns)) for _ in vertices]
+    seg = None if model.segment_labels is None else model.segment_labels[np.asarray(vertices)].astype(int)
+    a = prior.area_weights(np.asarray(points, dtype=np.float64), seg)
+    return [prior._combine(row) for row in a]
+
+
 COARSE_MM = 14.0      # spacing of the vertices read for the "near" distances
 
 
@@ -236,6 +250,25 @@ def _muscle_columns(model: ReferralModel) -> np.ndarray:
         except AttributeError:
             pass
     return mi
+
+
+def _muscle_fields(model: ReferralModel) -> np.ndarray:
+    """(V, 2M) float16: the essential then the spillover fields of the muscle patterns, side by
+    side, built once per model (a click reads one row block instead of two full-width ones)."""
+    c = getattr(model, "_muscle_fields", None)
+    key = (id(model.ess), id(model.spill), model.ess.shape)
+    if c is None or c[0] != key:
+        mi = _muscle_columns(model)
+        both = np.ascontiguousarray(np.hstack([model.ess[:, mi], model.spill[:, mi]]), dtype=np.float16)
+        if not (both.view(np.uint16) <= 0x7C00).all():     # a negative or NaN value: no bit test
+            raise ViewerError("a muscle field holds a negative or undefined value.", path="fields cache",
+                              fix="delete the fields cache folder; it is rebuilt on the next start.")
+        c = (key, both)
+        try:
+            model._muscle_fields = c
+        except AttributeError:
+            pass
+    return c[1]
 
 
 def _coarse(model: ReferralModel):
@@ -271,53 +304,74 @@ def _filtered(model: ReferralModel, vertex: int, idx: np.ndarray) -> np.ndarray:
     return idx
 
 
-def _neighbourhood(model: ReferralModel, vertex: int, point: np.ndarray, radius_mm: float | None,
-                   far: bool = True):
-    """Per-pattern (essential, spillover) strength over the fingertip at `point` (a Gaussian-
-    weighted mean, sigma SPOT_MM / 2, so it changes smoothly as the click moves), and the
-    distance (mm) from the point to each zone's edge: the straight line to the nearest vertex
-    of the fingertip or of the coarse NEAR_DISC_MM neighbourhood plus the field's own fall-off
-    beyond that vertex (inf: no zone that near)."""
+def _rows(model: ReferralModel, vertex: int, point: np.ndarray | None, radius_mm: float | None,
+          far: bool = True):
+    """The skin vertices a click at `point` reads: (vertices, their distance to the point, the
+    fingertip's Gaussian weights (sigma SPOT_MM / 2), the number of fingertip vertices, which
+    come first; the coarse NEAR_DISC_MM neighbourhood follows)."""
     geo = model.geo
     if not hasattr(geo, "tree"):          # a stand-in skin without geometry: the vertex alone
-        verts, wts = np.array([vertex]), np.ones(1)
-        d = np.zeros(1)
-        n_tip = 1
-    else:
-        reach = max(1.5 * SPOT_MM, radius_mm or 0.0)
-        tipv = _filtered(model, vertex, np.asarray(geo.tree.query_ball_point(point, reach), dtype=np.int64))
-        if not len(tipv):
-            tipv = np.array([vertex])
-        verts = np.concatenate([tipv, _near_vertices(model, vertex, point, NEAR_DISC_MM)]) if far else tipv
-        d = np.linalg.norm(geo.vertices[verts] - point, axis=1)
-        n_tip = tip_count = len(tipv)
-        sigma = 0.5 * SPOT_MM
-        wts = np.exp(-0.5 * (d[:n_tip] / sigma) ** 2)
-        wts = wts / wts.sum()
+        return np.array([vertex]), np.zeros(1), np.ones(1), 1
+    reach = max(1.5 * SPOT_MM, radius_mm or 0.0)
+    tipv = _filtered(model, vertex, np.asarray(geo.tree.query_ball_point(point, reach), dtype=np.int64))
+    if not len(tipv):
+        tipv = np.array([vertex])
+    verts = np.concatenate([tipv, _near_vertices(model, vertex, point, NEAR_DISC_MM)]) if far else tipv
+    diff = geo.vertices[verts] - point
+    d = np.sqrt(np.einsum("ij,ij->i", diff, diff))
+    n_tip = len(tipv)
+    sigma = 0.5 * SPOT_MM
+    wts = np.exp(-0.5 * (d[:n_tip] / sigma) ** 2)
+    return verts, d, wts / wts.sum(), n_tip
+
+
+def _read(model: ReferralModel, parts, radius_mm: float | None):
+    """For each read of `_rows` (a click and its mirror are read together, in one pass over
+    the fields): per-pattern (essential, spillover) strength over the fingertip (the Gaussian-
+    weighted mean; with radius_mm the strongest value) and, per zone, the distance (mm) from
+    the point to its edge, (over the fingertip, over the whole neighbourhood): the straight
+    line to a vertex plus the field's own fall-off beyond it (inf: no zone that near).
+
+    Only the muscle columns are read (the candidate list holds muscles), essential and
+    spillover side by side in one (V, 2M) float16 copy; float16 -> float32 is exact, and the
+    results are scattered back to all P patterns."""
     mi = _muscle_columns(model)
-    E = np.zeros((len(verts), len(model.patterns)), np.float32)
-    S = np.zeros_like(E)
-    E[:, mi] = _F16[model.ess[verts][:, mi].view(np.uint16)]     # float16 -> float32 by table
-    S[:, mi] = _F16[model.spill[verts][:, mi].view(np.uint16)]
-    if radius_mm:          # the old widened covering test: the strongest value over the disc
-        e, s = E[:n_tip].max(axis=0), S[:n_tip].max(axis=0)
-    else:
-        e, s = wts @ E[:n_tip], wts @ S[:n_tip]
-    n_tip = int(tip_count) if hasattr(geo, "tree") else 1
+    P, M = len(model.patterns), len(mi)
+    verts = np.concatenate([r[0] for r in parts])
+    d = np.concatenate([r[1] for r in parts])
+    G = _muscle_fields(model)[verts]                       # (n, 2M) float16
+    dt = np.float32 if radius_mm else np.float64          # the dtypes the ranking always had
+    starts = np.cumsum([0] + [len(r[0]) for r in parts])
     out = []
-    for F_ in (E, S):
-        d_tip = np.full(F_.shape[1], np.inf, dtype=np.float64)
-        d_all = d_tip.copy()
-        cols = np.flatnonzero(F_.max(axis=0) > _FAINT)
-        if len(cols):
-            sub = F_[:, cols]
-            beyond = np.maximum(distance_beyond(sub, IN_ZONE), 0.0)
-            beyond[sub <= _FAINT] = np.inf
-            tot = d[:, None] + beyond
-            d_tip[cols] = tot[:n_tip].min(axis=0)
-            d_all[cols] = tot.min(axis=0)
-        out.append((d_tip, d_all))
-    return e, s, out[0], out[1]
+    for (_v, _d, wts, n_tip), o in zip(parts, starts):
+        tip = _F16[G[o:o + n_tip].view(np.uint16)]         # float16 -> float32 by table (exact)
+        es = tip.max(axis=0) if radius_mm else wts @ tip
+        strength = np.zeros((2, P), dt)                   # essential, spillover
+        strength[:, mi] = es.reshape(2, M)
+        out.append((strength, np.full((2, P), np.inf)))
+    # the distances only for the zones the neighbourhood reaches at all: float16 arithmetic and
+    # conversion are slow, but for values >= 0 (checked when the copy is made) the bit
+    # patterns order like the values, so the test runs on the integers
+    cols = np.flatnonzero(G.view(np.uint16).max(axis=0) > _FAINT_BITS)
+    if len(cols):
+        sub = _F16[G[:, cols].view(np.uint16)]
+        live = sub > _FAINT                          # only these values say anything of a distance
+        tot = np.full(sub.shape, np.inf)
+        tot[live] = np.maximum(distance_beyond(sub[live], IN_ZONE), 0.0)
+        tot += d[:, None]
+        which, col = np.divmod(cols, M)
+        pc = mi[col]
+        for (v, _d, _w, _n), o, (_s, dist) in zip(parts, starts, out):
+            dist[which, pc] = tot[o:o + len(v)].min(axis=0, initial=np.inf)
+    # ((2, P) strengths of the essential and spillover zones, (2, P) distances to their edges)
+    return out
+
+
+def _neighbourhood(model: ReferralModel, vertex: int, point: np.ndarray, radius_mm: float | None,
+                   far: bool = True):
+    """((2, P) essential and spillover strengths, (2, P) distances to their edges) of one
+    click (`_rows` and `_read`)."""
+    return _read(model, [_rows(model, vertex, point, radius_mm, far)], radius_mm)[0]
 
 
 def spot_profile(model: ReferralModel, vertex: int, radius_mm: float | None = None,
@@ -328,24 +382,25 @@ def spot_profile(model: ReferralModel, vertex: int, radius_mm: float | None = No
     sides' orders differ on near-ties)."""
     geo = model.geo
     if not hasattr(geo, "tree"):
-        e, s, de, ds = _neighbourhood(model, vertex, None, radius_mm)
-        return e, s, de[1], ds[1], frequency_weights(model, vertex)
+        st, dist = _neighbourhood(model, vertex, None, radius_mm)
+        return st[0], st[1], dist[0], dist[1], frequency_weights(model, vertex)
     # the clicked point itself when given (a fingertip is not a mesh vertex), else the vertex;
     # its exact mirror image snaps to the mirror vertex, so a point and its mirror pair alike
     p = geo.vertices[vertex] if point is None else np.asarray(point, dtype=np.float64)
-    a = _neighbourhood(model, vertex, p, radius_mm)
     pm = p * np.array([-1.0, 1.0, 1.0])
     mv = int(geo.tree.query(pm)[1])
     sw = pattern_swap(model)
-    # the mirror spot read the same way (its far part feeds the near tier on the mirror side)
-    nb = _neighbourhood(model, mv, pm, radius_mm)
-    b = [nb[0][sw], nb[1][sw], (nb[2][0][sw], nb[2][1][sw]), (nb[3][0][sw], nb[3][1][sw])]
-    e, s = 0.5 * (a[0] + b[0]), 0.5 * (a[1] + b[1])
-    dists = []
-    for (_, x), (_, y) in ((a[2], b[2]), (a[3], b[3])):
-        both = np.isfinite(x) & np.isfinite(y)
-        dists.append(np.where(both, 0.5 * (x + y), np.fmin(x, y)))
-    freq = 0.5 * (frequency_weights(model, vertex, p) + frequency_weights(model, mv, pm)[sw])
+    # the mirror spot read the same way (its far part feeds the near tier on the mirror side),
+    # both in one pass over the fields; its patterns swapped to this side
+    (sa, x), (sb, y) = _read(model, [_rows(model, vertex, p, radius_mm), _rows(model, mv, pm, radius_mm)],
+                             radius_mm)
+    st = 0.5 * (sa + sb[:, sw])
+    y = y[:, sw]
+    both = np.isfinite(x) & np.isfinite(y)
+    dists = np.where(both, 0.5 * (x + y), np.fmin(x, y))
+    fa, fb = frequency_pair(model, (vertex, mv), (p, pm))
+    freq = 0.5 * (fa + fb[sw])
+    e, s = st
     return e, s, dists[0], dists[1], freq
 
 
@@ -364,14 +419,17 @@ def rank_memberships(model: ReferralModel, e: np.ndarray, s: np.ndarray, pain_si
     freq = np.ones(len(e)) if freq is None else freq
     sizes = _zone_sizes(model)
     out, size = [], {}
-    for k in idx:
+    # the per-pattern numbers as Python floats, once (numpy scalars are slow one by one)
+    for k, ek, sk, fk, se, ss in zip(idx.tolist(), e[idx].tolist(), s[idx].tolist(), freq[idx].tolist(),
+                                     *((sizes[0][idx].tolist(), sizes[1][idx].tolist()) if sizes is not None
+                                       else ([0.0] * len(idx),) * 2)):
         p = model.patterns[k]
-        zone = "essential" if e[k] >= IN_ZONE else "spillover"
-        strength = float(e[k]) if zone == "essential" else float(max(s[k], e[k]))
+        zone = "essential" if ek >= IN_ZONE else "spillover"
+        strength = ek if zone == "essential" else max(sk, ek)
         out.append(Candidate(p.muscle.id, p.muscle.name, p.side, zone,
-                             round(clinical_score(zone, strength, float(freq[k])), 3), p.has_mesh, int(k),
-                             frequency=round(float(freq[k]), 3)))
-        size[int(k)] = float(sizes[0 if zone == "essential" else 1][k]) if sizes is not None else 0.0
+                             round(clinical_score(zone, strength, fk), 3), p.has_mesh, k,
+                             frequency=round(fk, 3)))
+        size[k] = float(se if zone == "essential" else ss)
     # Equal scores (a region's interior, a stroke's centre line, the same area weight): the
     # smaller zone first (a pattern confined to this part of the body points at it more
     # specifically), then essential, then the pain's own side; sizes are per muscle, so the
@@ -395,21 +453,23 @@ def beside_candidates(model: ReferralModel, dist_e: np.ndarray, dist_s: np.ndarr
     freq = np.ones(len(dist_e)) if freq is None else freq
     out = []
     best = np.fmin(dist_e, dist_s)
-    for k in np.flatnonzero((best <= reach) & model.muscle_mask()):
-        if int(k) in covered:
+    ks = np.flatnonzero((best <= reach) & model.muscle_mask())
+    # the per-pattern numbers as Python floats, once (numpy scalars are slow one by one)
+    for k, de, ds, fk in zip(ks.tolist(), dist_e[ks].tolist(), dist_s[ks].tolist(), freq[ks].tolist()):
+        if k in covered:
             continue
         p = model.patterns[k]
         # the essential zone if it is as near as the spillover one (or within the edge)
-        zone = "essential" if dist_e[k] <= max(dist_s[k], edge_mm) and np.isfinite(dist_e[k]) else "spillover"
-        dk = float(dist_e[k] if zone == "essential" else dist_s[k])
+        zone = "essential" if de <= max(ds, edge_mm) and math.isfinite(de) else "spillover"
+        dk = float(de if zone == "essential" else ds)
         if dk > reach:
-            zone, dk = "spillover", float(dist_s[k])
+            zone, dk = "spillover", float(ds)
         tier = "edge" if dk <= edge_mm else "near"
         prox = 1.0 - 0.5 * min(dk / NEAR_MM, 1.0)
         out.append(Candidate(p.muscle.id, p.muscle.name, p.side, zone,
-                             round(clinical_score(zone, IN_ZONE, float(freq[k]), prox), 3),
-                             p.has_mesh, int(k), at_edge=True, edge_mm=round(max(dk, 0.0), 1), tier=tier,
-                             frequency=round(float(freq[k]), 3)))
+                             round(clinical_score(zone, IN_ZONE, fk, prox), 3),
+                             p.has_mesh, k, at_edge=True, edge_mm=round(max(dk, 0.0), 1), tier=tier,
+                             frequency=round(fk, 3)))
     out.sort(key=lambda c: (c.tier != "edge", -round(c.score / SCORE_STEP), c.edge_mm, c.side != pain_side, c.name))
     return out
 

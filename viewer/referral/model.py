@@ -85,6 +85,7 @@ class ReferralModel:
     _swap: np.ndarray | None = field(default=None, repr=False)  # lookup.pattern_swap
     _coarse_index: object | None = field(default=None, repr=False)  # lookup._coarse
     _muscle_cols: np.ndarray | None = field(default=None, repr=False)  # lookup._muscle_columns
+    _muscle_fields: object | None = field(default=None, repr=False)  # lookup._muscle_fields
 
     def kinds(self) -> np.ndarray:
         """(P,) the source kind of each pattern ("muscle", "joint", ...)."""

@@ -182,6 +182,8 @@ def side_of_point(model: ReferralModel, vertex: int) -> str:
 
 ZONE_WEIGHT = {"essential": 1.0, "spillover": 0.5}
 SPOT_MM = 10.0        # a click is a fingertip: the disc of this radius around the clicked vertex
+TIP_SIGMA_MM = 0.5 * SPOT_MM    # the fingertip's Gaussian weight ...
+TIP_REACH_MM = 1.5 * SPOT_MM    # ... over the skin within this distance of the click
 NEAR_DISC_MM = 40.0   # the neighbourhood read for the "near" tier ...
 NEAR_MM = 55.0        # ... listing zones whose edge lies within this distance (the disc + the fall-off)
 _F16 = np.arange(65536, dtype=np.uint32).astype(np.uint16).view(np.float16).astype(np.float32)
@@ -312,7 +314,7 @@ def _rows(model: ReferralModel, vertex: int, point: np.ndarray | None, radius_mm
     geo = model.geo
     if not hasattr(geo, "tree"):          # a stand-in skin without geometry: the vertex alone
         return np.array([vertex]), np.zeros(1), np.ones(1), 1
-    reach = max(1.5 * SPOT_MM, radius_mm or 0.0)
+    reach = max(TIP_REACH_MM, radius_mm or 0.0)
     tipv = _filtered(model, vertex, np.asarray(geo.tree.query_ball_point(point, reach), dtype=np.int64))
     if not len(tipv):
         tipv = np.array([vertex])
@@ -320,8 +322,7 @@ def _rows(model: ReferralModel, vertex: int, point: np.ndarray | None, radius_mm
     diff = geo.vertices[verts] - point
     d = np.sqrt(np.einsum("ij,ij->i", diff, diff))
     n_tip = len(tipv)
-    sigma = 0.5 * SPOT_MM
-    wts = np.exp(-0.5 * (d[:n_tip] / sigma) ** 2)
+    wts = np.exp(-0.5 * (d[:n_tip] / TIP_SIGMA_MM) ** 2)
     return verts, d, wts / wts.sum(), n_tip
 
 

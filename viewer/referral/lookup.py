@@ -296,6 +296,18 @@ def _near_vertices(model: ReferralModel, vertex: int, point: np.ndarray, radius:
     return _filtered(model, vertex, ids[np.asarray(tree.query_ball_point(point, radius), dtype=np.int64)])
 
 
+def _kept(model: ReferralModel, vertex: int, idx: np.ndarray) -> np.ndarray:
+    """Mask of the vertices idx that `_filtered` keeps."""
+    geo = model.geo
+    keep = np.ones(len(idx), dtype=bool)
+    if geo.normals is not None and len(idx):
+        keep = geo.normals[idx] @ geo.normals[vertex] > 0.0
+    seg = getattr(model, "segment_labels", None)
+    if seg is not None and len(idx):
+        keep &= ADJACENT[seg[vertex], seg[idx]]
+    return keep
+
+
 def _filtered(model: ReferralModel, vertex: int, idx: np.ndarray) -> np.ndarray:
     geo = model.geo
     if geo.normals is not None and len(idx):
@@ -315,10 +327,16 @@ def _rows(model: ReferralModel, vertex: int, point: np.ndarray | None, radius_mm
     if not hasattr(geo, "tree"):          # a stand-in skin without geometry: the vertex alone
         return np.array([vertex]), np.zeros(1), np.ones(1), 1
     reach = max(TIP_REACH_MM, radius_mm or 0.0)
-    tipv = _filtered(model, vertex, np.asarray(geo.tree.query_ball_point(point, reach), dtype=np.int64))
+    raw = np.asarray(geo.tree.query_ball_point(point, reach), dtype=np.int64)
+    n_raw = len(raw)
+    if far:     # the fingertip's vertices and the coarse neighbourhood's, filtered in one go
+        ids, tree = _coarse(model)
+        raw = np.concatenate([raw, ids[np.asarray(tree.query_ball_point(point, NEAR_DISC_MM), dtype=np.int64)]])
+    keep = _kept(model, vertex, raw)
+    tipv, nearv = raw[:n_raw][keep[:n_raw]], raw[n_raw:][keep[n_raw:]]
     if not len(tipv):
         tipv = np.array([vertex])
-    verts = np.concatenate([tipv, _near_vertices(model, vertex, point, NEAR_DISC_MM)]) if far else tipv
+    verts = np.concatenate([tipv, nearv]) if far else tipv
     diff = geo.vertices[verts] - point
     d = np.sqrt(np.einsum("ij,ij->i", diff, diff))
     n_tip = len(tipv)
@@ -343,25 +361,28 @@ def _read(model: ReferralModel, parts, radius_mm: float | None):
     G = _muscle_fields(model)[verts]                       # (n, 2M) float16
     dt = np.float32 if radius_mm else np.float64          # the dtypes the ranking always had
     starts = np.cumsum([0] + [len(r[0]) for r in parts])
+    # float16 arithmetic and conversion are slow, but for values >= 0 (checked when the copy is
+    # made) the bit patterns order like the values, so the columns are picked on the integers:
+    # only those the neighbourhood reaches at all (elsewhere every value is 0: strength 0, no
+    # distance) are converted, by table (exact)
+    bits = G.view(np.uint16)
+    cols = np.flatnonzero(bits.max(axis=0) > 0)
+    sub = _F16[bits[:, cols]]
+    which, col = np.divmod(cols, M)
+    pc = mi[col]
     out = []
     for (_v, _d, wts, n_tip), o in zip(parts, starts):
-        tip = _F16[G[o:o + n_tip].view(np.uint16)]         # float16 -> float32 by table (exact)
-        es = tip.max(axis=0) if radius_mm else wts @ tip
+        tip = sub[o:o + n_tip]
         strength = np.zeros((2, P), dt)                   # essential, spillover
-        strength[:, mi] = es.reshape(2, M)
+        if len(cols):
+            strength[which, pc] = tip.max(axis=0) if radius_mm else wts @ tip
         out.append((strength, np.full((2, P), np.inf)))
-    # the distances only for the zones the neighbourhood reaches at all: float16 arithmetic and
-    # conversion are slow, but for values >= 0 (checked when the copy is made) the bit
-    # patterns order like the values, so the test runs on the integers
-    cols = np.flatnonzero(G.view(np.uint16).max(axis=0) > _FAINT_BITS)
+    # the distances: only values above _FAINT say anything of one
     if len(cols):
-        sub = _F16[G[:, cols].view(np.uint16)]
-        live = sub > _FAINT                          # only these values say anything of a distance
+        live = sub > _FAINT
         tot = np.full(sub.shape, np.inf)
         tot[live] = np.maximum(distance_beyond(sub[live], IN_ZONE), 0.0)
         tot += d[:, None]
-        which, col = np.divmod(cols, M)
-        pc = mi[col]
         for (v, _d, _w, _n), o, (_s, dist) in zip(parts, starts, out):
             dist[which, pc] = tot[o:o + len(v)].min(axis=0, initial=np.inf)
     # ((2, P) strengths of the essential and spillover zones, (2, P) distances to their edges)

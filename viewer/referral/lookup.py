@@ -575,10 +575,11 @@ def rank_other_sources(model: ReferralModel, verts: np.ndarray, e: np.ndarray, s
     others = ~model.muscle_mask()
     sizes = _zone_sizes(model)
     covering, size = [], {}
-    for k in np.flatnonzero(((e >= IN_ZONE) | (s >= IN_ZONE)) & others):
-        essential = bool(e[k] >= IN_ZONE)
+    kc = np.flatnonzero(((e >= IN_ZONE) | (s >= IN_ZONE)) & others)
+    for k, ek, sk in zip(kc.tolist(), e[kc].tolist(), s[kc].tolist()):     # Python floats, once
+        essential = ek >= IN_ZONE
         freq = _frequency_at(model, k, verts)
-        strength = float(max(e[k], 0.5 * s[k])) if essential else float(0.5 * max(s[k], e[k]))
+        strength = float(max(ek, 0.5 * sk)) if essential else float(0.5 * max(sk, ek))
         covering.append(_other(model, k, "essential" if essential else "spillover",
                                freq if freq is not None else strength, freq))
         size[int(k)] = float(sizes[0 if essential else 1][k])
@@ -589,7 +590,8 @@ def rank_other_sources(model: ReferralModel, verts: np.ndarray, e: np.ndarray, s
     ks = [k for k in np.flatnonzero(((e >= lo) | (s >= lo)) & others) if int(k) not in done]
     ess = e[ks] >= lo
     vals = np.where(ess, e[ks], s[ks])
-    for k, essential, v, d in zip(ks, ess, vals, distance_beyond(vals, IN_ZONE)):
+    for k, essential, v, d in zip(np.asarray(ks, dtype=np.int64).tolist(), ess.tolist(), vals.tolist(),
+                                  distance_beyond(vals, IN_ZONE).tolist()):
         near.append(_other(model, k, "essential" if essential else "spillover",
                            float(v) * (1.0 if essential else 0.5), None,
                            at_edge=True, edge_mm=round(max(float(d), 0.0), 1)))

@@ -38,8 +38,9 @@ class Part:
     vertex_range: tuple[int, int]
     face_range: tuple[int, int]
     whole_fma: str | None = None   # the whole muscle (catalogue key): every part of it shares this
-    source: str = "z-anatomy"      # z-anatomy | bp3d-4.0
+    source: str = "z-anatomy"      # z-anatomy | bp3d-4.0 | bp3d-3.0
     mirrored: bool = False
+    kind: str = "muscle"           # muscle | organ (organs follow the muscles in Pack.parts)
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,27 @@ class Pack:
                                    e["whole_fma"] if "whole_fma" in e else e.get("fma"),
                                    e.get("source", "z-anatomy"),
                                    bool(e.get("mirrored", False))))
+        # Organs (BodyParts3D 3.0, kind "organ") come after the muscles in self.parts, so
+        # that a referral map names them in mesh_parts like a muscle part ("Stomach",
+        # "Kidney" with side right/left); their arrays are in organs.npz. The live
+        # view's muscle mesh (muscles_display.npz) holds the muscles only.
+        organs = self.manifest.get("organs") or []
+        if organs:
+            with np.load(self.dir / "organs.npz") as z:
+                ov, of, on = z["vertices"], z["faces"], z["normals"]
+                ovc, ofc = z["vertex_counts"], z["face_counts"]
+            if len(ovc) != len(organs) or int(ovc.sum()) != len(ov) or int(ofc.sum()) != len(of):
+                raise packfs.damaged(self.dir, "organs.npz and manifest.json do not agree")
+            ovo = len(self._mv) + np.concatenate([[0], np.cumsum(ovc)])
+            ofo = len(self._mf) + np.concatenate([[0], np.cumsum(ofc)])
+            self._mv, self._mf, self._mn = (np.vstack([self._mv, ov]), np.vstack([self._mf, of]),
+                                            np.vstack([self._mn, on]))
+            for i, e in enumerate(organs):
+                self.parts.append(Part(e["id"], e["name"], e["base"], e["side"], e.get("fma"),
+                                       e.get("region", "organ"), tuple(e.get("aliases", [])),
+                                       (int(ovo[i]), int(ovo[i + 1])), (int(ofo[i]), int(ofo[i + 1])),
+                                       e.get("whole_fma") or e.get("fma"), e.get("source", "bp3d-3.0"),
+                                       False, "organ"))
         self.bones: list[Bone] = []
         self._bv = self._bf = self._bn = None
         if (self.dir / "bones.npz").exists():
@@ -113,6 +135,16 @@ class Pack:
                 keys.add(p.whole_fma.lower())
             for k in keys:
                 self._by_key.setdefault(k, []).append(p)
+
+    @property
+    def organs(self) -> list[Part]:
+        """The organ parts (stomach, liver, kidneys, trachea), also in self.parts."""
+        return [p for p in self.parts if p.kind == "organ"]
+
+    @property
+    def muscles(self) -> list[Part]:
+        """The muscle parts only (self.parts without the organs)."""
+        return [p for p in self.parts if p.kind == "muscle"]
 
     @property
     def key(self) -> str:

@@ -27,6 +27,7 @@ FOLDER_FILES = {
 
 
 BP40_DIR = "bodyparts3d-4.0"   # BodyParts3D 4.0 bones and muscles (optional)
+BP30_DIR = "bodyparts3d-3.0"   # BodyParts3D 3.0 muscles and five organs (optional)
 
 
 @dataclass
@@ -120,6 +121,13 @@ def _folder(path: Path, *, verify: bool) -> Source:
         for f in sorted((bp40 / "tables").glob("*.txt")):
             h.update(f.name.encode() + sha256_of(f).encode())
         files["bp40"], sums["bp40"] = bp40, h.hexdigest()
+    bp30 = path / BP30_DIR
+    if bp30.is_dir():
+        # every file's sha256 is in the pinned list (checked when read): the list
+        # stands for the folder in the pack key
+        from viewer.anatomy.download import bp30_list_text
+
+        files["bp30"], sums["bp30"] = bp30, hashlib.sha256(bp30_list_text().encode()).hexdigest()
     return Source("folder", files, sums, str(path))
 
 

@@ -12,7 +12,8 @@ reached the screen, not what the app thinks it drew:
   events as a real mouse makes them) and clicked at once -> the candidate list changed on screen /
   the 3D view changed by at least half of its final change (marker + pattern)
 - wheel_ms / wheel4_ms: one wheel notch / four notches at once (xdotool click --repeat 4) over
-  the body -> the view's first change on screen
+  the knee -> the view's first change on screen; wheel_anchor_px: how far the world point that was
+  under the cursor when a burst began is from the cursor once it ended (0: zoom toward the cursor)
 - rotation_fps: frames the app drew (its own frame log) while xdotool drags the body for 1 s
 - xdotool_ms: what starting xdotool itself costs (included in every figure above)
 With --busy one core is kept busy by another process for the whole run. JSON on stdout.
@@ -71,12 +72,33 @@ def run_app(info_path: Path, frames_path: Path) -> int:
         names = {QEvent.MouseButtonPress: "press", QEvent.MouseButtonRelease: "release",
                  QEvent.MouseMove: "move", QEvent.Wheel: "wheel"}
 
+        anchor = None
+
         def eventFilter(self, obj, ev):
             name = self.names.get(ev.type())
             if name and obj is win.plotter:
                 log.write(f"{name} {time.monotonic()}\n")
+                if name == "wheel":           # the world point under the cursor when a burst starts
+                    if self.anchor is None:
+                        hit = win.view.picker.pick(ev.position())
+                        self.anchor = (ev.position(), hit and hit[1])
+                    settle.start()
             return False
+
+    def anchor_moved():               # a burst ended: how far its point moved from the cursor (px)
+        pos, xyz = spy.anchor
+        spy.anchor = None
+        if xyz is None:
+            return
+        ren = win.plotter.renderer
+        ren.SetWorldPoint(*xyz, 1.0)
+        ren.WorldToDisplay()
+        dx, dy, _ = ren.GetDisplayPoint()
+        dpr = win.plotter.devicePixelRatioF()
+        x, y = dx / dpr, win.plotter.height() - 1 - dy / dpr
+        log.write(f"anchor {((x - pos.x()) ** 2 + (y - pos.y()) ** 2) ** 0.5:.1f}\n")
     spy = Spy()
+    settle = QTimer(singleShot=True, interval=800, timeout=anchor_moved)
 
     def ready():
         plotter = win.plotter
@@ -261,7 +283,7 @@ def drive(args) -> int:
         cx, cy = view[0] + view[2] // 2, view[1] + view[3] // 2
         for notches, acc in ((1, one), (4, four)):
             for _ in range(3):
-                xdo("mousemove", cx, cy - 150)
+                xdo("mousemove", cx - 45, cy + 165)      # over the right knee (the body framed whole)
                 xdo("key", "r")
                 time.sleep(1.0)
                 before = grabber.grab(view)
@@ -270,6 +292,8 @@ def drive(args) -> int:
                 shots = watch(grabber, [view], 1.0)
                 acc.append(first_change(before, shots, 0, t0, frac=0.05))
         out["wheel_ms"], out["wheel4_ms"] = stats(one), stats(four)
+        out["wheel_anchor_px"] = stats([float(ln.split()[1]) for ln in frames_path.read_text().splitlines()
+                                        if ln.startswith("anchor")])
 
         # -- rotation -------------------------------------------------------------------
         fps = []

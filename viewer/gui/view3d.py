@@ -75,9 +75,11 @@ class View3D(QObject):
         if self._closing or self.scene is None:
             return
         self.scene._lod_meshes()
+        self.scene.skin_locator()
         sizes = getattr(self.state.model, "zone_sizes", None)
         if callable(sizes):
             sizes()
+        self.picker.pick(QPointF(self.plotter.width() / 2, self.plotter.height() / 2))   # its first pick is slow
 
     # -- rendering ----------------------------------------------------------------
     def request_render(self) -> None:

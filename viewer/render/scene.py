@@ -28,6 +28,18 @@ LOD_DIVISIONS = (72, 36, 150)  # quadric-clustering grid of the interaction mesh
 SMOOTH = {"smooth_shading": False, "interpolation": "phong"}
 
 
+_SPHERES = {}
+
+
+def _sphere(radius: float, resolution: int | None = None) -> pv.PolyData:
+    """A marker sphere, made once (pv.Sphere takes ~10 ms, paid on every click otherwise)."""
+    key = (radius, resolution)
+    if key not in _SPHERES:
+        kw = {} if resolution is None else {"theta_resolution": resolution, "phi_resolution": resolution}
+        _SPHERES[key] = pv.Sphere(radius=radius, **kw)
+    return _SPHERES[key]
+
+
 def _bounds(points, pad: float) -> list[float]:
     lo, hi = points.min(axis=0) - pad, points.max(axis=0) + pad
     return [lo[0], hi[0], lo[1], hi[1], lo[2], hi[2]]
@@ -62,7 +74,7 @@ class BodyScene:
         self.interacting = False
         self.label_font_size = 15          # trigger-point labels, px
         self.show_tp_labels = True         # patient mode shows the points without their labels
-        self._tp_labels, self._tp_anchor, self._skin_locator = [], None, None
+        self._tp_labels, self._tp_anchor, self._skin_locator, self._tp_actor = [], None, None, None
         plotter.set_background(style.BACKGROUND)
 
         self.skin = _own_normals(self.pack.skin.copy())     # own copy: its colours change per pattern
@@ -249,7 +261,8 @@ class BodyScene:
         return combined(self._ess, self._spill)
 
     def _update_trigger_points(self, render: bool = True) -> None:
-        self.plotter.remove_actor("tp_points", render=False)
+        if self._tp_actor is not None:
+            self._tp_actor.SetVisibility(False)
         for actor in self._tp_labels:
             self.plotter.remove_actor(actor, render=False)
         self._tp_labels, self._tp_anchor = [], None
@@ -259,8 +272,13 @@ class BodyScene:
         pts = np.array([xyz for _, xyz in p.trigger_points])
         normals = self.pack.skin_normals[self.model.geo.snap(pts)[0]]
         lifted = pts + 4.0 * normals        # sit just above the skin
-        self.plotter.add_mesh(pv.PolyData(lifted).glyph(geom=pv.Sphere(radius=7.0), scale=False, orient=False),
-                              color=style.TRIGGER_POINT, name="tp_points", pickable=False, render=False)
+        glyphs = pv.PolyData(lifted).glyph(geom=_sphere(7.0), scale=False, orient=False)
+        if self._tp_actor is None:           # one actor, its points replaced (add_mesh costs ~10 ms)
+            self._tp_actor = self.plotter.add_mesh(glyphs, color=style.TRIGGER_POINT, name="tp_points",
+                                                   pickable=False, render=False, reset_camera=False)
+        else:
+            self._tp_actor.GetMapper().SetInputData(glyphs)
+            self._tp_actor.SetVisibility(True)
         if not self.show_tp_labels:
             return
         # One 2D text actor per point, anchored at a world position just off the skin (it follows
@@ -312,12 +330,7 @@ class BodyScene:
         between the camera and the point (the half cut away in the medial view does not hide)."""
         from vtkmodules.vtkCommonCore import vtkIdList, vtkPoints
 
-        if self._skin_locator is None:
-            from vtkmodules.vtkCommonDataModel import vtkStaticCellLocator
-
-            self._skin_locator = vtkStaticCellLocator()
-            self._skin_locator.SetDataSet(self.skin)
-            self._skin_locator.BuildLocator()
+        locator = self.skin_locator()
         cam, ren = self.plotter.camera, self.plotter.renderer
         pos, foc = np.array(cam.position), np.array(cam.focal_point)
         out = []
@@ -330,13 +343,23 @@ class BodyScene:
                 continue
             start = p + (pos - foc) / np.linalg.norm(pos - foc) * 5000.0 if cam.GetParallelProjection() else pos
             hits, cells = vtkPoints(), vtkIdList()
-            self._skin_locator.IntersectWithLine(start, p, 0.0, hits, cells)
+            locator.IntersectWithLine(start, p, 0.0, hits, cells)
             h = np.array([hits.GetPoint(i) for i in range(hits.GetNumberOfPoints())]).reshape(-1, 3)
             if self.half is not None:
                 h = h[h[:, 0] * self.half >= 0]
             # a hit near the point is its own skin grazed at a silhouette
             out.append(not bool((np.linalg.norm(h - p, axis=1) > LABEL_OWN_SKIN_MM).any()))
         return np.array(out, dtype=bool)
+
+    def skin_locator(self):
+        """A cell locator on the skin (made once, ~35 ms): ray tests against the skin."""
+        if self._skin_locator is None:
+            from vtkmodules.vtkCommonDataModel import vtkStaticCellLocator
+
+            self._skin_locator = vtkStaticCellLocator()
+            self._skin_locator.SetDataSet(self.skin)
+            self._skin_locator.BuildLocator()
+        return self._skin_locator
 
     def update_label_visibility(self) -> bool:
         """Show the labels of the trigger points the camera sees; True when any changed."""
@@ -376,8 +399,7 @@ class BodyScene:
             self.plotter.remove_actor("marks", render=False)
             self.marks_actor = None
         else:
-            glyphs = pv.PolyData(pts).glyph(geom=pv.Sphere(radius=9.0, theta_resolution=16, phi_resolution=16),
-                                            scale=False, orient=False)
+            glyphs = pv.PolyData(pts).glyph(geom=_sphere(9.0, 16), scale=False, orient=False)
             if self.marks_actor is None:
                 self.marks_actor = self.plotter.add_mesh(glyphs, color=style.MARK, name="marks",
                                                          pickable=False, render=False, reset_camera=False)

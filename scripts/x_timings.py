@@ -267,7 +267,7 @@ def drive(args) -> int:
             n0 = len(frames_path.read_text().splitlines())
             t0 = time.monotonic()
             xdo("click", 1)
-            shots = watch(grabber, [view, lst], 1.6)
+            shots = watch(grabber, [view, lst], 3.0)   # the old window drew 4 frames: let them end
             events = [ln.split() for ln in frames_path.read_text().splitlines()[n0:]]
             trace.append([(e[0] if len(e) > 1 else "frame", round((float(e[-1]) - t0) * 1000))
                           for e in events])

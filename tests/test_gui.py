@@ -952,3 +952,20 @@ def test_soles_view_frames_the_feet_and_the_inner_view_the_limb(window, qapp):
     ys = np.array([_screen_pos(window, v).y() for v in leg[::25]])
     assert ys.max() - ys.min() > 0.6 * window.plotter.height(), "the leg fills less than 60% of the view's height"
     window.actions.views["anterior"].trigger()
+
+
+def test_patient_text_of_every_pattern_is_plain(gui_model):
+    """Every pattern's patient-mode details, not only the one a test clicks: no clinical detail."""
+    import html
+    import re
+
+    from viewer.gui.details import patient_html
+
+    bad = {}
+    for p in gui_model.patterns:
+        text = html.unescape(re.sub(r"<style.*?</style>|<[^>]+>", " ", patient_html(p, gui_model), flags=re.S))
+        hits = re.findall(CLINICAL_DETAIL, text)
+        if hits:
+            bad[f"{p.muscle.name} ({p.side})"] = hits
+        assert "Where it can be felt" in text or not p.muscle.zones.essential, p.muscle.name
+    assert not bad, bad

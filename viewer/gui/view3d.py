@@ -183,8 +183,10 @@ class View3D(QObject):
         self.state.mark(hit[1], add=bool(modifiers & Qt.ShiftModifier))
         self.timings["pick_to_candidates_ms"] = (time.perf_counter() - t) * 1000
         # draw now, in full detail (VTK's button press started an "interaction"), before the
-        # panels are laid out: the marker and the pattern appear first
+        # panels are laid out: the marker and the pattern appear first; repaint() puts the frame
+        # (and the list, already updated) on the screen now, not after the queued events
         self.render_now()
+        self.plotter.repaint()
 
     def _pick_muscle(self, pos: QPointF) -> None:
         if not self.scene.muscles_visible:

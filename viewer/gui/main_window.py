@@ -30,9 +30,10 @@ class MainWindow(QMainWindow):
     loaded = Signal()
 
     def __init__(self, *, meshes=None, model=None, autosave_dir=None, confirm_close: bool = True,
-                 session=None):
+                 session=None, early=None):
+        """`early`: a viewer.gui.loading.EarlyLoad already reading the pack and patterns."""
         super().__init__()
-        from pyvistaqt import QtInteractor
+        from viewer.gui.interactor import Interactor
 
         self.meshes, self.confirm_close, self._open_after_load = meshes, confirm_close, session
         self.first_frame_s = None          # perf_counter when the body was first drawn
@@ -41,7 +42,7 @@ class MainWindow(QMainWindow):
         self.state = ViewerState()
         # auto_update off: render on demand only (a 5 fps timer would waste CPU). No multisampling:
         # 4x MSAA made every software-OpenGL frame about 3x slower (bench: 750 -> 264 ms under load)
-        self.plotter = QtInteractor(self, auto_update=False, multi_samples=0)
+        self.plotter = Interactor(self, auto_update=False, multi_samples=0)
         self.view = View3D(self.plotter, self.state, self)
         self.sessions = SessionController(self, self.state, autosave_dir)
         self.exports = ExportController(self, self.state)
@@ -49,12 +50,16 @@ class MainWindow(QMainWindow):
         self.actions = actions.build(self)
         self.candidates.layout().insertWidget(1, self.actions.pain_tools)
         self.candidates.layout().insertWidget(0, self.red_flags)     # above everything in the list
+        # (not add_banner, which puts it just above the rows: a red flag goes above the title too)
         self._wire()
         self._set_enabled(False)
         self.resize(1500, 920)
         self.sessions.update_title()
         if model is not None:
             self._on_loaded((model.pack, model, None))
+        elif early is not None:
+            self.stack.setCurrentWidget(self.message)
+            self._wait_early(early)
         else:
             self.start_loading()
 
@@ -82,11 +87,14 @@ class MainWindow(QMainWindow):
         self.warning.setStyleSheet("background: #fde8e8; color: #7a1010; padding: 4px 10px;")
         self.warning.hide()
         self.legend = legend()
+        self.patient_legend = legend(patient=True)
+        self.patient_legend.hide()
         centre = QWidget()
         lay = QVBoxLayout(centre)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(0)
-        for w, stretch in ((self.warning, 0), (self.stack, 1), (self.legend, 0), (self.disclaimer, 0)):
+        for w, stretch in ((self.warning, 0), (self.stack, 1), (self.legend, 0), (self.patient_legend, 0),
+                           (self.disclaimer, 0)):
             lay.addWidget(w, stretch)
         self.setCentralWidget(centre)
 
@@ -117,6 +125,9 @@ class MainWindow(QMainWindow):
         self.mode_label = QLabel("")
         self.statusBar().addPermanentWidget(self.mode_label)
         self.statusBar().setFixedHeight(28)          # the copy button appearing must not resize the view
+        # widgets that stay in patient mode and switch to plain words (viewer.gui.modes): the
+        # red-flag banner above the candidate list registers here
+        self.patient_widgets = [self.red_flags]
 
     def _dock(self, name, widget, area, width) -> QDockWidget:
         d = QDockWidget(name.capitalize(), self, objectName=name)
@@ -171,6 +182,14 @@ class MainWindow(QMainWindow):
         self._task.failed.connect(self._on_load_failed)
         self._task.start()
 
+    def _wait_early(self, early) -> None:
+        if not early.done():
+            QTimer.singleShot(15, lambda: self._wait_early(early))
+        elif early.error is not None:
+            self._on_load_failed(early.error)
+        else:
+            self._on_loaded(early.result)
+
     def _on_load_failed(self, exc) -> None:
         if isinstance(exc, NoPack):
             self.first_run.text.setText(
@@ -201,6 +220,7 @@ class MainWindow(QMainWindow):
         self.view.attach(model, skin_opacity=self.actions.opacity.value() / 100.0)
         self.actions.chk_bones.setEnabled(self.view.scene.has_bones)
         self.browser.set_model(model)
+        self.details.model = model
         self.candidates.set_candidates([], None)
         if warning:
             self.warning.setText(warning)

@@ -112,8 +112,8 @@ class Session:
             raise bad("this is not a referral-viewer session file (no \"format\": "
                       f"\"{FORMAT}\" field).")
         version = data.get("version")
-        if not isinstance(version, int) or isinstance(version, bool):
-            raise bad("the session has no valid \"version\" number.")
+        if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+            raise bad("the session has no valid \"version\" number (format versions start at 1).")
         if version > VERSION:
             raise SessionError(f"the session was saved by a newer referral-viewer (format version "
                                f"{version}; this one reads up to {VERSION}).", path=source,

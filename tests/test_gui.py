@@ -72,7 +72,7 @@ def gui_model(user_maps):
     from viewer.referral import model as referral_model
 
     pack = load_pack()
-    model = referral_model.load_model(pack, user_maps=user_maps, cache_dir=field_cache_dir(pack, "gui"))
+    model = referral_model.load_model(pack, user_maps=user_maps, cache_dir=field_cache_dir(pack))
     assert model.patterns, [str(p) for p in model.problems[:3]]
     assert any(m.id == TEST_ID and m.anatomy for m in model.maps.maps), model.problems
     return model

@@ -143,3 +143,29 @@ def test_every_real_spot_lists_covering_then_edge_essential_first(model):
                 assert a.edge_mm <= b.edge_mm
         checked += len(rows) > 1
     assert checked > 100
+
+
+BACK_OF_NECK = (-33.1, -23.1, 1504.8)     # right side of the back of the neck, below the skull
+
+
+def test_real_spot_lists_a_weak_essential_zone_before_a_full_strength_spillover(model):
+    """At the back of the right neck the sternal sternocleidomastoid's essential zone just
+    reaches the spot (membership 0.5, at its edge) while the suboccipital muscles' spillover
+    zone covers it at full strength, and the latter's zone is the smaller: their scores tie,
+    and only essential-before-spillover lists the sternocleidomastoid first (the smaller
+    zone would win the tie otherwise). If the maps change so that this spot no longer shows
+    the tie, pick another spot where it does; never change the maps for this test."""
+    from viewer.referral.lookup import lookup_point
+
+    res = lookup_point(model, np.array(BACK_OF_NECK))
+    rows = [c for c in res.candidates if not c.at_edge]
+    names = [(c.name, c.zone) for c in rows]
+    scm = next(c for c in rows if c.name.startswith("Sternocleidomastoid (sternal"))
+    sub = next(c for c in rows if c.name == "Suboccipital muscles")
+    v = res.vertex
+    # the situation: a spillover at full strength, an essential zone at its edge, same score
+    assert model.spill[v, sub.pattern] >= 0.99 and model.ess[v, scm.pattern] < 0.55, names
+    assert (scm.zone, sub.zone) == ("essential", "spillover") and scm.score == sub.score, names
+    ess_size, spill_size = model.zone_sizes()
+    assert spill_size[sub.pattern] < ess_size[scm.pattern], names
+    assert names.index((scm.name, "essential")) < names.index((sub.name, "spillover")), names

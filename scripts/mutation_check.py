@@ -119,6 +119,11 @@ MUTANTS = [
            "                  edge_mm: float | None = EDGE_MM) -> list[Candidate]:",
            "                  edge_mm: float | None = None) -> list[Candidate]:",
            ("tests/test_pain_areas.py", "tests/test_api.py", "-k", "not test_render_to_array and not test_show_draws")),
+    Mutant("stroke zones half as wide, FIELDS_VERSION not bumped (a stale cache would hide it)",
+           "viewer/referral/fields.py",
+           "    inside = 1.0 - (1.0 - EDGE) * np.clip(d / half_width, 0.0, 1.0) ** 2\n",
+           "    d = 2.0 * d\n    inside = 1.0 - (1.0 - EDGE) * np.clip(d / half_width, 0.0, 1.0) ** 2\n",
+           ("tests/test_clinical_points.py", "tests/test_pain_areas.py")),
     # -- what the window shows --------------------------------------------------------------------
     Mutant("a new pattern keeps the old one's colours", "viewer/render/scene.py",
            "            self._ess, self._spill = self.model.zone_weights(pattern)\n",
@@ -139,6 +144,9 @@ MUTANTS = [
     Mutant("Export image ignores the size asked for", "viewer/gui/export_dialog.py",
            'return {"size": (self.w.value(), self.h.value()), "theme"',
            'return {"size": (1920, 1080), "theme"',
+           (GUI, "-k", "file_export_image")),
+    Mutant("Export image ignores Transparent", "viewer/gui/export_dialog.py",
+           '"transparent": self.transparent.isChecked()}', '"transparent": False}',
            (GUI, "-k", "file_export_image")),
     Mutant("Export all ignores the muscles chosen", "viewer/gui/export_dialog.py",
            '            opts["muscles"] = _checked(self.muscles)\n', '            opts["muscles"] = None\n',
@@ -165,9 +173,17 @@ def apply(tree: Path, m: Mutant) -> str | None:
     return None
 
 
-def env_for(tree: Path) -> dict:
+# the tests' field cache is keyed on these files (tests/conftest.py): a mutant of one of them
+# computes its fields afresh, in a cache folder of this run (removed at the end), not the pack's
+FIELD_CODE = {f"viewer/referral/{n}" for n in ("fields.py", "geometry.py", "loader.py", "model.py", "points.py",
+                                              "regions.py", "schema.py", "segments.py")}
+
+
+def env_for(tree: Path, cache: Path | None = None) -> dict:
     env = dict(os.environ)
     env["PYTHONPATH"] = str(tree)
+    if cache is not None:
+        env["REFERRAL_VIEWER_TEST_CACHE"] = str(cache)
     env.setdefault("REFERRAL_VIEWER_MESHES", str(REPO / "meshes"))
     src = REPO.parent / "shared" / "anatomy"
     if "REFERRAL_VIEWER_SOURCE" not in env and src.exists():
@@ -176,13 +192,14 @@ def env_for(tree: Path) -> dict:
     return env
 
 
-def run_tests(tree: Path, tests: tuple, timeout: float) -> tuple[int | None, str, float]:
+def run_tests(tree: Path, tests: tuple, timeout: float, cache: Path | None = None) -> tuple[int | None, str, float]:
     cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests]
     if GUI in tests and not os.environ.get("DISPLAY"):
         cmd = ["xvfb-run", "-a"] + cmd
     t = time.perf_counter()
     try:
-        res = subprocess.run(cmd, cwd=tree, env=env_for(tree), capture_output=True, text=True, timeout=timeout)
+        res = subprocess.run(cmd, cwd=tree, env=env_for(tree, cache), capture_output=True, text=True,
+                             timeout=timeout)
         return res.returncode, res.stdout + res.stderr, time.perf_counter() - t
     except subprocess.TimeoutExpired as exc:
         out = (exc.stdout or b"").decode(errors="replace") if isinstance(exc.stdout, bytes) else (exc.stdout or "")
@@ -243,7 +260,8 @@ def main(argv=None) -> int:
             if problem:
                 v, detail, secs = "ERROR", problem, 0.0
             else:
-                rc, out, secs = run_tests(tree, m.tests, args.timeout)
+                cache = work / "field-cache" if m.file in FIELD_CODE else None
+                rc, out, secs = run_tests(tree, m.tests, args.timeout, cache)
                 v, detail = verdict(rc, out)
             shutil.rmtree(tree.parent, ignore_errors=True)
             results.append({"name": m.name, "file": m.file, "verdict": v, "detail": detail,

@@ -79,6 +79,13 @@ MUTANTS = [
     Mutant("patient mode shows the Notes tab", "viewer/gui/modes.py",
            "win.tabs.setTabVisible(1, not on)", "win.tabs.setTabVisible(1, True)",
            (GUI, "-k", "patient_mode")),
+    Mutant("patient mode leaves the bones visible", "viewer/gui/modes.py",
+           "win.view.set_bones_visible(not on and win.actions.chk_bones.isChecked())",
+           "win.view.set_bones_visible(win.actions.chk_bones.isChecked())",
+           (GUI, "-k", "patient_mode")),
+    Mutant("patient mode keeps the clinical sections", "viewer/gui/modes.py",
+           "    win.details.set_patient_mode(on)\n", "    win.details.set_patient_mode(False)\n",
+           (GUI, "-k", "patient_mode")),
     # -- sessions and writes ----------------------------------------------------------------------
     Mutant("session loader accepts version 2", "viewer/session.py",
            "if version > VERSION:", "if version > VERSION + 1:",

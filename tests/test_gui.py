@@ -496,6 +496,9 @@ def test_no_matches_line(window, qapp):
 # -- modes and tools ----------------------------------------------------------------------
 def test_patient_mode_from_key_toolbar_and_menu(window, qapp):
     p = _choose(window, "gluteus minimus")
+    if window.model.pack.bones:
+        QTest.mouseClick(window.actions.chk_bones, Qt.LeftButton)    # the student's skeleton is on
+        assert window.scene.bones_visible()
     assert window.scene.muscle_actor.GetVisibility() and window.tabs.isTabVisible(1)
     _key(window, Qt.Key_P, Qt.ControlModifier)
     _settle(qapp, 100)
@@ -514,6 +517,7 @@ def test_patient_mode_from_key_toolbar_and_menu(window, qapp):
     _settle(qapp)
     assert window.left_dock.isVisible() and "Differential" in window.details.toHtml()
     assert window.tabs.isTabVisible(1) and window.scene.muscle_actor.GetVisibility()
+    assert window.scene.bones_visible() == bool(window.model.pack.bones)   # back as the user left them
     _pick(window, "View", "Patient mode")
     assert not window.left_dock.isVisible() and "Patient mode" in window.mode_label.text()
     assert not window.tabs.isTabVisible(1) and not window.scene.muscle_actor.GetVisibility()

@@ -33,11 +33,48 @@ def pack(shared_anatomy):
         return load_pack()
 
 
+# The field cache is keyed (inside load_model) on the pack, the maps and FIELDS_VERSION, not on
+# the code that computes the fields: a change to the field maths could hide behind an old
+# cache. The tests keep their cache in a folder named after that code, so a change to it
+# recomputes the fields (about 20 s) the first time the tests run.
+FIELD_CODE = ("fields.py", "geometry.py", "loader.py", "model.py", "points.py", "regions.py", "schema.py",
+              "segments.py")
+
+
+def field_code_digest() -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    for name in FIELD_CODE:
+        h.update(name.encode() + (REPO / "viewer" / "referral" / name).read_bytes())
+    return h.hexdigest()[:12]
+
+
+def field_cache_dir(pack, tag: str = "") -> Path:
+    """$REFERRAL_VIEWER_TEST_CACHE (else the pack's cache folder) / code-<digest of the field code>[/tag];
+    folders of other code versions not used for two days are removed."""
+    import shutil
+    import time
+
+    root = Path(os.environ.get("REFERRAL_VIEWER_TEST_CACHE") or pack.dir.parent / "cache")
+    here = root / f"code-{field_code_digest()}"
+    for old in root.glob("code-*") if root.is_dir() else []:
+        try:
+            if old != here and time.time() - old.stat().st_mtime > 2 * 86400:
+                shutil.rmtree(old, ignore_errors=True)
+        except OSError:
+            pass
+    here = here / tag if tag else here
+    here.mkdir(parents=True, exist_ok=True)
+    os.utime(here.parent if tag else here)
+    return here
+
+
 @pytest.fixture(scope="session")
 def model(pack):
     from viewer.referral.model import load_model
 
-    m = load_model(pack)
+    m = load_model(pack, cache_dir=field_cache_dir(pack))
     if not m.patterns:
         pytest.fail(f"no referral patterns loaded: {[str(p) for p in m.problems[:5]]}")
     return m

@@ -1,4 +1,4 @@
-"""Ranking rules of the reverse lookup on small synthetic fields (no pack needed)."""
+"""Ranking rules of the reverse lookup on small synthetic fields, then on the real pack."""
 
 from __future__ import annotations
 
@@ -106,3 +106,73 @@ def test_equal_strength_ranks_the_smaller_more_specific_zone_first():
     m.ess, m.spill = ess, spill
     out = rank_memberships(m, ess[0].astype(np.float32), spill[0].astype(np.float32), "right")
     assert [c.name for c in out] == ["Z small zone", "A wide zone", "B spill"]
+
+
+# -- the same rules on the real pack --------------------------------------------------------
+BACK_OF_THIGH = (-123.3, -14.8, 683.2)    # right thigh, behind, below the buttock crease
+
+
+def test_real_spot_lists_an_essential_edge_before_a_nearer_spillover_edge(model):
+    """At the back of the right thigh the hamstrings' essential zones pass ~10 mm from the
+    spot and the gemelli's spillover zone ~1 mm: essential before spillover still holds,
+    at the edge as well as for the covering zones (gluteus minimus' essential zone before
+    biceps femoris' spillover)."""
+    from viewer.referral.lookup import lookup_point
+
+    rows = lookup_point(model, np.array(BACK_OF_THIGH)).candidates
+    names = [(c.name, c.zone, c.at_edge) for c in rows]
+    edge = [c for c in rows if c.at_edge]
+    ess_edge = [c for c in edge if c.zone == "essential"]
+    spill_edge = [c for c in edge if c.zone == "spillover"]
+    # the situation the rule is for: a spillover edge nearer than an essential one
+    assert ess_edge and spill_edge and min(c.edge_mm for c in spill_edge) < min(c.edge_mm for c in ess_edge) - 3, names
+    assert names.index(("Semimembranosus", "essential", True)) < names.index(("Gemelli (superior and inferior)",
+                                                                               "spillover", True)), names
+    assert names.index(("Gluteus minimus", "essential", False)) < names.index(("Biceps femoris", "spillover",
+                                                                                False)), names
+    assert [c.zone for c in edge] == sorted(c.zone for c in edge), names   # "essential" < "spillover"
+
+
+def test_every_real_spot_lists_covering_then_edge_essential_first(model):
+    """The README's order on 400 random skin spots: zones covering the spot, essential then
+    spillover, strongest first; then the zones at the edge, essential then spillover."""
+    from viewer.referral.lookup import lookup_vertex
+
+    checked = 0
+    for v in np.random.default_rng(7).choice(len(model.geo.vertices), 400, replace=False):
+        rows = lookup_vertex(model, int(v))
+        key = [(c.at_edge, c.zone != "essential") for c in rows]
+        assert key == sorted(key), (int(v), [(c.name, c.zone, c.at_edge) for c in rows])
+        for a, b in zip(rows, rows[1:]):
+            if not a.at_edge and not b.at_edge and a.zone == b.zone:
+                assert a.score >= b.score
+            if a.at_edge and b.at_edge and a.zone == b.zone:
+                assert a.edge_mm <= b.edge_mm
+        checked += len(rows) > 1
+    assert checked > 100
+
+
+BACK_OF_NECK = (-33.1, -23.1, 1504.8)     # right side of the back of the neck, below the skull
+
+
+def test_real_spot_lists_a_weak_essential_zone_before_a_full_strength_spillover(model):
+    """At the back of the right neck the sternal sternocleidomastoid's essential zone just
+    reaches the spot (membership 0.5, at its edge) while the suboccipital muscles' spillover
+    zone covers it at full strength, and the latter's zone is the smaller: their scores tie,
+    and only essential-before-spillover lists the sternocleidomastoid first (the smaller
+    zone would win the tie otherwise). If the maps change so that this spot no longer shows
+    the tie, pick another spot where it does; never change the maps for this test."""
+    from viewer.referral.lookup import lookup_point
+
+    res = lookup_point(model, np.array(BACK_OF_NECK))
+    rows = [c for c in res.candidates if not c.at_edge]
+    names = [(c.name, c.zone) for c in rows]
+    scm = next(c for c in rows if c.name.startswith("Sternocleidomastoid (sternal"))
+    sub = next(c for c in rows if c.name == "Suboccipital muscles")
+    v = res.vertex
+    # the situation: a spillover at full strength, an essential zone at its edge, same score
+    assert model.spill[v, sub.pattern] >= 0.99 and model.ess[v, scm.pattern] < 0.55, names
+    assert (scm.zone, sub.zone) == ("essential", "spillover") and scm.score == sub.score, names
+    ess_size, spill_size = model.zone_sizes()
+    assert spill_size[sub.pattern] < ess_size[scm.pattern], names
+    assert names.index((scm.name, "essential")) < names.index((sub.name, "spillover")), names

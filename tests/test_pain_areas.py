@@ -7,9 +7,10 @@ distinct muscles of the answer, and every primary (most frequent) one in the
 top 5, overall. Muscles the app does not have are reported, not counted.
 Per-area failures are printed, grouped by cause.
 
-Marked `content`: it cannot pass before the content work of issue 9 lands
-(strict xfail by default; `pytest --content tests/test_pain_areas.py -s`
-shows today's figures).
+The 90%/100% goal is marked `content`: it cannot pass before the content work of
+issue 9 lands (strict xfail by default; `pytest --content tests/test_pain_areas.py -s`
+shows today's figures). Today's figures are a floor every run enforces
+(test_pain_areas_do_not_fall_below_todays_figures).
 """
 
 from __future__ import annotations
@@ -216,9 +217,29 @@ def test_matching_rules():
     assert matches("interossei foot", "Interossei of the foot") and not matches("tibialis anterior", "Tibialis posterior")
 
 
+# Ratchet: today's figures (618/769 listed muscles in the top 10, 258/290 primaries in the
+# top 5), less a small margin for content edits. A fall below them fails; raise them as the
+# content improves (never lower them to make a change pass).
+FLOOR_IN_TOP, FLOOR_PRIMARY = 610, 254
+FLOOR_LISTED, FLOOR_PRIMARIES = 760, 285     # the reference's muscles the app has (no silent drop)
+
+
+@pytest.fixture(scope="module")
+def report(model):
+    return evaluate(model)
+
+
+def test_pain_areas_do_not_fall_below_todays_figures(report):
+    text = format_report(report)
+    assert report.listed >= FLOOR_LISTED and report.primary >= FLOOR_PRIMARIES, text
+    assert report.in_top >= FLOOR_IN_TOP, f"{report.in_top} < {FLOOR_IN_TOP} in the top {TOP}\n{text}"
+    assert report.primary_in_top >= FLOOR_PRIMARY, \
+        f"{report.primary_in_top} < {FLOOR_PRIMARY} primaries in the top {TOP_PRIMARY}\n{text}"
+
+
 @pytest.mark.content(reason="needs the issue-9 content (110+ muscles, fixed widths/landmarks)")
-def test_published_pain_areas_rank_their_muscles(model):
-    rep = evaluate(model)
+def test_published_pain_areas_rank_their_muscles(report):
+    rep = report
     text = format_report(rep)
     print("\n" + text)
     assert rep.in_top >= LEVEL * rep.listed and rep.primary_in_top >= LEVEL_PRIMARY * rep.primary, text

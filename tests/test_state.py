@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import sys
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
-from viewer.referral.lookup import lookup_area, lookup_vertex
 from viewer.session import Session, SessionError
 from viewer.state import ViewerState
 
@@ -15,6 +16,39 @@ from viewer.state import ViewerState
 @pytest.fixture
 def state(model):
     return ViewerState(model)
+
+
+@pytest.fixture(scope="module")
+def toy(model):
+    """The real body and patterns with hand-set memberships, so every expected ranking
+    below is worked out by hand from the lookup's documented rules (essential before
+    spillover, then strength; an area by the share it explains, spillover counting half),
+    not asked of the lookup code itself. On the right hip (vertex H) and the right
+    thigh (vertex T):
+
+        H: B essential 0.95, A essential 0.7, D essential 0.5, C spillover 1.0
+        T: A essential 1.0, B essential 1.0, C spillover 1.0
+        D is also essential on ten vertices of the head (a wide zone).
+
+    C's spillover (score 0.5 x 1.0) ties D's essential 0.5 and C's zone is the smaller:
+    only the essential-before-spillover rule puts D first.
+    """
+    import dataclasses
+
+    ess, spill = np.zeros_like(model.ess), np.zeros_like(model.spill)
+    V = model.geo.vertices
+    h = int(model.geo.snap(np.array([-165.0, -75.0, 801.0]))[0][0])       # the README's hip spot
+    t = int(model.geo.snap(np.array([-120.0, -90.0, 600.0]))[0][0])       # the front of the right thigh
+    a = model.pattern(model.find_muscles("gluteus minimus")[0].id, "right")
+    b = model.pattern(model.find_muscles("tensor fasciae latae")[0].id, "right")
+    c = model.pattern(model.find_muscles("piriformis")[0].id, "left")
+    d = model.pattern(model.find_muscles("quadratus lumborum")[0].id, "right")
+    ess[h, b.index], ess[h, a.index], ess[h, d.index], spill[h, c.index] = 0.95, 0.7, 0.5, 1.0
+    ess[np.argsort(V[:, 2])[-10:], d.index] = 1.0                          # the top of the head
+    ess[t, a.index], ess[t, b.index], spill[t, c.index] = 1.0, 1.0, 1.0
+    assert V[h, 0] < 0 and V[t, 0] < 0 and h != t
+    m = dataclasses.replace(model, ess=ess, spill=spill, _sizes=None)
+    return SimpleNamespace(model=m, h=h, t=t, a=a, b=b, c=c, d=d)
 
 
 def _essential_vertex(model, k=0):
@@ -48,55 +82,72 @@ def test_no_module_outside_gui_imports_qt():
     assert "viewer.state.model" in names
 
 
-def test_mark_lists_candidates_and_shows_the_top_pattern(state, model):
-    p, v = _essential_vertex(model)
+def test_mark_lists_candidates_and_shows_the_top_pattern(toy):
+    model = toy.model
+    state = ViewerState(model)
     seen = _events(state)
-    state.mark(model.geo.vertices[v])
-    assert [m.vertex for m in state.marks] == [v]
+    state.mark(model.geo.vertices[toy.h])
+    assert [m.vertex for m in state.marks] == [toy.h]
     assert state.origin == "spots"
-    assert [(c.muscle_id, c.side) for c in state.candidates] == \
-        [(c.muscle_id, c.side) for c in lookup_vertex(model, v)]
-    assert state.selected is model.patterns[state.candidates[0].pattern]
-    assert state.shown is state.selected
+    # by hand: essential 0.95 (B), 0.7 (A), 0.5 (D), then the spillover (C, the left side's)
+    assert [(c.muscle_id, c.side, c.zone) for c in state.candidates] == [
+        (toy.b.muscle.id, "right", "essential"), (toy.a.muscle.id, "right", "essential"),
+        (toy.d.muscle.id, "right", "essential"), (toy.c.muscle.id, "left", "spillover")]
+    assert [c.score for c in state.candidates] == pytest.approx([0.95, 0.7, 0.5, 0.5], abs=2e-3)
+    assert state.selected is toy.b and state.shown is toy.b
     assert {"marks", "candidates", "selected", "dirty", "history"} <= set(seen)
-    assert state.dirty and state.heading().startswith("Pain at:")
-    assert state.last_point == tuple(model.geo.vertices[v])
+    assert state.dirty and state.heading() == f"Pain at: {model.region_of(toy.h).display}"
+    assert state.last_point == tuple(model.geo.vertices[toy.h])
 
 
-def test_a_new_click_replaces_the_old_pattern(state, model):
-    p, v = _essential_vertex(model)
-    state.select(model.pattern(p.muscle.id, "left" if p.side == "right" else "right"))
-    state.mark(vertex=v)
-    assert state.selected is model.patterns[state.candidates[0].pattern]
-    # a spot no pattern covers clears the pattern instead of leaving the old one painted
-    # (not covered, and no zone edge within the fingertip margin either)
-    uncovered = np.flatnonzero((model.ess.max(axis=1) < 0.5) & (model.spill.max(axis=1) < 0.5))
-    empty = next((int(u) for u in uncovered[::97] if not lookup_vertex(model, int(u))), None)
-    assert empty is not None, "no spot without candidates found"
+def test_a_new_click_replaces_the_old_pattern(toy):
+    model = toy.model
+    state = ViewerState(model)
+    state.select(model.pattern(toy.b.muscle.id, "left"))
+    state.mark(vertex=toy.h)
+    assert state.selected is toy.b
+    # a spot no pattern covers (all memberships are zero away from H and T) clears the
+    # pattern instead of leaving the old one painted
+    empty = int(model.geo.snap(np.array([0.0, -100.0, 1300.0]))[0][0])      # the chest
+    assert not model.ess[empty].any() and not model.spill[empty].any()
     state.mark(vertex=empty)
     assert state.candidates == [] and state.selected is None and state.shown is None
 
 
-def test_shift_adds_spots_and_ranks_by_them(state, model):
-    _, v1 = _essential_vertex(model)
-    state.mark(vertex=v1)
-    state.mark(vertex=v1 + 1, add=True)
+def test_shift_adds_spots_and_ranks_by_them(toy):
+    model = toy.model
+    state = ViewerState(model)
+    state.mark(vertex=toy.h)
+    state.mark(vertex=toy.t, add=True)
     assert len(state.marks) == 2 and state.heading() == "Pain at 2 marked spots"
-    assert [c.muscle_id for c in state.candidates] == [c.muscle_id for c in lookup_area(model, [v1, v1 + 1])]
+    # by hand, the share of the two spots each explains (spillover counts half):
+    # A (0.7 + 1.0) / 2 = 0.85, B (0.95 + 1.0) / 2 = 0.975, C (0.5 + 0.5) / 2 = 0.5,
+    # D (0.5 + 0) / 2 = 0.25
+    assert [(c.muscle_id, c.side) for c in state.candidates] == [
+        (toy.b.muscle.id, "right"), (toy.a.muscle.id, "right"), (toy.c.muscle.id, "left"),
+        (toy.d.muscle.id, "right")]
+    assert [c.score for c in state.candidates] == pytest.approx([0.975, 0.85, 0.5, 0.25], abs=2e-3)
 
 
-def test_stroke_is_one_undo_step_and_ranks_by_area(state, model):
-    _, v = _essential_vertex(model)
+def test_stroke_is_one_undo_step_and_ranks_by_area(toy):
+    model = toy.model
+    state = ViewerState(model)
     state.begin_stroke()
-    state.paint(v)
-    state.paint(v + 5)
+    state.paint(toy.h)
+    state.paint(toy.h + 5)
     state.end_stroke()
     painted = state.drawing_vertices()
-    assert len(painted) > 5 and state.origin == "area"
-    assert [c.muscle_id for c in state.candidates] == [c.muscle_id for c in lookup_area(model, painted)]
+    n = len(painted)
+    assert n > 5 and state.origin == "area" and toy.h in painted and toy.t not in painted
+    # by hand: only H is set inside the painted disc, so each pattern explains its
+    # value at H divided by the number of painted vertices; on a tie (D, C) the pain's side first
+    assert [(c.muscle_id, c.side) for c in state.candidates] == [
+        (toy.b.muscle.id, "right"), (toy.a.muscle.id, "right"), (toy.d.muscle.id, "right"),
+        (toy.c.muscle.id, "left")]
+    assert [c.score for c in state.candidates] == pytest.approx([0.95 / n, 0.7 / n, 0.5 / n, 0.5 / n], rel=0.02)
     state.view.eraser = True
     state.begin_stroke()
-    state.paint(v)
+    state.paint(toy.h)
     state.end_stroke()
     assert len(state.drawing_vertices()) < len(painted)
     assert state.undo()

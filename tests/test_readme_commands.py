@@ -115,3 +115,16 @@ def test_a_drifted_example_is_caught():
     assert ex.drift(timing, render=shown) == []
     problems = ex.drift(drifted, render=shown)
     assert len(problems) == 1 and "snap_mm" in problems[0] and "scripts/readme_examples.py" in problems[0]
+
+
+def test_readme_python_example_runs_as_written(tmp_path):
+    """The README's Python API block, as a user pastes it (off screen: show() returns at once)."""
+    blocks = re.findall(r"```python\n(.*?)```", README, re.S)
+    assert blocks, "the README has no Python example"
+    env = {**os.environ, "PYVISTA_OFF_SCREEN": "true",
+           "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    for code in blocks:
+        r = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True,
+                           timeout=600)
+        assert r.returncode == 0, r.stderr[-3000:]
+    assert (tmp_path / "gmin.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -33,6 +33,8 @@ from PySide6.QtCore import QPoint, QPointF, Qt, QTimer  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
 from PySide6.QtWidgets import QApplication, QDialogButtonBox  # noqa: E402
 
+from pixels import screen_pos  # noqa: E402
+
 REPO = Path(__file__).resolve().parents[1]
 WINDOW_SIZE = (1280, 720)
 REFERENCES = REPO / "tests" / "reference"
@@ -272,13 +274,7 @@ def _essential(model, p, at=0.55):
     return np.flatnonzero(model.zone_weights(p)[0] >= at)
 
 
-def _screen_pos(w, xyz) -> QPointF:
-    ren = w.plotter.renderer
-    ren.SetWorldPoint(*xyz, 1.0)
-    ren.WorldToDisplay()
-    dx, dy, _ = ren.GetDisplayPoint()
-    dpr = w.plotter.devicePixelRatioF()
-    return QPointF(dx / dpr, w.plotter.height() - 1 - dy / dpr)
+_screen_pos = screen_pos
 
 
 def _visible_vertex(w, vertices, seed=1):

@@ -21,6 +21,8 @@ from PySide6.QtTest import QTest  # noqa: E402
 from viewer.referral.loader import load_landmarks  # noqa: E402
 from viewer.render import style  # noqa: E402
 
+from pixels import screen_pos  # noqa: E402
+
 SIZE = (1400, 860)
 
 
@@ -59,12 +61,8 @@ def skin_point(model, landmark, offset=(0, 0, 0), side="right"):
 
 
 def pixel_of(w, xyz) -> QPoint:
-    ren = w.plotter.renderer
-    ren.SetWorldPoint(*xyz, 1.0)
-    ren.WorldToDisplay()
-    x, y, _ = ren.GetDisplayPoint()
-    dpr = w.plotter.devicePixelRatioF()
-    return QPoint(round(x / dpr), round(w.plotter.height() - 1 - y / dpr))
+    p = screen_pos(w, xyz)
+    return QPoint(round(p.x()), round(p.y()))
 
 
 def click_body(w, xyz):

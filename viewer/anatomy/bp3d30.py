@@ -66,19 +66,11 @@ def pinned_rows() -> list[dict]:
 def check_folder(root: Path, *, verify: bool = True) -> None:
     """Fail fast, before the long build steps, on a missing or damaged 3.0 file.
     root is the source folder (the one holding bodyparts3d-3.0/)."""
-    from viewer.anatomy.sources import sha256_of
+    from viewer.anatomy.sources import check_pinned_file
 
     for row in pinned_rows():
-        path = root / row["local"]
-        if not path.is_file():
-            raise ViewerError(f"The BodyParts3D 3.0 file for {row['name']} is missing.", path=path,
-                              fix="restore it (its source is in viewer/anatomy/data/bp3d30_files.csv) or run "
-                                  "`referral-viewer build` with no --source to download it.")
-        if verify and sha256_of(path) != row["sha256"]:
-            raise ViewerError(f"Checksum mismatch for the BodyParts3D 3.0 file of {row['name']}: the file "
-                              "is damaged or a different version.", path=path,
-                              fix="restore it from its source, or pass --allow-unverified if you changed "
-                                  "it on purpose.")
+        check_pinned_file(root / row["local"], f"the BodyParts3D 3.0 file for {row['name']}", row["sha256"],
+                          "viewer/anatomy/data/bp3d30_files.csv", verify)
 
 
 def parse(path: Path, row: dict) -> tuple[np.ndarray, np.ndarray]:

@@ -38,6 +38,20 @@ class Source:
     origin: str                    # what the user gave
 
 
+def check_pinned_file(path: Path, what: str, sha256: str, source_hint: str, verify: bool = True) -> None:
+    """A pinned source file must be there and match its checksum (unless `verify` is off);
+    a ViewerError naming the file and what to do otherwise. `what` names the file for the
+    message ("the BodyParts3D 4.0 element FJ1431"), `source_hint` where its source is listed."""
+    if not path.is_file():
+        raise ViewerError(f"{what[:1].upper() + what[1:]} is missing.", path=path,
+                          fix=f"restore it (its source is in {source_hint}) or run `referral-viewer build` "
+                              "with no --source to download it.")
+    if verify and sha256_of(path) != sha256:
+        raise ViewerError(f"Checksum mismatch for {what}: the file is damaged or a different version.",
+                          path=path, fix="restore it from its source, or pass --allow-unverified if you "
+                                         "changed it on purpose.")
+
+
 def sha256_of(path: Path, chunk: int = 1 << 20) -> str:
     from viewer.safeio import open_regular
 

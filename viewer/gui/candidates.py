@@ -8,6 +8,7 @@ from PySide6.QtGui import QColor, QFont, QPainter, QPen
 from PySide6.QtWidgets import (QLabel, QListWidget, QListWidgetItem, QStyle, QStyledItemDelegate,
                                QVBoxLayout, QWidget)
 
+from viewer.gui.widgets import show_row
 from viewer.render import style
 
 CANDIDATE_ROLE = Qt.UserRole + 1
@@ -228,15 +229,7 @@ class CandidateList(QWidget):
 
     def show_selected(self, pattern_index) -> None:
         """Highlight the row of the shown pattern without emitting (None: no row)."""
-        self.list.blockSignals(True)
-        rows = [i for i, c in enumerate(self.candidates) if c.pattern == pattern_index]
-        if rows:
-            self.list.setCurrentRow(rows[0])
-        else:
-            self.list.setCurrentRow(-1)
-            self.list.clearSelection()
-        self.list.blockSignals(False)
-        self.list.viewport().update()
+        show_row(self.list, self.candidates, pattern_index)
 
 
 def segments_text(muscle) -> str:

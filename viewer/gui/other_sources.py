@@ -10,6 +10,7 @@ from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton, QVBoxLayout,
                                QWidget)
 
+from viewer.gui.widgets import show_row
 from viewer.render import style
 
 SOURCE_ROLE = Qt.UserRole + 1
@@ -141,14 +142,7 @@ class OtherSourcesPanel(QWidget):
 
     def show_selected(self, pattern_index) -> None:
         """Highlight the row of the shown pattern without emitting (None: no row)."""
-        self.list.blockSignals(True)
-        rows = [i for i, o in enumerate(self.sources) if o.pattern == pattern_index]
-        if rows:
-            self.list.setCurrentRow(rows[0])
-        else:
-            self.list.setCurrentRow(-1)
-            self.list.clearSelection()
-        self.list.blockSignals(False)
+        show_row(self.list, self.sources, pattern_index)
 
 
 def agrees(muscle, dermatomes) -> bool:

@@ -113,3 +113,17 @@ class PointStatus(QWidget):
         text = lookup_command(self.point)
         QGuiApplication.clipboard().setText(text)
         return text
+
+
+def show_row(lst, rows, pattern_index) -> None:
+    """Highlight, without emitting, the row of a list whose item (``rows[i].pattern``) is the
+    shown pattern; none when it is not listed (None: no pattern shown)."""
+    lst.blockSignals(True)
+    found = [i for i, r in enumerate(rows) if r.pattern == pattern_index]
+    if found:
+        lst.setCurrentRow(found[0])
+    else:
+        lst.setCurrentRow(-1)
+        lst.clearSelection()
+    lst.blockSignals(False)
+    lst.viewport().update()

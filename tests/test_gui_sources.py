@@ -134,3 +134,28 @@ def test_the_segmental_level_button_paints_its_root(fresh, model):
     QTest.mouseClick(button, Qt.LeftButton)
     QTest.qWait(100)
     assert w.scene.pattern.kind == "root" and w.scene.pattern.muscle.level == "L5"
+
+
+def test_layer_widgets_and_view_settings_follow_each_other(fresh, model, tmp_path):
+    """A click on the Bones box sets the view settings; a session opened with other settings
+    moves the widgets and the scene (the state is the one truth)."""
+    from viewer.session import Session
+
+    w = fresh
+    box = w.actions.chk_bones
+    was = box.isChecked()
+    QTest.mouseClick(box, Qt.LeftButton, Qt.NoModifier, QPoint(6, box.height() // 2))
+    QTest.qWait(100)
+    assert box.isChecked() != was and w.state.view.bones == box.isChecked()
+    assert w.scene.bones_visible() == box.isChecked()
+    QTest.mouseClick(box, Qt.LeftButton, Qt.NoModifier, QPoint(6, box.height() // 2))
+    QTest.qWait(50)
+    path = tmp_path / "v.json"
+    s = w.state.to_session()
+    s.view = {**s.view, "skin_opacity": 0.2, "muscles": False, "brush_mm": 60.0}
+    s.save(path)
+    w.state.apply_session(Session.load(path), path=path)
+    QTest.qWait(100)
+    assert w.actions.opacity.value() == 20 and not w.actions.chk_muscles.isChecked()
+    assert w.actions.brush.value() == 60 and "60 mm" in w.actions.brush_label.text()
+    assert abs(w.scene.skin_opacity - 0.2) < 1e-6 and not w.scene.muscles_visible

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from viewer.session import (FORMAT, Mark, Session, SessionError, clear_autosave, read_recovery)
+from viewer.session import FORMAT, Mark, Session, SessionError
 
 
 def sample() -> Session:
@@ -115,21 +115,6 @@ def test_save_failure_keeps_the_old_file(tmp_path, monkeypatch):
         Session(notes="new").save(path)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["s.json"]
-
-
-def test_autosave_recovery(tmp_path):
-    auto = tmp_path / "state" / "autosave.json"
-    assert read_recovery(auto) is None
-    Session().save(auto)
-    assert read_recovery(auto) is None           # nothing worth recovering
-    sample().save(auto)
-    rec = read_recovery(auto)
-    assert rec is not None and rec.notes == sample().notes and rec.saved_at
-    auto.write_text("{broken")
-    assert read_recovery(auto) is None           # a damaged autosave never blocks start-up
-    clear_autosave(auto)
-    clear_autosave(auto)                         # idempotent
-    assert not auto.exists()
 
 
 # -- per-window autosave slots ------------------------------------------------------------

@@ -32,8 +32,6 @@ ZANATOMY_TO_40 = {
     "sternocostal head of pectoralis major": "sternocostal part of pectoralis major",
     "iliocostalis colli": "iliocostalis cervicis", "longissimus colli": "longissimus cervicis",
 }
-FOOT_BONES = ("calcane", "talus", "navicular", "cuboid", "cuneiform", "metatarsal", "phalanx of")
-FOOT_TOE = ("toe", "hallux", "foot")
 
 
 @dataclass

@@ -186,12 +186,6 @@ class Pack:
         (v0, v1), (f0, f1) = part.vertex_range, part.face_range
         return self._mv[v0:v1], self._mf[f0:f1], self._mn[v0:v1]
 
-    def part_trimesh(self, part: Part):
-        import trimesh
-
-        v, f, n = self.part_arrays(part)
-        return trimesh.Trimesh(v, f, vertex_normals=n, process=False)
-
     def display_muscles(self):
         """All muscles as one light mesh for the live view: (vertices, faces, normals,
         part index of each face). Falls back to the full meshes for older packs."""

@@ -7,6 +7,7 @@ glue is view3d.py, actions and menus actions.py, session dialogs sessions.py.
 from __future__ import annotations
 
 import time
+from functools import partial
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox,
@@ -157,12 +158,23 @@ class MainWindow(QMainWindow):
         v.hoverText.connect(self.hover_label.setText)
         v.muscleClicked.connect(self._muscle_clicked)
         self.point_status.copy.clicked.connect(self.copy_lookup)
-        A.opacity.valueChanged.connect(lambda x: v.scene and (v.scene.set_skin_opacity(x / 100, render=False),
-                                                              v.request_render()))
-        A.chk_muscles.toggled.connect(lambda on: v.scene and v.scene.set_muscles_visible(on))
-        A.chk_tps.toggled.connect(lambda on: v.scene and v.scene.set_trigger_points_visible(on))
-        A.chk_bones.toggled.connect(lambda on: v.scene and v.set_bones_visible(on))
-        A.chk_other.toggled.connect(lambda on: v.scene and v.scene.set_other_side_visible(on))
+        # the layer and mode widgets set the view settings; the scene and the widgets follow them
+        # (a session opened with other settings updates both)
+        A.opacity.valueChanged.connect(self._opacity_slider)
+        for box, name in ((A.chk_muscles, "muscles"), (A.chk_tps, "trigger_points"), (A.chk_bones, "bones"),
+                          (A.chk_other, "other_side")):
+            box.toggled.connect(partial(self._set_view, name))
+        vev = s.view.events
+        vev.skin_opacity.connect(self._show_opacity)
+        vev.muscles.connect(self._show_muscles)
+        vev.trigger_points.connect(self._show_trigger_points)
+        vev.bones.connect(self._show_bones)
+        vev.other_side.connect(self._show_other_side)
+        vev.brush_mm.connect(self._show_brush)
+        vev.patient_mode.connect(partial(self._sync_action, A.patient))
+        vev.paint_mode.connect(partial(self._sync_action, A.paint))
+        vev.eraser.connect(partial(self._sync_action, A.eraser))
+        vev.camera.connect(self._show_camera)
         A.brush.valueChanged.connect(self._brush)
         A.undo.setEnabled(False)
         A.redo.setEnabled(False)
@@ -280,8 +292,68 @@ class MainWindow(QMainWindow):
         self.view.fly_to_pattern()
 
     def _brush(self, v: int) -> None:
-        self.actions.brush_label.setText(f" {v} mm ")
         self.state.view.brush_mm = float(v)
+
+    # -- view settings: widgets -> state.view -> scene and widgets ----------------------------
+    def _set_view(self, name: str, value) -> None:
+        setattr(self.state.view, name, value)
+
+    def _opacity_slider(self, value: int) -> None:
+        self.state.view.skin_opacity = value / 100.0
+
+    def _show_opacity(self, value: float) -> None:
+        self._sync_widget(self.actions.opacity, round(value * 100))
+        if self.view.scene is not None:
+            self.view.scene.set_skin_opacity(value, render=False)
+            self.view.request_render()
+
+    def _show_muscles(self, on: bool) -> None:
+        self._sync_widget(self.actions.chk_muscles, on)
+        if self.view.scene is not None:      # patient mode keeps a clean body whatever the layer says
+            self.view.scene.set_muscles_visible(on and not self.state.view.patient_mode)
+
+    def _show_trigger_points(self, on: bool) -> None:
+        self._sync_widget(self.actions.chk_tps, on)
+        if self.view.scene is not None:
+            self.view.scene.set_trigger_points_visible(on)
+
+    def _show_bones(self, on: bool) -> None:
+        self._sync_widget(self.actions.chk_bones, on)
+        if self.view.scene is not None:
+            self.view.set_bones_visible(on and not self.state.view.patient_mode)
+
+    def _show_other_side(self, on: bool) -> None:
+        self._sync_widget(self.actions.chk_other, on)
+        if self.view.scene is not None:
+            self.view.scene.set_other_side_visible(on)
+
+    def _show_brush(self, mm: float) -> None:
+        self._sync_widget(self.actions.brush, round(mm))
+        self.actions.brush_label.setText(f" {round(mm)} mm ")
+
+    def show_view(self, name: str) -> None:
+        """A standard view (keys 1-7, R): the camera turns and the setting records it (without
+        its event, which would turn the camera a second time)."""
+        self.view.set_view(name)
+        with self.state.view.events.camera.blocked():
+            self.state.view.camera = name
+
+    def _show_camera(self, name: str) -> None:
+        if self.view.scene is not None and self.view.scene.current_view != name:
+            self.view.set_view(name)
+
+    @staticmethod
+    def _sync_widget(widget, value) -> None:
+        """Show a value on a checkbox or slider without sending it back."""
+        widget.blockSignals(True)
+        (widget.setChecked if hasattr(widget, "setChecked") else widget.setValue)(value)
+        widget.blockSignals(False)
+
+    @staticmethod
+    def _sync_action(action, on: bool) -> None:
+        """A checkable action follows its setting; its toggled slot does the work once."""
+        if action.isChecked() != on:
+            action.setChecked(on)
 
     # ------------------------------------------------------------------ user operations
     def other_side(self) -> None:
@@ -310,10 +382,12 @@ class MainWindow(QMainWindow):
         self.state.view.eraser = bool(on)
 
     def set_paint_mode(self, on: bool) -> None:
+        self.state.view.paint_mode = bool(on)
         self.view.set_painting(on)
         self._update_mode_label()
 
     def set_patient_mode(self, on: bool) -> None:
+        self.state.view.patient_mode = bool(on)
         modes.set_patient_mode(self, on)
 
     def _update_mode_label(self) -> None:

@@ -308,14 +308,6 @@ class View3D(QObject):
         self._fly = QTimer(self, interval=16, timeout=step)
         self._fly.start()
 
-    def finish_animation(self) -> None:
-        """Wait for a running camera flight to end (tests, screenshots)."""
-        from PySide6.QtWidgets import QApplication
-
-        while self._fly is not None and self._fly.isActive():
-            QApplication.processEvents()
-            time.sleep(0.005)
-
     def close(self) -> None:
         self._closing = True
         for t in (self._hover_timer, self._settle, self._fly):

@@ -130,7 +130,10 @@ def test_the_segmental_level_button_paints_its_root(fresh, model):
     click_body(w, skin_point(model, "foot_dorsal"))
     assert "L5" in w.state.dermatomes and w.others.level.isVisible()
     button = next(b for b in w.others.level_buttons if b.text() == "L5")
-    w.state.select(None)                              # nothing shown: the click must paint it
+    for _ in range(2):              # Esc clears the search box, then the selection: the click must paint it
+        QTest.keyClick(w.plotter, Qt.Key_Escape)
+        QTest.qWait(50)
+    assert w.scene.pattern is None
     QTest.mouseClick(button, Qt.LeftButton)
     QTest.qWait(100)
     assert w.scene.pattern.kind == "root" and w.scene.pattern.muscle.level == "L5"

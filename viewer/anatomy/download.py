@@ -100,6 +100,18 @@ def url_of(f: Pinned, base: str | None = None) -> str:
     return f"{base or mirror()}/{f.repo}/{f.commit}/{urllib.parse.quote(f.path)}"
 
 
+def check_cache_dir(folder: Path) -> None:
+    """The download cache folder must exist or be creatable: a read-only or full disk is one
+    paragraph (files already there are still used from a read-only folder)."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except (OSError, RuntimeError) as exc:
+        raise ViewerError(f"the download cache folder cannot be written "
+                          f"({getattr(exc, 'strerror', None) or exc}).", path=folder,
+                          fix="make it writable or free disk space, set XDG_CACHE_HOME to a writable "
+                              "folder, or pass --source DIR with a local copy of the anatomy.") from None
+
+
 def fetch_all(dest: Path | None = None, *, progress: bool = True, elements: bool = True) -> Path:
     """Download every pinned file into dest (default: the user cache) and return it.
     elements=False leaves out the 4.0 element files (--source official reads
@@ -109,8 +121,6 @@ def fetch_all(dest: Path | None = None, *, progress: bool = True, elements: bool
     from viewer.config import cache_dir
 
     dest = Path(dest or (cache_dir() / "anatomy"))
-    from viewer.anatomy.sources import check_cache_dir
-
     check_cache_dir(dest)
     base = mirror()
     wanted = [f for f in pinned_files()

@@ -177,25 +177,13 @@ def _check_archive(path: Path, *, expected_sha256: str | None) -> str:
     return digest
 
 
-def check_cache_dir(folder: Path) -> None:
-    """The download cache folder must exist or be creatable: a read-only or full disk is one
-    paragraph (files already there are still used from a read-only folder)."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except (OSError, RuntimeError) as exc:
-        raise ViewerError(f"the download cache folder cannot be written "
-                          f"({getattr(exc, 'strerror', None) or exc}).", path=folder,
-                          fix="make it writable or free disk space, set XDG_CACHE_HOME to a writable "
-                              "folder, or pass --source DIR with a local copy of the anatomy.") from None
-
-
 def download(url: str, *, expected_sha256: str | None, progress: bool = True,
              dest_dir: Path | None = None, timeout: float = 60.0) -> Path:
     """Download to the cache with pooch (temporary name first, checksum checked,
     a cached copy with the right checksum reused) and return the file."""
     import pooch
 
-    from viewer.anatomy.download import retrieve
+    from viewer.anatomy.download import check_cache_dir, retrieve
 
     dest_dir = Path(dest_dir or cache_dir())
     check_cache_dir(dest_dir)

@@ -137,6 +137,21 @@ def felt_regions(model, pattern, most: int = 6) -> list[str]:
     return out
 
 
+SPINE_PART = {"C": "neck", "T": "upper or middle back", "L": "lower back", "S": "base of the spine"}
+
+
+def plain_name(m) -> str:
+    """A source's name for a patient: a muscle's or an organ's own name; for a spinal joint or
+    a nerve root, where it is instead of its level code ("C5-C6" means nothing to a patient)."""
+    code = re.search(r"\b([CTLS])\d", m.level or m.name)
+    if m.kind == "root":
+        return f"A nerve root in the {SPINE_PART[code.group(1)]}" if code else "A nerve root"
+    if m.kind == "joint" and code:
+        return f"A small joint of the spine in the {SPINE_PART[code.group(1)]}"
+    name = re.sub(r"\s*\([^)]*\)", "", m.name).strip() if CLINICAL_DETAIL.search(m.name) else m.name
+    return name if not CLINICAL_DETAIL.search(name) else m.kind_label.capitalize()
+
+
 def patient_html(pattern, model=None) -> str:
     m = pattern.muscle
     text = plain(m.patient_description) or plain(m.description)
@@ -144,7 +159,7 @@ def patient_html(pattern, model=None) -> str:
     helps = _list([plain(x) for x in m.treatment.self_care]) + \
         (f"<p>{escape(plain(m.treatment.stretch))}</p>" if plain(m.treatment.stretch) else "")
     return CSS + f"""<div style="font-size: 16pt;">
-<h2>{escape(m.name)} <span class="sub">({escape(pattern.side)} side)</span></h2>
+<h2>{escape(plain_name(m))}{"" if pattern.side == "midline" else f' <span class="sub">({escape(pattern.side)} side)</span>'}</h2>
 <p>{escape(text)}</p>{_section("Where it can be felt", where)}{_section("What can help", helps)}
 <p class="sub" style="font-size: 12pt;">{escape(DISCLAIMER)}</p></div>"""
 

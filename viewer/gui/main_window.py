@@ -113,9 +113,11 @@ class MainWindow(QMainWindow):
         right.addWidget(self.candidates)
         right.addWidget(self.others)
         right.addWidget(self.tabs)
-        right.setStretchFactor(0, 3)       # the candidate list gets the larger share (7+ rows at 720 px)
+        # the candidate list gets the larger share (6+ rows at 720 px), then "Also consider"
+        right.setStretchFactor(0, 5)
         right.setStretchFactor(1, 2)
         right.setStretchFactor(2, 2)
+        right.setSizes([500, 200, 200])
         self.right_dock = self._dock("details", right, Qt.RightDockWidgetArea, 360)
         self.resizeDocks([self.left_dock, self.right_dock], [260, 390], Qt.Horizontal)
         self.hover_label = QLabel("")

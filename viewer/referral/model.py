@@ -326,6 +326,10 @@ def load_model(pack: Pack, *, user_maps=None, maps: MapSet | None = None, cache_
     ess = np.column_stack(ess_cols) if ess_cols else np.zeros((n, 0), np.float16)
     spill = np.column_stack(spill_cols) if spill_cols else np.zeros((n, 0), np.float16)
     timings["total_s"] = round(time.perf_counter() - t0, 3)
-    return ReferralModel(pack, maps, geo, regions, region_labels, patterns,
-                         np.ascontiguousarray(ess), np.ascontiguousarray(spill), problems, timings,
-                         segment_labels, frequency)
+    model = ReferralModel(pack, maps, geo, regions, region_labels, patterns,
+                          np.ascontiguousarray(ess), np.ascontiguousarray(spill), problems, timings,
+                          segment_labels, frequency)
+    # what every click reads, computed here once rather than by the first click (~0.1 s)
+    model.zone_sizes()
+    model.kinds()
+    return model

@@ -96,3 +96,20 @@ def pytest_collection_modifyitems(config, items):
         if mark is not None:
             reason = mark.kwargs.get("reason", "content not there yet (issue 9)")
             item.add_marker(pytest.mark.xfail(strict=True, reason=reason))
+
+
+# Leave without the interpreter's finalisation: VTK and Qt objects torn down by the garbage
+# collector at exit occasionally abort the process ("none_dealloc", exit 134) after every test
+# has passed, which would turn a green run red. The status pytest decided is kept.
+def pytest_sessionfinish(session, exitstatus):
+    session.config._final_status = int(exitstatus)
+
+
+def pytest_unconfigure(config):
+    status = getattr(config, "_final_status", None)
+    if status is not None and os.environ.get("REFERRAL_VIEWER_TEST_HARD_EXIT", "1") == "1":
+        import sys
+
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)

@@ -1037,10 +1037,16 @@ def test_sparse_drag_paints_a_continuous_band_to_its_end(window, qapp):
     _settle(qapp, 100)
     model = window.model
     V = model.geo.vertices
-    back = np.flatnonzero((np.abs(V[:, 0] + 60) < 15) & (np.abs(V[:, 2] - 1000) < 15))
-    _, c = _visible_vertex(window, back)
-    # down the right side of the back, over the buttock: 4 mouse events 80 px (~19 cm) apart
-    start, step, jumps = c - QPoint(0, 160), QPoint(0, 80), 4
+    # down the right side of the back, over the buttock: 4 mouse events ~19 cm apart, from a
+    # back point 38 cm above z 1000 to one 38 cm below it (pixels from the body itself, so the
+    # drag stays on the back whatever the zoom a previous test left)
+    def back_at(z):
+        return np.flatnonzero((np.abs(V[:, 0] + 60) < 15) & (np.abs(V[:, 2] - z) < 15) & (V[:, 1] > -40))
+    _, top = _visible_vertex(window, back_at(1150))
+    _, bottom = _visible_vertex(window, back_at(850))
+    jumps = 4
+    start, step = top, (bottom - top) / jumps
+    path = _path_vertices(window, start, start + step * jumps)   # the skin under the drag's line
     _key(window, Qt.Key_D, target=window.plotter)
     assert window.actions.paint.isChecked()
     QTest.mousePress(window.plotter, Qt.LeftButton, Qt.NoModifier, start)
@@ -1050,8 +1056,8 @@ def test_sparse_drag_paints_a_continuous_band_to_its_end(window, qapp):
     _settle(qapp)
     _key(window, Qt.Key_D, target=window.plotter)
     painted = model.geo.vertices[window.state.drawing_vertices()]
-    path = _path_vertices(window, start, start + step * jumps)
-    assert len(path) > 150                                    # the path lies on the skin
+    line_px = np.hypot((step * jumps).x(), (step * jumps).y())
+    assert len(path) >= 0.9 * (line_px / 2 + 1) and line_px > 60     # the whole line lies on the skin
     from scipy.spatial import cKDTree
 
     gap = cKDTree(painted).query(np.array(path))[0]

@@ -224,13 +224,9 @@ def _spot_memberships(model: ReferralModel, vertex: int, radius_mm: float | None
 
 def lookup_vertex(model: ReferralModel, vertex: int, radius_mm: float | None = None,
                   edge_mm: float | None = EDGE_MM) -> list[Candidate]:
-    """Candidate muscles for a spot: the zones covering it, then (edge_mm > 0) those at its edge."""
-    _verts, e, s = _spot_memberships(model, vertex, radius_mm)
-    pain_side = side_of_point(model, vertex)
-    out = rank_memberships(model, e, s, pain_side)
-    if edge_mm:
-        out += edge_candidates(model, e, s, pain_side, {c.pattern for c in out}, edge_mm)
-    return out
+    """Candidate muscles for a spot: the zones covering it, then (edge_mm > 0) those at its edge
+    (the muscles of `lookup_spot`, the one path a click takes)."""
+    return lookup_spot(model, vertex, radius_mm, edge_mm)[0]
 
 
 def _other(model: ReferralModel, k: int, zone: str, score: float, frequency: float | None, **extra) -> OtherSource:

@@ -33,7 +33,7 @@ LEGEND = ((style.ESSENTIAL, "Essential zone", False), (style.SPILLOVER, "Spillov
           (style.DRAWING, "Pain drawing", False), (style.MARK, "Marked spot", True),
           (style.TRIGGER_POINT, "Trigger point", True), (style.MUSCLE, "Muscle", False))
 PATIENT_LEGEND = ((style.ESSENTIAL, "Most often felt", False), (style.SPILLOVER, "Can also be felt", False),
-                  (_OTHER_ESS, "Other cause: most often", False), (_OTHER_SPILL, "can also be", False),
+                  (_OTHER_ESS, "Other cause", False),
                   (style.DRAWING, "Your drawing", False), (style.MARK, "Your spot", True),
                   (style.TRIGGER_POINT, "Where it starts", True), (style.MUSCLE, "The muscle", False))
 

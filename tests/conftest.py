@@ -70,6 +70,18 @@ def field_cache_dir(pack, tag: str = "") -> Path:
     return here
 
 
+@pytest.fixture()
+def pack_copy(tmp_path, pack):
+    """A copy of the built pack in a folder of its own, for tests that damage it: (root, pack dir)."""
+    import shutil
+
+    root = tmp_path / "meshes"
+    root.mkdir()
+    shutil.copytree(pack.dir, root / pack.dir.name)
+    shutil.copy(pack.dir.parent / "current.json", root / "current.json")
+    return root, root / pack.dir.name
+
+
 @pytest.fixture(scope="session")
 def model(pack):
     from viewer.referral.model import load_model

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import stat
 import subprocess
 import sys
@@ -343,15 +342,6 @@ def test_build_lock_serialises_two_builds(tmp_path):
     t.join(timeout=30)
     assert order == ["first done", "second"]
     assert waiting and "another build" in waiting[0]
-
-
-@pytest.fixture()
-def pack_copy(tmp_path, pack):
-    root = tmp_path / "meshes"
-    root.mkdir()
-    shutil.copytree(pack.dir, root / pack.dir.name)
-    shutil.copy(pack.dir.parent / "current.json", root / "current.json")
-    return root, root / pack.dir.name
 
 
 def _with_checksums(pack_dir: Path) -> None:

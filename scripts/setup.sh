@@ -15,7 +15,7 @@ APT_PACKAGES=(
   libgl1 libegl1 libosmesa6 libglib2.0-0 libdbus-1-3 libfontconfig1 libxkbcommon0 libxkbcommon-x11-0
   libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0
   libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libxcb-xfixes0 libx11-xcb1 libxrender1 libxi6
-  fonts-dejavu-core poppler-utils
+  fonts-dejavu-core poppler-utils xdotool
 )
 
 missing=()

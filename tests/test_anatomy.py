@@ -92,18 +92,23 @@ def _copy_source(shared_anatomy, tmp_path):
 
 
 def test_corrupt_source_gives_clear_error_and_keeps_pack(pack, shared_anatomy, tmp_path, capsys):
-    root = pack.dir.parent
+    # a copy of the built pack folder: the test never builds into the default (shared) one
+    root = tmp_path / "meshes"
+    root.mkdir()
+    shutil.copytree(pack.dir, root / pack.dir.name)
+    shutil.copy(pack.dir.parent / "current.json", root / "current.json")
     before = (root / "current.json").read_text()
     src = _copy_source(shared_anatomy, tmp_path)
     with open(src / "muscles_zanatomy.glb", "r+b") as fh:
         fh.seek(1000)
         fh.write(b"\x00garbage\x00" * 10)
-    code = main(["build", "--source", str(src), "--quiet"])
+    code = main(["build", "--source", str(src), "--meshes", str(root), "--quiet"])
     err = capsys.readouterr().err
     assert code != 0
     assert "muscles_zanatomy.glb" in err and "Checksum mismatch" in err and "Fix:" in err
     assert "Traceback" not in err
-    assert (root / "current.json").read_text() == before and current_pack(root) == pack.dir
+    assert (root / "current.json").read_text() == before and current_pack(root) == root / pack.dir.name
+    assert sorted(p.name for p in root.iterdir()) == sorted(["current.json", pack.dir.name])
 
 
 def test_corrupt_glb_with_unverified_flag_names_the_file(shared_anatomy, tmp_path, capsys):

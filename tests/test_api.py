@@ -11,14 +11,27 @@ from viewer.errors import ViewerError
 HIP = (-165, -75, 801)
 
 
-def test_lookup_matches_the_cli_ranking(model):
-    from viewer.referral.lookup import lookup_point
+def test_lookup_answers_the_outer_hip_and_matches_the_cli(model, capsys):
+    """Over the greater trochanter Travell & Simons draw the essential zones of gluteus
+    minimus, quadratus lumborum, tensor fasciae latae and vastus lateralis (the maps cite
+    them): all four are the top four, essential, on the right; `top` cuts the same list;
+    the CLI's JSON gives the same answer."""
+    import json
 
-    res = rv.lookup(model, HIP, top=3)
-    assert res.region["name"] == "greater_trochanter" and res.snap_mm < 5
-    full = lookup_point(model, np.array(HIP, float))
-    assert [c.muscle_id for c in res.candidates] == [c.muscle_id for c in full.candidates[:3]]
-    assert "Tensor fasciae latae" in [c.name for c in res.candidates]
+    from viewer.cli import main
+
+    res = rv.lookup(model, HIP, top=10)
+    assert res.region["name"] == "greater_trochanter" and res.region["side"] == "right" and res.snap_mm < 5
+    top4 = res.candidates[:4]
+    assert {c.name for c in top4} == {"Gluteus minimus", "Quadratus lumborum", "Tensor fasciae latae",
+                                      "Vastus lateralis"}, [c.name for c in res.candidates]
+    assert all(c.zone == "essential" and c.side == "right" and not c.at_edge for c in top4)
+    assert [c.score for c in top4] == sorted((c.score for c in top4), reverse=True)
+    three = rv.lookup(model, HIP, top=3)
+    assert [(c.muscle_id, c.side) for c in three.candidates] == [(c.muscle_id, c.side) for c in top4[:3]]
+    assert main(["lookup", "--point", *map(str, HIP), "--json"]) == 0
+    cli = json.loads(capsys.readouterr().out)
+    assert [(c["muscle_id"], c["side"]) for c in cli["candidates"][:4]] == [(c.muscle_id, c.side) for c in top4]
 
 
 def test_lookup_area_and_lists(model):

@@ -28,6 +28,7 @@ from scipy.spatial import cKDTree
 from viewer.anatomy.pack import normalize
 from viewer.referral import fields as F
 from viewer.referral.loader import load_landmarks, load_maps
+from viewer.referral.model import _part_ids
 from viewer.referral.points import resolve
 from viewer.referral.schema import Stroke, TriggerPoint, Zone
 
@@ -96,12 +97,12 @@ def test_anatomy_with_innervation_segments():
 
 def trp_distances(pack) -> list[tuple[str, str, float]]:
     """(file (muscle), trigger point, mm from the muscle's right-side mesh) for every muscle
-    with mesh parts in this pack."""
+    the pack has a mesh for, found as the viewer finds it (by FMA id through the pack's
+    catalogue, and by `mesh_parts`), so `mesh_parts: []` does not hide a mesh."""
     lms = load_landmarks()
     out = []
     for m in MUSCLES:
-        wanted = {normalize(b) for b in m.mesh_parts}
-        parts = [p for p in pack.parts if p.side in ("right", "midline") and normalize(p.base) in wanted]
+        parts = [pack.part(i) for i in _part_ids(pack, m, "right")]
         if not parts:
             continue
         tree = cKDTree(np.vstack([pack.part_arrays(p)[0] for p in parts]).astype(float))

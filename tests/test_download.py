@@ -53,7 +53,7 @@ def test_download_gives_exactly_the_shared_files(hosts, shared_anatomy, tmp_path
     monkeypatch.setenv("REFERRAL_VIEWER_MIRROR", url)
     dest = dl.fetch_all(tmp_path / "cache", progress=False)
     pinned = dl.pinned_files()
-    assert len(pinned) == 2 + 5 + 500
+    assert len(pinned) == 2 + 5 + 500 + 22 + 5   # skin, Z-Anatomy, tables, 4.0 elements, 3.0 muscles and organs
     for f in pinned:
         assert sha256_of(dest / f.local) == sha256_of(shared_anatomy / f.local), f.local
     # a second run downloads nothing: every file is present with the right hash
@@ -64,6 +64,34 @@ def test_download_gives_exactly_the_shared_files(hosts, shared_anatomy, tmp_path
     (dest / pinned[-1].local).unlink()
     dl.fetch_all(dest, progress=False)
     assert len(_Handler.requests) == 1 and sha256_of(dest / pinned[-1].local) == pinned[-1].sha256
+
+
+def test_download_list_pins_every_3_0_file_by_sha256_and_commit(shared_anatomy):
+    """The 3.0 muscles and organs come from the public repositories the 3.0 README names, as
+    raw files at the source commit (spaces URL-encoded), each checked by its sha256."""
+    import csv
+    from urllib.parse import unquote
+
+    from viewer.anatomy import bp3d30
+
+    folder = shared_anatomy / bp3d30.DIR
+    if not folder.is_dir():
+        pytest.skip("bodyparts3d-3.0 not present")
+    readme = {r["file"]: r for r in csv.DictReader(open(folder / "muscles" / "manifest.csv"))}
+    readme |= {r["file"]: {**r, "source_commit": "b724f1a3054b49d8d27eec0d44eea200eba57f4c",
+                           "source_path": f"client/3d-models/{r['file']}"}
+               for r in csv.DictReader(open(folder / "organs" / "manifest.csv"))}
+    pinned = {f.local: f for f in dl.pinned_files() if f.local.startswith(bp3d30.DIR + "/")}
+    assert sorted(pinned) == sorted(r["local"] for r in bp3d30.pinned_rows())
+    for local, f in pinned.items():
+        ref = readme[local.rsplit("/", 1)[1]]
+        assert (f.sha256, f.commit, f.path) == (ref["sha256"], ref["source_commit"], ref["source_path"]), local
+        assert f.sha256 == sha256_of(shared_anatomy / local), local
+        url = dl.url_of(f, dl.GITHUB_RAW)
+        assert " " not in url and unquote(url) == f"{dl.GITHUB_RAW}/{f.repo}/{f.commit}/{f.path}", url
+    repos = {f.repo for f in pinned.values()}
+    assert repos == {"zlatnaspirala/matrix-engine-starter", "open-physiology/apinatomy-OLD"}
+    assert any("%20" in dl.url_of(f) for f in pinned.values())
 
 
 def test_downloaded_folder_builds_the_same_pack_as_shared(hosts, shared_anatomy, tmp_path, monkeypatch):

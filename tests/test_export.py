@@ -176,6 +176,46 @@ def test_slide_image_size_theme_attribution_and_clear_title_band(model, exporter
 
 
 @pytest.mark.slow
+def test_slide_attribution_names_source_licences_and_disclaimer_and_is_drawn(model, exporter):
+    """The attribution line of an exported slide says what the README promises (the pattern's
+    published source, the anatomy's licences, "not a diagnosis"), and those words are what is
+    drawn in the band under the body: the band equals the same lines drawn by this test."""
+    from pathlib import Path
+
+    import yaml
+    from PIL import ImageDraw
+
+    p = _pattern(model, "gluteus minimus")
+    maps = Path(__file__).resolve().parents[1] / "referral_maps" / "muscles"
+    source = yaml.safe_load((maps / "gluteus_minimus.yaml").read_text())["sources"][0]
+    deco = slide_decorations(p, "right")
+    text = deco.attribution
+    for needle in ("not a diagnosis", "BodyParts3D", "DBCLS", "CC BY 4.0", "Z-Anatomy", "CC BY-SA 4.0",
+                   "Chapter 9, Gluteus Minimus Muscle", source):
+        assert needle in text, needle
+    size = (1280, 720)
+    img = exporter.render(p, view="right", size=size, theme="light")
+    plan = L.plan(size, deco)
+    assert " ".join(plan.attribution_lines) == " ".join(text.split())      # every word is on a line
+    th = style.THEMES["light"]
+    ref = Image.new("RGBA", size, th.background)
+    draw = ImageDraw.Draw(ref)
+    fa = L.font(plan.px["attribution"])
+    ax, ay = plan.attribution_xy
+    for i, line in enumerate(plan.attribution_lines):
+        draw.text((ax, ay + i * L.line_height(fa)), line, font=fa, fill=th.muted)
+    band = slice(ay, size[1])
+    got, want = img[band, :, :3].astype(int), np.asarray(ref)[band, :, :3].astype(int)
+    ink = (np.abs(want - np.array(style.hex_rgb(th.background))).sum(axis=2) > 60)
+    assert ink.sum() > 500                                                 # the text has ink
+    differ = np.abs(got - want).sum(axis=2) > 60
+    assert differ.mean() < 0.002, f"{differ.sum()} pixels of the attribution band differ"
+    # without the attribution, the band is empty
+    bare = exporter.render(p, view="right", size=size, theme="light", attribution=False)
+    assert (np.abs(bare[band, :, :3].astype(int) - want).sum(axis=2) > 60)[ink].mean() > 0.5
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("theme", ["light", "dark"])
 def test_transparent_text_legible_on_white_and_on_dark(model, exporter, theme):
     p = _pattern(model, "infraspinatus")

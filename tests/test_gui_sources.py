@@ -21,6 +21,8 @@ from PySide6.QtTest import QTest  # noqa: E402
 from viewer.referral.loader import load_landmarks  # noqa: E402
 from viewer.render import style  # noqa: E402
 
+from pixels import screen_pos  # noqa: E402
+
 SIZE = (1400, 860)
 
 
@@ -59,12 +61,8 @@ def skin_point(model, landmark, offset=(0, 0, 0), side="right"):
 
 
 def pixel_of(w, xyz) -> QPoint:
-    ren = w.plotter.renderer
-    ren.SetWorldPoint(*xyz, 1.0)
-    ren.WorldToDisplay()
-    x, y, _ = ren.GetDisplayPoint()
-    dpr = w.plotter.devicePixelRatioF()
-    return QPoint(round(x / dpr), round(w.plotter.height() - 1 - y / dpr))
+    p = screen_pos(w, xyz)
+    return QPoint(round(p.x()), round(p.y()))
 
 
 def click_body(w, xyz):
@@ -132,7 +130,35 @@ def test_the_segmental_level_button_paints_its_root(fresh, model):
     click_body(w, skin_point(model, "foot_dorsal"))
     assert "L5" in w.state.dermatomes and w.others.level.isVisible()
     button = next(b for b in w.others.level_buttons if b.text() == "L5")
-    w.state.select(None)                              # nothing shown: the click must paint it
+    for _ in range(2):              # Esc clears the search box, then the selection: the click must paint it
+        QTest.keyClick(w.plotter, Qt.Key_Escape)
+        QTest.qWait(50)
+    assert w.scene.pattern is None
     QTest.mouseClick(button, Qt.LeftButton)
     QTest.qWait(100)
     assert w.scene.pattern.kind == "root" and w.scene.pattern.muscle.level == "L5"
+
+
+def test_layer_widgets_and_view_settings_follow_each_other(fresh, model, tmp_path):
+    """A click on the Bones box sets the view settings; a session opened with other settings
+    moves the widgets and the scene (the state is the one truth)."""
+    from viewer.session import Session
+
+    w = fresh
+    box = w.actions.chk_bones
+    was = box.isChecked()
+    QTest.mouseClick(box, Qt.LeftButton, Qt.NoModifier, QPoint(6, box.height() // 2))
+    QTest.qWait(100)
+    assert box.isChecked() != was and w.state.view.bones == box.isChecked()
+    assert w.scene.bones_visible() == box.isChecked()
+    QTest.mouseClick(box, Qt.LeftButton, Qt.NoModifier, QPoint(6, box.height() // 2))
+    QTest.qWait(50)
+    path = tmp_path / "v.json"
+    s = w.state.to_session()
+    s.view = {**s.view, "skin_opacity": 0.2, "muscles": False, "brush_mm": 60.0}
+    s.save(path)
+    w.state.apply_session(Session.load(path), path=path)
+    QTest.qWait(100)
+    assert w.actions.opacity.value() == 20 and not w.actions.chk_muscles.isChecked()
+    assert w.actions.brush.value() == 60 and "60 mm" in w.actions.brush_label.text()
+    assert abs(w.scene.skin_opacity - 0.2) < 1e-6 and not w.scene.muscles_visible

@@ -62,6 +62,9 @@ def test_handout_for_one_muscle(model, tmp_path):
     assert "Ball on the hip twice daily." in text and "See you Thursday." in text
     assert _words(DISCLAIMER) in text
     assert "BodyParts3D" in text and "Anatomy (CC BY-SA 4.0)" in text and "Travell" in text
+    # the words the README promises on every handout, stated here, not taken from the code
+    assert "not a diagnosis" in text and "CC BY 4.0" in text and "DBCLS" in text
+    assert "Chapter 9, Gluteus Minimus Muscle" in text          # the map's cited chapter
     pages, img = _page_png(out, tmp_path)
     assert len(pages) == 1
     h, w = img.shape[:2]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import stat
 import subprocess
 import sys
@@ -114,7 +113,9 @@ def test_model_skips_what_validate_rejects_and_keeps_every_builtin(tmp_path, mod
     user = _user_dir(tmp_path, "off", BAD_MAPS["off_skin"])
     problems, _ = validate(user_maps=user)
     assert any(str(user / "m.yaml") == str(p.file) for p in problems)
-    m2 = load_model(pack, user_maps=user)
+    from conftest import field_cache_dir
+
+    m2 = load_model(pack, user_maps=user, cache_dir=field_cache_dir(pack))
     assert len(m2.patterns) == len(model.patterns)
     assert "FMA99999001" not in {p.muscle.id for p in m2.patterns}
     assert any(str(user / "m.yaml") == str(p.file) for p in m2.problems)
@@ -224,12 +225,26 @@ def test_broken_pipe_is_quiet(pack):
     assert "Traceback" not in err and "BrokenPipe" not in err, err
 
 
-def test_verbose_turns_on_logging(capsys):
+@pytest.fixture
+def root_log_level():
+    """The root logger's level and handlers, put back after the test whatever its outcome."""
     import logging
 
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
+    yield root
+    root.setLevel(level)
+    for h in root.handlers[:]:
+        if h not in handlers:
+            root.removeHandler(h)
+
+
+def test_verbose_turns_on_logging(capsys, root_log_level):
+    import logging
+
+    root_log_level.setLevel(logging.WARNING)
     _cli(capsys, "-v", "--meshes", "/nonexistent-rv", "info")
     assert logging.getLogger().getEffectiveLevel() == logging.INFO
-    logging.getLogger().setLevel(logging.WARNING)
 
 
 def test_every_option_has_help():
@@ -329,15 +344,6 @@ def test_build_lock_serialises_two_builds(tmp_path):
     assert waiting and "another build" in waiting[0]
 
 
-@pytest.fixture()
-def pack_copy(tmp_path, pack):
-    root = tmp_path / "meshes"
-    root.mkdir()
-    shutil.copytree(pack.dir, root / pack.dir.name)
-    shutil.copy(pack.dir.parent / "current.json", root / "current.json")
-    return root, root / pack.dir.name
-
-
 def _with_checksums(pack_dir: Path) -> None:
     from viewer.anatomy import packfs
 
@@ -426,20 +432,37 @@ def test_unreadable_cache_means_recompute(tmp_path):
     assert list(_read_cache(tmp_path / "ok.npz", 10)) == ["good"]
 
 
-def test_unwritable_cache_warns_and_keeps_going(tmp_path):
-    from viewer.referral.model import _write_cache
-
+@pytest.fixture
+def read_only_dir(tmp_path):
+    """A folder nobody can write, root included: as root (CI) a read-only bind mount of a
+    folder over itself (mount --bind, then remount ro); else a folder without write permission."""
     ro = tmp_path / "ro"
     ro.mkdir()
-    ro.chmod(0o500)
+    if os.geteuid() == 0:
+        subprocess.run(["mount", "--bind", str(ro), str(ro)], check=True, capture_output=True)
+        try:
+            subprocess.run(["mount", "-o", "remount,bind,ro", str(ro)], check=True, capture_output=True)
+            yield ro
+        finally:
+            subprocess.run(["umount", str(ro)], check=True, capture_output=True)
+    else:
+        ro.chmod(0o500)
+        try:
+            yield ro
+        finally:
+            ro.chmod(0o700)
+
+
+def test_unwritable_cache_warns_and_keeps_going(read_only_dir):
+    from viewer.referral.model import _write_cache
+
+    with pytest.raises(OSError):                         # the folder really is read-only
+        (read_only_dir / "probe").write_text("x")
     problems = []
-    try:
-        if os.access(ro, os.W_OK):
-            pytest.skip("running as a user who can write anywhere (root)")
-        _write_cache(ro / "cache" / "referral-x.npz", {"a": np.zeros(3)}, problems)
-    finally:
-        ro.chmod(0o700)
+    _write_cache(read_only_dir / "cache" / "referral-x.npz", {"a": np.zeros(3)}, problems)
     assert problems and "kept in memory" in problems[0].message
+    assert str(read_only_dir / "cache") in str(problems[0].file) or "referral-x.npz" in str(problems[0].file)
+    assert list(read_only_dir.iterdir()) == []
 
 
 def test_full_disk_cache_write_warns(tmp_path, monkeypatch):

@@ -371,15 +371,6 @@ def test_notes_file_fifo_or_dev_zero_does_not_hang(tmp_path):
         _one_paragraph(r.stderr)
 
 
-@pytest.fixture()
-def pack_copy(tmp_path, pack):
-    root = tmp_path / "meshes"
-    root.mkdir()
-    shutil.copytree(pack.dir, root / pack.dir.name)
-    shutil.copy(pack.dir.parent / "current.json", root / "current.json")
-    return root, root / pack.dir.name
-
-
 @pytest.mark.parametrize("kind", ["fifo", "dev_zero"])
 def test_pack_pointer_fifo_or_dev_zero_does_not_hang(pack_copy, kind):
     root, _ = pack_copy

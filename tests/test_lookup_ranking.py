@@ -1,4 +1,4 @@
-"""Ranking rules of the reverse lookup on small synthetic fields (no pack needed)."""
+"""Ranking rules of the reverse lookup on small synthetic fields, then on the real pack."""
 
 from __future__ import annotations
 
@@ -151,3 +151,30 @@ def test_area_frequency_content_is_cited_and_names_real_maps():
         assert a["source"] in data["sources"] and a["extent"]["points"] and a["extent"]["radius"] > 0
     for s in data["sources"].values():
         assert "Chapter" in s or "doi:" in s
+
+
+# -- the same rules on the real pack --------------------------------------------------------
+def test_every_real_spot_lists_by_the_documented_score(model):
+    """The README's order on 400 random skin spots: the zones covering the spot and those whose
+    edge passes within EDGE_MM together, by score in SCORE_STEP steps; then the near ones
+    (within NEAR_MM, distance shown), by score. A row's score never exceeds its zone weight
+    x F (strength and proximity are at most 1), and the rows beside the spot carry their
+    distance within their tier's reach."""
+    from viewer.referral.lookup import EDGE_MM, NEAR_MM, SCORE_STEP, ZONE_WEIGHT, lookup_vertex
+
+    checked = 0
+    for v in np.random.default_rng(7).choice(len(model.geo.vertices), 400, replace=False):
+        rows = lookup_vertex(model, int(v))
+        what = (int(v), [(c.name, c.zone, c.tier, c.score) for c in rows])
+        tiers = [c.tier == "near" for c in rows]
+        assert tiers == sorted(tiers), what
+        for a, b in zip(rows, rows[1:]):
+            if (a.tier == "near") == (b.tier == "near"):
+                assert round(a.score / SCORE_STEP) >= round(b.score / SCORE_STEP), what
+        for c in rows:
+            assert c.score <= ZONE_WEIGHT[c.zone] * c.frequency + 1e-3, what
+            assert (c.edge_mm is None) == (c.tier == "covers"), what
+            if c.tier != "covers":
+                assert c.edge_mm <= (EDGE_MM if c.tier == "edge" else NEAR_MM) + 0.5, what
+        checked += len(rows) > 1
+    assert checked > 100

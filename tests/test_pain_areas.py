@@ -7,9 +7,10 @@ distinct muscles of the answer, and every primary (most frequent) one in the
 top 5, overall. Muscles the app does not have are reported, not counted.
 Per-area failures are printed, grouped by cause.
 
-Marked `content`: it cannot pass before the content work of issue 9 lands
-(strict xfail by default; `pytest --content tests/test_pain_areas.py -s`
-shows today's figures).
+The 90%/100% goal is marked `content`: it cannot pass before the content work of
+issue 9 lands (strict xfail by default; `pytest --content tests/test_pain_areas.py -s`
+shows today's figures). Today's figures are a floor every run enforces
+(test_pain_areas_do_not_fall_below_todays_figures).
 """
 
 from __future__ import annotations
@@ -244,10 +245,34 @@ def test_matching_rules():
     assert matches("interossei foot", "Interossei of the foot") and not matches("tibialis anterior", "Tibialis posterior")
 
 
+# Ratchet: today's figures (612/769 listed muscles in the top 10, 253/290 primaries in the
+# top 5), less a small margin for content edits. A fall below them fails; raise them as the
+# content improves (never lower them to make a change pass). Lowered once, from 254 to 251
+# primaries, by issue 18's review fixes: zones were corrected to their drawings (the
+# digastric's incisor zone off the upper teeth; gluteus medius' and quadratus lumborum's
+# own-side sacral zones stop at the midline, so the midline sacral point lies at their
+# edge) and seven new muscles take rows near the eye, fingers and wrist (618/258 -> 612/253).
+FLOOR_IN_TOP, FLOOR_PRIMARY = 608, 251
+FLOOR_LISTED, FLOOR_PRIMARIES = 760, 285     # the reference's muscles the app has (no silent drop)
+
+
+@pytest.fixture(scope="module")
+def report(model):
+    return evaluate(model)
+
+
+def test_pain_areas_do_not_fall_below_todays_figures(report):
+    text = format_report(report)
+    assert report.listed >= FLOOR_LISTED and report.primary >= FLOOR_PRIMARIES, text
+    assert report.in_top >= FLOOR_IN_TOP, f"{report.in_top} < {FLOOR_IN_TOP} in the top {TOP}\n{text}"
+    assert report.primary_in_top >= FLOOR_PRIMARY, \
+        f"{report.primary_in_top} < {FLOOR_PRIMARY} primaries in the top {TOP_PRIMARY}\n{text}"
+
+
 @pytest.mark.content(reason="needs the issue-9 content (110+ muscles, fixed widths/landmarks)")
-def test_published_pain_areas_rank_their_muscles(model):
+def test_published_pain_areas_rank_their_muscles(report):
     """The single centre click of each area (reported; the painted test below is the gate)."""
-    rep = evaluate(model)
+    rep = report
     text = format_report(rep)
     print("\ncentre click:\n" + text)
     assert rep.in_top >= LEVEL * rep.listed and rep.primary_in_top >= LEVEL_PRIMARY * rep.primary, text
@@ -255,17 +280,30 @@ def test_published_pain_areas_rank_their_muscles(model):
 
 # Measured floors of the painted test (issue 18): the levels above are not reached yet; these
 # are the figures measured when the test was written, so any regression fails. Raise them as
-# content and ranking improve; remove them (test the levels) once the levels pass.
-PAINTED_FLOOR, PAINTED_PRIMARY_FLOOR = 0.86, 0.91     # measured: 664/769, 264/290
+# content and ranking improve (never lower them to make a change pass). Measured 664/769 and
+# 264/290 on the ranking branch; 659/263 after merging main's review fixes of issue 18 (zones
+# corrected to their drawings, one-sided sacral zones stopping at the midline, seven new
+# muscles taking rows), which this branch's ranking did not change.
+PAINTED_FLOOR_IN_TOP, PAINTED_FLOOR_PRIMARY = 659, 263
 
 
-def test_painted_pain_areas_rank_their_muscles(model):
+@pytest.fixture(scope="module")
+def painted_report(model):
+    return evaluate(model, painted=True)
+
+
+def test_painted_pain_areas_do_not_fall_below_measured_floors(painted_report):
     """Each area painted as a therapist paints it (its extent), through the area lookup."""
-    rep = evaluate(model, painted=True)
+    rep = painted_report
     text = format_report(rep)
     print("\npainted:\n" + text)
-    share, primary = rep.in_top / rep.listed, rep.primary_in_top / rep.primary
-    if PAINTED_FLOOR is None:
-        assert share >= LEVEL and primary >= LEVEL_PRIMARY, text
-    else:
-        assert share >= PAINTED_FLOOR and primary >= PAINTED_PRIMARY_FLOOR, text
+    assert rep.listed >= FLOOR_LISTED and rep.primary >= FLOOR_PRIMARIES, text
+    assert rep.in_top >= PAINTED_FLOOR_IN_TOP and rep.primary_in_top >= PAINTED_FLOOR_PRIMARY, text
+
+
+@pytest.mark.xfail(strict=True, reason="issue 18: painted areas at 90% in the top 10 / every primary in the top 5 "
+                                       "not reached yet (see the floors above)")
+def test_painted_pain_areas_rank_their_muscles(painted_report):
+    rep = painted_report
+    text = format_report(rep)
+    assert rep.in_top >= LEVEL * rep.listed and rep.primary_in_top >= LEVEL_PRIMARY * rep.primary, text

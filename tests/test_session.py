@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from viewer.session import (FORMAT, Mark, Session, SessionError, clear_autosave, read_recovery)
+from viewer.session import FORMAT, Mark, Session, SessionError
 
 
 def sample() -> Session:
@@ -37,9 +37,14 @@ def test_empty_session_round_trip(tmp_path):
     (b"{\"format\": \"something-else\", \"version\": 1}", "not a referral-viewer session"),
     (b"[1, 2, 3]", "not a referral-viewer session"),
     (b"{\"format\": \"referral-viewer-session\", \"version\": 99}", "newer referral-viewer"),
-    (b"{\"format\": \"referral-viewer-session\", \"version\": 3}", "newer referral-viewer"),   # VERSION + 1
-    (b"{\"format\": \"referral-viewer-session\", \"version\": 0}", "does not exist"),
-    (b"{\"format\": \"referral-viewer-session\", \"version\": -2}", "does not exist"),
+    # the spec (docs/session-format.md): this app reads format versions 1 and 2; 3 is newer, and
+    # 0, -1, 1.0, true or none are no format version at all
+    (b"{\"format\": \"referral-viewer-session\", \"version\": 3}", "newer referral-viewer"),
+    (b"{\"format\": \"referral-viewer-session\", \"version\": 0}", "version"),
+    (b"{\"format\": \"referral-viewer-session\", \"version\": -1}", "version"),
+    (b"{\"format\": \"referral-viewer-session\", \"version\": 1.0}", "version"),
+    (b"{\"format\": \"referral-viewer-session\", \"version\": true}", "version"),
+    (b"{\"format\": \"referral-viewer-session\"}", "version"),
     (b"{\"format\": \"referral-viewer-session\", \"version\": 2, \"view\": [1]}", "view"),
     (b"{\"format\": \"referral-viewer-session\", \"version\": 1, \"marks\": [{\"vertex\": -1, \"point\": [0,0,0]}]}",
      "marks[0]"),
@@ -55,6 +60,41 @@ def test_broken_or_foreign_files_give_a_clear_error(tmp_path, content, needle):
         Session.load(path)
     assert needle in str(err.value)
     assert str(path) in str(err.value)
+
+
+def test_version_1_is_read(tmp_path):
+    """The one format version this app reads (the refusals above are not a blanket refusal)."""
+    path = tmp_path / "v1.json"
+    path.write_text(json.dumps({"format": FORMAT, "version": 1, "notes": "v1"}))
+    assert Session.load(path).notes == "v1"
+
+
+def test_save_syncs_the_file_before_the_rename(tmp_path, monkeypatch):
+    """Atomic write (docs/session-format.md: "written atomically"): the data reaches the disk
+    (fsync of the temporary file) before it replaces the old file, and the folder is synced
+    after the rename."""
+    import os
+
+    calls = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd):
+        calls.append(("fsync", os.path.basename(os.readlink(f"/proc/self/fd/{fd}"))))
+        return real_fsync(fd)
+
+    def replace(a, b):
+        calls.append(("replace", os.path.basename(str(b))))
+        return real_replace(a, b)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    sample().save(tmp_path / "s.json")
+    names = [c[0] for c in calls]
+    assert "replace" in names, calls
+    r = names.index("replace")
+    before = [n for kind, n in calls[:r] if kind == "fsync"]
+    assert any(n.startswith(".s.json.") and n.endswith(".tmp") for n in before), calls   # the data
+    assert ("fsync", tmp_path.name) in calls[r:], calls                                  # the folder
 
 
 def test_missing_file(tmp_path):
@@ -75,21 +115,6 @@ def test_save_failure_keeps_the_old_file(tmp_path, monkeypatch):
         Session(notes="new").save(path)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["s.json"]
-
-
-def test_autosave_recovery(tmp_path):
-    auto = tmp_path / "state" / "autosave.json"
-    assert read_recovery(auto) is None
-    Session().save(auto)
-    assert read_recovery(auto) is None           # nothing worth recovering
-    sample().save(auto)
-    rec = read_recovery(auto)
-    assert rec is not None and rec.notes == sample().notes and rec.saved_at
-    auto.write_text("{broken")
-    assert read_recovery(auto) is None           # a damaged autosave never blocks start-up
-    clear_autosave(auto)
-    clear_autosave(auto)                         # idempotent
-    assert not auto.exists()
 
 
 # -- per-window autosave slots ------------------------------------------------------------

@@ -206,8 +206,9 @@ def current_umask() -> int:
     return umask
 
 
-def refuse_overwrite(path, flag: str = "--out", force: bool = False) -> None:
-    """The CLI's rule: an existing output is replaced only with --force."""
+def refuse_overwrite(path, flag: str = "out", force: bool = False) -> None:
+    """The CLI's rule: an existing output is replaced only with --force (`flag` names the argument
+    in the error: the CLI passes its own flag)."""
     path = Path(path)
     if (path.exists() or path.is_symlink()) and not force:
         raise ViewerError(f"{path} already exists; nothing was written.", path=flag,

@@ -52,7 +52,9 @@ def cmd_info(args) -> int:
         "bounds_mm": {"min": v.min(axis=0).round(1).tolist(), "max": v.max(axis=0).round(1).tolist()},
         "muscles": [{"id": p.id, "name": p.name, "side": p.side, "fma": p.fma, "region": p.region,
                      "whole_fma": p.whole_fma, "source": p.source, "mirrored": p.mirrored}
-                    for p in pack.parts],
+                    for p in pack.muscles],
+        "organs": [{"id": p.id, "name": p.name, "side": p.side, "fma": p.fma, "source": p.source}
+                   for p in pack.organs],
         "whole_muscles": _whole_muscles(pack),
         "bones": {"count": len(pack.bones),
                   "list": [{"id": b.id, "name": b.name, "fma": b.fma, "side": b.side,
@@ -71,15 +73,17 @@ def cmd_info(args) -> int:
         print(json.dumps(info, indent=2))
         return 0
     sides = {}
-    for p in pack.parts:
+    for p in pack.muscles:
         sides[p.side] = sides.get(p.side, 0) + 1
     print(f"Pack:            {info['pack']}")
     print(f"Frame:           {m['frame']['name']} ({m['frame']['units']}, up {m['frame']['up']}, "
           f"anterior {m['frame']['anterior']}, subject's right {m['frame']['subject_right']})")
     print(f"Skin:            {info['skin_vertices']} vertices, {info['skin_faces']} faces")
     print(f"Bounds (mm):     {info['bounds_mm']['min']} .. {info['bounds_mm']['max']}")
-    print(f"Muscles:         {len(pack.parts)} ({', '.join(f'{n} {s}' for s, n in sorted(sides.items()))})")
+    print(f"Muscles:         {len(pack.muscles)} ({', '.join(f'{n} {s}' for s, n in sorted(sides.items()))})")
     print(f"Inside fraction: {info['inside_fraction']:.4f}")
+    if info["organs"]:
+        print(f"Organs:          {', '.join(p['id'] for p in info['organs'])}")
     print(f"Whole muscles:   {len(info['whole_muscles'])}; bones: {len(pack.bones)}")
     if info["bp3d40"].get("inside_fraction"):
         for kind, bands in info["bp3d40"]["inside_fraction"].items():
@@ -109,7 +113,7 @@ def _whole_muscles(pack) -> list[dict]:
     their sides and part meshes."""
     groups: dict[str, dict] = {}
     names = {e["id"]: e.get("whole_name") for e in pack.manifest["parts"]}
-    for p in pack.parts:
+    for p in pack.muscles:
         key = p.whole_fma or f"name:{names.get(p.id) or p.base}"
         g = groups.setdefault(key, {"fma": p.whole_fma, "name": names.get(p.id) or p.base,
                                     "sides": set(), "parts": []})

@@ -150,7 +150,7 @@ def cmd_export(args) -> int:
                             regions=_csv(args.regions), contact_sheets=args.contact_sheets,
                             images=not args.sheets_only, overwrite=args.force)
         except ViewerError as exc:
-            raise exc.renamed({"muscles": "--muscles"}) from None
+            raise exc.renamed({"muscles": "--muscles", "out_dir": "--all"}) from None
         print(f"Wrote {len(paths)} images to {args.all}")
         return 0
     pattern = model.pattern(_resolve(model, query, flag).id, sides[0])

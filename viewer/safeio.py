@@ -78,6 +78,15 @@ def decode_text(raw: bytes, path, *, what: str = "file", fix: str | None = None)
     return text.lstrip("\ufeff")
 
 
+def _open_nonblocking(path: Path, what: str) -> int:
+    """A read-only descriptor opened without blocking (a FIFO would wait forever for a writer)."""
+    try:
+        return os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise ViewerError(f"cannot read the {what} ({exc.strerror or exc}).", path=path,
+                          fix="check that the file exists and is readable.") from None
+
+
 def read_regular(path, max_bytes: int, what: str = "file") -> bytes:
     """Bytes of a regular file no larger than max_bytes.
 
@@ -90,11 +99,7 @@ def read_regular(path, max_bytes: int, what: str = "file") -> bytes:
         Not a regular file, too large, or unreadable; the message names the file.
     """
     path = Path(path)
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
-    except OSError as exc:
-        raise ViewerError(f"cannot read the {what} ({exc.strerror or exc}).", path=path,
-                          fix="check that the file exists and is readable.") from None
+    fd = _open_nonblocking(path, what)
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
@@ -125,11 +130,7 @@ def open_regular(path, what: str = "file"):
     """A binary file object for a regular file (no size cap: for checksumming sources).
     A FIFO, a device such as /dev/zero, or a folder is a ViewerError, never a hang."""
     path = Path(path)
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
-    except OSError as exc:
-        raise ViewerError(f"cannot read the {what} ({exc.strerror or exc}).", path=path,
-                          fix="check that the file exists and is readable.") from None
+    fd = _open_nonblocking(path, what)
     if not stat.S_ISREG(os.fstat(fd).st_mode):
         os.close(fd)
         raise ViewerError(f"the {what} is not a regular file (a folder, device, FIFO or socket).",

@@ -260,11 +260,6 @@ def autosave_dir() -> Path:
     return config.state_dir() / "autosave"
 
 
-def legacy_autosave_path() -> Path:
-    """Where versions before per-window autosaves kept the one autosave."""
-    return config.state_dir() / "autosave.json"
-
-
 class _Lock:
     """An exclusive lock on a file, held while the process lives (the OS drops it on a crash)."""
 
@@ -416,22 +411,3 @@ class AutosaveSlot:
                 continue
             found.append(Orphan(path, s, lock=lock))
         return found
-
-
-def read_recovery(path: Path) -> Session | None:
-    """The session in one autosave file, or None (nothing there, empty, or unreadable)."""
-    path = Path(path)
-    if not path.exists():
-        return None
-    try:
-        s = Session.load(path)
-    except SessionError:
-        return None
-    return None if s.is_empty() else s
-
-
-def clear_autosave(path: Path) -> None:
-    try:
-        Path(path).unlink()
-    except FileNotFoundError:
-        pass

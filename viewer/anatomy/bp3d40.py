@@ -32,8 +32,6 @@ ZANATOMY_TO_40 = {
     "sternocostal head of pectoralis major": "sternocostal part of pectoralis major",
     "iliocostalis colli": "iliocostalis cervicis", "longissimus colli": "longissimus cervicis",
 }
-FOOT_BONES = ("calcane", "talus", "navicular", "cuboid", "cuneiform", "metatarsal", "phalanx of")
-FOOT_TOE = ("toe", "hallux", "foot")
 
 
 @dataclass
@@ -63,21 +61,11 @@ def pinned_elements() -> list[dict]:
 
 def check_folder(folder: Path, *, verify: bool = True) -> None:
     """Fail fast, before the long build steps, on a missing or damaged element file."""
-    from viewer.anatomy.sources import sha256_of
+    from viewer.anatomy.sources import check_pinned_file
 
     for row in pinned_elements():
-        path = folder / row["file"]
-        fid = row["element_file_id"]
-        if not path.is_file():
-            raise ViewerError(f"The BodyParts3D 4.0 element {fid} is missing.", path=path,
-                              fix="restore it (its upstream path is in viewer/anatomy/data/"
-                                  "bp3d40_elements.csv) or run `referral-viewer build` with no "
-                                  "--source to download it.")
-        if verify and sha256_of(path) != row["sha256"]:
-            raise ViewerError(f"Checksum mismatch for the BodyParts3D 4.0 element {fid}: the file "
-                              "is damaged or a different version.", path=path,
-                              fix="restore it from its source, or pass --allow-unverified if you "
-                                  "changed it on purpose.")
+        check_pinned_file(folder / row["file"], f"the BodyParts3D 4.0 element {row['element_file_id']}",
+                          row["sha256"], "viewer/anatomy/data/bp3d40_elements.csv", verify)
 
 
 def read_folder(folder: Path, tables: Tables, *, verify: bool = True) -> list[Item]:

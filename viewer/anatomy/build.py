@@ -29,8 +29,8 @@ from viewer.anatomy.pack import current_pack
 from viewer.anatomy.skin import build_skin
 from viewer.errors import ViewerError
 
-BUILDER_VERSION = "16"   # bump when the output for the same inputs changes
-FORMAT = 2   # 2: bones.npz, BodyParts3D 4.0 muscles, whole-muscle catalogue
+BUILDER_VERSION = "17"   # bump when the output for the same inputs changes
+FORMAT = 2   # 2: bones.npz, BodyParts3D 4.0 muscles, whole-muscle catalogue (+ optional organs.npz)
 FRAME = {"units": "mm", "up": "+Z", "anterior": "-Y", "subject_right": "-X",
          "name": "BodyParts3D native"}
 
@@ -82,6 +82,10 @@ def _build_locked(src, root, key, params, target_vertices, force, say, t0, verif
         from viewer.anatomy.bp3d40 import check_folder
 
         check_folder(src.files["bp40"], verify=verify)
+    if "bp30" in src.files:
+        from viewer.anatomy import bp3d30
+
+        bp3d30.check_folder(src.files["bp30"].parent, verify=verify)
     skin_v, skin_f, parts, skipped, source_files = _read_source(src)
     timings = {}
     t = time.perf_counter()
@@ -111,6 +115,14 @@ def _build_locked(src, root, key, params, target_vertices, force, say, t0, verif
         if "archive" in src.files:   # the 4.0 elements were read from DBCLS's archive
             source_files["archive"] = {"file": src.files["archive"].name, "sha256": src.sha256["archive"]}
 
+    organs, layer30 = [], None
+    if "bp30" in src.files:
+        t = time.perf_counter()
+        extra30, organs, layer30 = _bp30_layer(src, parts, skin, verify=verify, say=say)
+        parts = sorted(parts + extra30, key=lambda p: p.id)
+        timings["bp3d30_s"] = round(time.perf_counter() - t, 2)
+        source_files["bp3d30"] = {"file": f"{src.files['bp30'].name}/", "sha256": src.sha256["bp30"]}
+
     manifest = {
         "format": FORMAT, "key": key, "builder_version": BUILDER_VERSION,
         "app_version": __version__, "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -123,12 +135,14 @@ def _build_locked(src, root, key, params, target_vertices, force, say, t0, verif
         "excluded_parts": skipped,
         "parts": [_part_entry(p, source_files) for p in parts],
         "bones": [_bone_entry(b) for b in bones],
+        "organs": [_part_entry(o, source_files) for o in organs],
         "bp3d40": layer_report,
+        "bp3d30": layer30,
         "muscle_choice": MUSCLE_CHOICE if layer_report else None,
         "timings": timings,
     }
     say("writing pack")
-    pack = _write(root, key, skin, parts, manifest, bones)
+    pack = _write(root, key, skin, parts, manifest, bones, organs)
     manifest["timings"]["total_s"] = round(time.perf_counter() - t0, 2)
     return BuildReport(pack, False, time.perf_counter() - t0, manifest)
 
@@ -174,10 +188,13 @@ def _part_entry(p: MusclePart, files: dict) -> dict:
         "whole_name": p.whole_name,
         "source": p.source, "mirrored": p.mirrored,
         "vertices": int(len(p.vertices)), "faces": int(len(p.faces)),
-        "source_file": files[role]["file"], "source_sha256": files[role]["sha256"],
+        "source_file": getattr(p, "source_file", None) or files[role]["file"],
+        "source_sha256": getattr(p, "source_sha256", None) or files[role]["sha256"],
     }
     if p.element:
         entry["element"] = p.element
+    if getattr(p, "kind", "muscle") != "muscle":
+        entry["kind"] = p.kind
     if getattr(p, "source_members", None):
         entry["source_members"] = p.source_members
     return entry
@@ -237,6 +254,63 @@ def _bp40_layer(src, z_parts, skin, *, verify: bool, say):
     return sorted(bones, key=lambda b: b.id), extra, layer.report
 
 
+MUSCLE_CHOICE_30 = (
+    "BodyParts3D 3.0 muscles (bodyparts3d-3.0/, the skin's own frame: no registration, no warp) are "
+    "added for the referral maps' muscles that neither Z-Anatomy nor 4.0 has, under the whole muscle's "
+    "FMA id of the map (viewer/anatomy/data/bp3d30_files.csv). A muscle Z-Anatomy or 4.0 already has "
+    "is kept (bp3d30.kept_existing). Measured on the 48 maps meshed by 4.0 or Z-Anatomy that 3.0 also "
+    "has: the warped 4.0 meshes are all 1.000 inside the skin, the native 3.0 ones 0.918-1.000 (forearm "
+    "and leg muscles lowest); 3.0 brings the trigger points nearer on some maps and farther on others "
+    "(fibularis longus 14 -> 3 mm, obturator internus 6 -> 17 mm, subclavius 3 -> 12 mm) and would sit "
+    "beside the warped 4.0 bones, not on them. So no existing muscle is replaced.")
+
+
+def _bp30_layer(src, parts, skin, *, verify: bool, say):
+    """The 3.0 muscles the pack lacks and the five organs, in the pack frame (= native)."""
+    from viewer.anatomy import bp3d30
+
+    say("adding BodyParts3D 3.0 muscles and organs")
+    t = time.perf_counter()
+    items = bp3d30.read_folder(src.files["bp30"].parent, verify=verify)
+    have = {p.whole_fma for p in parts if p.whole_fma} | {p.fma for p in parts if p.fma}
+    muscles, organs, kept = [], [], {}
+    for it in items:
+        row = it.row
+        if it.kind == "muscle" and row["whole_fma"] in have:
+            kept[it.part_id] = "the pack already has this muscle"
+            continue
+        p = make_part(it.part_id, it.vertices, it.faces, fma=row["concept"], name=row["name"])
+        p.base = row["part_base"]
+        p.whole_fma = row["whole_fma"]
+        p.whole_name = row["part_base"].replace("_", " ").lower()
+        p.source, p.element, p.mirrored = bp3d30.SOURCE, row["file_id"] or None, False
+        p.source_role = "bp3d30"
+        p.source_file, p.source_sha256 = row["local"], row["sha256"]
+        p.kind = row["kind"]
+        p.region = "organ" if it.kind == "organ" else catalogue.region_of(p.base)
+        p.extra_aliases = (p.whole_name, f"{p.side} {p.whole_name}") if p.side != "midline" else (p.whole_name,)
+        (organs if it.kind == "organ" else muscles).append(p)
+    inside = bp3d30.inside_by_part([it for it in items if it.part_id not in kept], skin)
+
+    def _all(ps):
+        v = np.vstack([p.vertices for p in ps]) if ps else np.zeros((0, 3))
+        from viewer.anatomy import register
+
+        return round(register.inside_fraction(v, skin.vertices, skin.faces), 4) if len(v) else None
+
+    _unique_ids(muscles, {p.id for p in parts})
+    report = {
+        "frame": "native (the skin's frame): no registration, no warp",
+        "muscles": [p.id for p in muscles], "organs": [o.id for o in organs],
+        "kept_existing": kept,
+        "welded_vertices": {it.part_id: it.welded for it in items if it.welded},
+        "inside_fraction": {"muscles": _all(muscles), "organs": _all(organs), "per_part": inside},
+        "choice": MUSCLE_CHOICE_30,
+        "seconds": round(time.perf_counter() - t, 1),
+    }
+    return muscles, organs, report
+
+
 def _unique_ids(parts, taken: set) -> None:
     """Element names repeat (two 'Sesamoid bone of left foot'): suffix the element id."""
     for p in parts:
@@ -252,7 +326,7 @@ def _bone_entry(b: MusclePart) -> dict:
 
 
 def _write(root: Path, key: str, skin, parts: list[MusclePart], manifest: dict,
-           bones: list[MusclePart] = ()) -> Path:
+           bones: list[MusclePart] = (), organs: list[MusclePart] = ()) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     # A fresh name every build: the pack in use is never renamed or deleted
     # before current.json points elsewhere.
@@ -277,6 +351,13 @@ def _write(root: Path, key: str, skin, parts: list[MusclePart], manifest: dict,
                      vertex_counts=np.array([len(b.vertices) for b in bones]),
                      face_counts=np.array([len(b.faces) for b in bones]))
             _write_display_lod(tmp / "bones_display.npz", bones)
+        if organs:   # kind "organ": loaded by Pack after the muscles (Pack.organs)
+            np.savez(tmp / "organs.npz",
+                     vertices=np.vstack([o.vertices for o in organs]).astype(np.float32),
+                     faces=np.vstack([o.faces for o in organs]).astype(np.int32),
+                     normals=np.vstack([o.normals for o in organs]).astype(np.float32),
+                     vertex_counts=np.array([len(o.vertices) for o in organs]),
+                     face_counts=np.array([len(o.faces) for o in organs]))
         manifest["files"] = packfs.checksums(tmp)   # hook (packfs): verified on load and by build
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
         tmp.rename(final)

@@ -8,7 +8,8 @@ Layout of the cache folder, identical to ../shared/anatomy so the same build
 code and the same pack key follow:
 
     skin_bodyparts3d.obj, muscles_zanatomy.glb,
-    bodyparts3d-4.0/{bones,muscles}/FJxxxx.glb, bodyparts3d-4.0/tables/*.txt
+    bodyparts3d-4.0/{bones,muscles}/FJxxxx.glb, bodyparts3d-4.0/tables/*.txt,
+    bodyparts3d-3.0/{muscles,organs}/*.obj (list: data/bp3d30_files.csv)
 
 REFERRAL_VIEWER_MIRROR replaces https://raw.githubusercontent.com (tests
 point it at a local server that is laid out like that host).
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import os
+import urllib.parse
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -46,6 +48,7 @@ TABLES = {
                                 "837f522a55afc5c06a94cee1ce6ba510ffcdac04f8da126dc2c3d991f9a1d18f"),
 }
 ELEMENTS_LIST = "bp3d40_elements.csv"   # pinned element list: file, element id, sha256, upstream path
+BP30_LIST = "bp3d30_files.csv"   # BodyParts3D 3.0 muscles and organs: local path, ids, sha256, repo, commit, path
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,15 @@ def elements_list_text() -> str:
     return resources.files("viewer.anatomy").joinpath("data", ELEMENTS_LIST).read_text(encoding="utf-8")
 
 
+def bp30_list_text() -> str:
+    return resources.files("viewer.anatomy").joinpath("data", BP30_LIST).read_text(encoding="utf-8")
+
+
+def pinned_bp30_rows() -> list[dict]:
+    """Rows of the pinned 3.0 list (see viewer/anatomy/bp3d30.py)."""
+    return list(csv.DictReader(bp30_list_text().splitlines()))
+
+
 def pinned_element_rows() -> list[dict]:
     """Rows of the pinned element list: file, element_file_id, sha256, upstream_path."""
     return list(csv.DictReader(elements_list_text().splitlines()))
@@ -77,7 +89,27 @@ def pinned_files() -> list[Pinned]:
     for row in pinned_element_rows():
         files.append(Pinned(f"bodyparts3d-4.0/{row['file']}", BP40[0], BP40[1], row["upstream_path"],
                             row["sha256"]))
+    for row in pinned_bp30_rows():   # 3.0 muscles and organs, raw files by commit
+        files.append(Pinned(row["local"], row["repo"], row["commit"], row["path"], row["sha256"]))
     return files
+
+
+def url_of(f: Pinned, base: str | None = None) -> str:
+    """Raw URL of a pinned file: <host>/<repo>/<commit>/<path>, the path URL-encoded
+    (the 3.0 muscle files have spaces in their names)."""
+    return f"{base or mirror()}/{f.repo}/{f.commit}/{urllib.parse.quote(f.path)}"
+
+
+def check_cache_dir(folder: Path) -> None:
+    """The download cache folder must exist or be creatable: a read-only or full disk is one
+    paragraph (files already there are still used from a read-only folder)."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except (OSError, RuntimeError) as exc:
+        raise ViewerError(f"the download cache folder cannot be written "
+                          f"({getattr(exc, 'strerror', None) or exc}).", path=folder,
+                          fix="make it writable or free disk space, set XDG_CACHE_HOME to a writable "
+                              "folder, or pass --source DIR with a local copy of the anatomy.") from None
 
 
 def fetch_all(dest: Path | None = None, *, progress: bool = True, elements: bool = True) -> Path:
@@ -89,8 +121,6 @@ def fetch_all(dest: Path | None = None, *, progress: bool = True, elements: bool
     from viewer.config import cache_dir
 
     dest = Path(dest or (cache_dir() / "anatomy"))
-    from viewer.anatomy.sources import check_cache_dir
-
     check_cache_dir(dest)
     base = mirror()
     wanted = [f for f in pinned_files()
@@ -103,7 +133,7 @@ def fetch_all(dest: Path | None = None, *, progress: bool = True, elements: bool
         bar = tqdm(total=len(wanted), unit="file", desc="anatomy files")
     for f in wanted:
         target = dest / f.local
-        url = f"{base}/{f.repo}/{f.commit}/{f.path}"
+        url = url_of(f, base)
         # skips a file already present with the right hash; downloads to a temporary name first
         retrieve(url, f.sha256, target, downloader=dl,
                  mismatch="The file changed upstream or the download is damaged; nothing was kept.",

@@ -23,10 +23,11 @@ class MusclePart:
     normals: np.ndarray = field(default=None)
     whole_fma: str | None = None       # the whole muscle this part belongs to (catalogue key)
     whole_name: str | None = None
-    source: str = "z-anatomy"          # z-anatomy | bp3d-4.0
-    element: str | None = None         # BodyParts3D element file id (4.0 parts)
+    source: str = "z-anatomy"          # z-anatomy | bp3d-4.0 | bp3d-3.0
+    element: str | None = None         # BodyParts3D element file id (4.0 and 3.0 parts)
     mirrored: bool = False             # left side built by mirroring the right (as BodyParts3D does)
     extra_aliases: tuple = ()
+    kind: str = "muscle"               # muscle | organ (BodyParts3D 3.0 organs)
 
 
 def gltf_to_canonical(v: np.ndarray) -> np.ndarray:

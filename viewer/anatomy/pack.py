@@ -38,8 +38,9 @@ class Part:
     vertex_range: tuple[int, int]
     face_range: tuple[int, int]
     whole_fma: str | None = None   # the whole muscle (catalogue key): every part of it shares this
-    source: str = "z-anatomy"      # z-anatomy | bp3d-4.0
+    source: str = "z-anatomy"      # z-anatomy | bp3d-4.0 | bp3d-3.0
     mirrored: bool = False
+    kind: str = "muscle"           # muscle | organ (organs follow the muscles in Pack.parts)
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,27 @@ class Pack:
                                    e["whole_fma"] if "whole_fma" in e else e.get("fma"),
                                    e.get("source", "z-anatomy"),
                                    bool(e.get("mirrored", False))))
+        # Organs (BodyParts3D 3.0, kind "organ") come after the muscles in self.parts, so
+        # that a referral map names them in mesh_parts like a muscle part ("Stomach",
+        # "Kidney" with side right/left); their arrays are in organs.npz. The live
+        # view's muscle mesh (muscles_display.npz) holds the muscles only.
+        organs = self.manifest.get("organs") or []
+        if organs:
+            with np.load(self.dir / "organs.npz") as z:
+                ov, of, on = z["vertices"], z["faces"], z["normals"]
+                ovc, ofc = z["vertex_counts"], z["face_counts"]
+            if len(ovc) != len(organs) or int(ovc.sum()) != len(ov) or int(ofc.sum()) != len(of):
+                raise packfs.damaged(self.dir, "organs.npz and manifest.json do not agree")
+            ovo = len(self._mv) + np.concatenate([[0], np.cumsum(ovc)])
+            ofo = len(self._mf) + np.concatenate([[0], np.cumsum(ofc)])
+            self._mv, self._mf, self._mn = (np.vstack([self._mv, ov]), np.vstack([self._mf, of]),
+                                            np.vstack([self._mn, on]))
+            for i, e in enumerate(organs):
+                self.parts.append(Part(e["id"], e["name"], e["base"], e["side"], e.get("fma"),
+                                       e.get("region", "organ"), tuple(e.get("aliases", [])),
+                                       (int(ovo[i]), int(ovo[i + 1])), (int(ofo[i]), int(ofo[i + 1])),
+                                       e.get("whole_fma") or e.get("fma"), e.get("source", "bp3d-3.0"),
+                                       False, "organ"))
         self.bones: list[Bone] = []
         self._bv = self._bf = self._bn = None
         if (self.dir / "bones.npz").exists():
@@ -115,6 +137,16 @@ class Pack:
                 self._by_key.setdefault(k, []).append(p)
 
     @property
+    def organs(self) -> list[Part]:
+        """The organ parts (stomach, liver, kidneys, trachea), also in self.parts."""
+        return [p for p in self.parts if p.kind == "organ"]
+
+    @property
+    def muscles(self) -> list[Part]:
+        """The muscle parts only (self.parts without the organs)."""
+        return [p for p in self.parts if p.kind == "muscle"]
+
+    @property
     def key(self) -> str:
         return self.manifest["key"]
 
@@ -122,6 +154,12 @@ class Pack:
         """Parts matching an id, FMA id, name or alias (case-insensitive)."""
         q = query.strip().lower()
         return list(self._by_key.get(q) or self._by_key.get(normalize(q)) or [])
+
+    @cached_property
+    def part_keys(self) -> list[str]:
+        """normalize(base) of every part, in `parts` order, computed once (every pattern of every
+        map matches its mesh_parts against them: 410 x 700 regular expressions cost 0.37 s a start)."""
+        return [normalize(p.base) for p in self.parts]
 
     def muscle_parts(self, fma: str, side: str | None = None) -> list[Part]:
         """Every part mesh of a whole muscle (by its FMA id), e.g. the three
@@ -153,12 +191,6 @@ class Pack:
     def part_arrays(self, part: Part) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         (v0, v1), (f0, f1) = part.vertex_range, part.face_range
         return self._mv[v0:v1], self._mf[f0:f1], self._mn[v0:v1]
-
-    def part_trimesh(self, part: Part):
-        import trimesh
-
-        v, f, n = self.part_arrays(part)
-        return trimesh.Trimesh(v, f, vertex_normals=n, process=False)
 
     def display_muscles(self):
         """All muscles as one light mesh for the live view: (vertices, faces, normals,

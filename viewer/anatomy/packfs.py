@@ -183,6 +183,11 @@ def check_manifest(m, pack_dir: Path) -> dict:
                                                                             "region")),
              f"parts[{i}] lacks id, name, base, side or region")
         need(isinstance(e.get("aliases", []), list), f"parts[{i}].aliases is not a list")
+    organs = m.get("organs", [])
+    need(isinstance(organs, list), "organs is not a list")
+    for i, e in enumerate(organs):
+        need(isinstance(e, dict) and all(isinstance(e.get(k), str) for k in ("id", "name", "base", "side")),
+             f"organs[{i}] lacks id, name, base or side")
     skin = m.get("skin")
     need(isinstance(skin, dict) and all(isinstance(skin.get(k), int) for k in ("vertices", "faces")),
          "has no skin vertex and face counts")

@@ -27,6 +27,7 @@ FOLDER_FILES = {
 
 
 BP40_DIR = "bodyparts3d-4.0"   # BodyParts3D 4.0 bones and muscles (optional)
+BP30_DIR = "bodyparts3d-3.0"   # BodyParts3D 3.0 muscles and five organs (optional)
 
 
 @dataclass
@@ -35,6 +36,20 @@ class Source:
     files: dict[str, Path]         # role -> path ("skin", "muscles" | "archive")
     sha256: dict[str, str]         # role -> sha256 of the file
     origin: str                    # what the user gave
+
+
+def check_pinned_file(path: Path, what: str, sha256: str, source_hint: str, verify: bool = True) -> None:
+    """A pinned source file must be there and match its checksum (unless `verify` is off);
+    a ViewerError naming the file and what to do otherwise. `what` names the file for the
+    message ("the BodyParts3D 4.0 element FJ1431"), `source_hint` where its source is listed."""
+    if not path.is_file():
+        raise ViewerError(f"{what[:1].upper() + what[1:]} is missing.", path=path,
+                          fix=f"restore it (its source is in {source_hint}) or run `referral-viewer build` "
+                              "with no --source to download it.")
+    if verify and sha256_of(path) != sha256:
+        raise ViewerError(f"Checksum mismatch for {what}: the file is damaged or a different version.",
+                          path=path, fix="restore it from its source, or pass --allow-unverified if you "
+                                         "changed it on purpose.")
 
 
 def sha256_of(path: Path, chunk: int = 1 << 20) -> str:
@@ -120,6 +135,13 @@ def _folder(path: Path, *, verify: bool) -> Source:
         for f in sorted((bp40 / "tables").glob("*.txt")):
             h.update(f.name.encode() + sha256_of(f).encode())
         files["bp40"], sums["bp40"] = bp40, h.hexdigest()
+    bp30 = path / BP30_DIR
+    if bp30.is_dir():
+        # every file's sha256 is in the pinned list (checked when read): the list
+        # stands for the folder in the pack key
+        from viewer.anatomy.download import bp30_list_text
+
+        files["bp30"], sums["bp30"] = bp30, hashlib.sha256(bp30_list_text().encode()).hexdigest()
     return Source("folder", files, sums, str(path))
 
 
@@ -155,25 +177,13 @@ def _check_archive(path: Path, *, expected_sha256: str | None) -> str:
     return digest
 
 
-def check_cache_dir(folder: Path) -> None:
-    """The download cache folder must exist or be creatable: a read-only or full disk is one
-    paragraph (files already there are still used from a read-only folder)."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except (OSError, RuntimeError) as exc:
-        raise ViewerError(f"the download cache folder cannot be written "
-                          f"({getattr(exc, 'strerror', None) or exc}).", path=folder,
-                          fix="make it writable or free disk space, set XDG_CACHE_HOME to a writable "
-                              "folder, or pass --source DIR with a local copy of the anatomy.") from None
-
-
 def download(url: str, *, expected_sha256: str | None, progress: bool = True,
              dest_dir: Path | None = None, timeout: float = 60.0) -> Path:
     """Download to the cache with pooch (temporary name first, checksum checked,
     a cached copy with the right checksum reused) and return the file."""
     import pooch
 
-    from viewer.anatomy.download import retrieve
+    from viewer.anatomy.download import check_cache_dir, retrieve
 
     dest_dir = Path(dest_dir or cache_dir())
     check_cache_dir(dest_dir)

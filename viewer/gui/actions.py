@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
+from functools import partial
 from types import SimpleNamespace
 
 from PySide6.QtCore import Qt
@@ -29,11 +29,6 @@ def _act(win, text, slot=None, key=None, *, tip=None, checkable=False, toggled=N
     return a
 
 
-def has_handout() -> bool:
-    """File > Patient handout… exists only when viewer.gui.handout is installed."""
-    return importlib.util.find_spec("viewer.gui.handout") is not None
-
-
 def build(win) -> SimpleNamespace:
     """Create the actions, menus, toolbars and pain-tool row of `win` (a MainWindow)."""
     s, v, sess, exp = win.state, win.view, win.sessions, win.exports
@@ -44,7 +39,7 @@ def build(win) -> SimpleNamespace:
     A.save_as = _act(win, "Save session &as…", sess.save_as, "Ctrl+Shift+S")
     A.export = _act(win, "&Export image…", exp.export_image_dialog, "Ctrl+E")
     A.export_all = _act(win, "Export &all patterns to a folder…", exp.export_all_dialog)
-    A.handout = _act(win, "Patient &handout…", exp.handout_dialog) if has_handout() else None
+    A.handout = _act(win, "Patient &handout…", exp.handout_dialog)
     A.quit = _act(win, "&Quit", win.close, QKeySequence.Quit)
 
     A.undo = _act(win, "&Undo", s.undo, QKeySequence.Undo, tip="Undo the last mark, stroke or Clear (Ctrl+Z)")
@@ -56,9 +51,9 @@ def build(win) -> SimpleNamespace:
 
     A.views = {}
     for (name, key), short in zip(VIEW_KEYS.items(), ("Front", "Back", "Right", "Left", "Top", "Soles", "Inner")):
-        A.views[name] = _act(win, f"{name.capitalize()} view", lambda n=name: v.set_view(n), key,
+        A.views[name] = _act(win, f"{name.capitalize()} view", partial(win.show_view, name), key,
                              tip=f"{name.capitalize()} view ({key})", short=short)
-    A.reset = _act(win, "Reset view", lambda: v.set_view("anterior"), "R", tip="Reset the view (R)",
+    A.reset = _act(win, "Reset view", partial(win.show_view, "anterior"), "R", tip="Reset the view (R)",
                    short="Reset")
     A.frame = _act(win, "Frame pattern", v.fly_to_pattern, "F", tip="Turn to the current pattern (F)",
                    short="Frame")

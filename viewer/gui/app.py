@@ -31,6 +31,9 @@ def run(args=None) -> int:
               "desktop session, or under a virtual display with `xvfb-run -a referral-viewer`; "
               "the command-line tools (referral-viewer --help) need no display.", file=sys.stderr)
         return 2
+    from viewer.gui.loading import EarlyLoad
+
+    early = EarlyLoad(getattr(args, "meshes", None))    # reads the pack while the modules import
     preload()
     # pyvista must not open its own windows; the QtInteractor is the only on-screen view
     import pyvista as pv
@@ -48,7 +51,8 @@ def run(args=None) -> int:
 
     from viewer.gui.main_window import MainWindow
 
-    window = MainWindow(meshes=getattr(args, "meshes", None), session=getattr(args, "session", None))
+    window = MainWindow(meshes=getattr(args, "meshes", None), session=getattr(args, "session", None),
+                        early=early)
     window.show()
     code = app.exec()
     window.shutdown()

@@ -8,6 +8,7 @@ from PySide6.QtGui import QColor, QFont, QPainter, QPen
 from PySide6.QtWidgets import (QLabel, QListWidget, QListWidgetItem, QStyle, QStyledItemDelegate,
                                QVBoxLayout, QWidget)
 
+from viewer.gui.widgets import show_row
 from viewer.render import style
 
 CANDIDATE_ROLE = Qt.UserRole + 1
@@ -22,14 +23,29 @@ class CandidateDelegate(QStyledItemDelegate):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.scale = 1.0
+        self.patient = False        # plain rows: name, side and how often pain is felt there
 
     def sizeHint(self, option, index):
         return QSize(200, int(40 * self.scale))     # compact: 7+ rows fit at 1280x720
+
+    def row_text(self, index) -> str:
+        """Every word the row paints (tests read it; the rows are painted, not QLabel text)."""
+        c = index.data(CANDIDATE_ROLE)
+        if c is None:
+            return ""
+        name = f"{index.row() + 1}. {c.name}"
+        if self.patient:
+            return f"{name}\n{patient_line(c)}"
+        chip = f"edge {c.edge_mm:.0f} mm" if getattr(c, "at_edge", False) else c.zone
+        return " ".join(x for x in (name + ("" if c.has_mesh else "  (no mesh)"), index.data(SEGMENTS_ROLE) or "",
+                                    chip, c.side, f"{c.score:.2f}") if x)
 
     def paint(self, p: QPainter, option, index):
         c = index.data(CANDIDATE_ROLE)
         if c is None:
             return super().paint(p, option, index)
+        if self.patient:
+            return self._paint_patient(p, option, index, c)
         p.save()
         r = option.rect.adjusted(6, 3, -6, -3)
         if option.state & QStyle.State_Selected:
@@ -94,6 +110,38 @@ class CandidateDelegate(QStyledItemDelegate):
         p.restore()
 
 
+    def _paint_patient(self, p: QPainter, option, index, c) -> None:
+        """Name on the first line, then in plain words the side and how often pain is felt there."""
+        p.save()
+        r = option.rect.adjusted(8, 3, -8, -3)
+        if option.state & QStyle.State_Selected:
+            p.fillRect(option.rect, QColor("#dbe8f6"))
+        elif option.state & QStyle.State_MouseOver:
+            p.fillRect(option.rect, QColor("#eef3f9"))
+        line = r.height() // 2
+        f = QFont(option.font)
+        f.setPointSizeF(f.pointSizeF() * self.scale)
+        f.setBold(True)
+        p.setFont(f)
+        p.setPen(QColor("#222"))
+        p.drawText(QRect(r.left(), r.top(), r.width(), line), Qt.AlignVCenter | Qt.AlignLeft,
+                   p.fontMetrics().elidedText(f"{index.row() + 1}. {c.name}", Qt.ElideRight, r.width()))
+        f.setBold(False)
+        f.setPointSizeF(f.pointSizeF() * 0.85)
+        p.setFont(f)
+        p.setPen(QColor("#444"))
+        p.drawText(QRect(r.left(), r.top() + line, r.width(), line), Qt.AlignVCenter | Qt.AlignLeft,
+                   patient_line(c))
+        p.restore()
+
+
+def patient_line(c) -> str:
+    """A candidate in plain words (patient mode): its side and how often its pain is felt here."""
+    how = "often felt here" if c.zone == "essential" and not getattr(c, "at_edge", False) else \
+        "can be felt here" if not getattr(c, "at_edge", False) else "felt close to here"
+    return f"{c.side.capitalize()} side · pain {how}"
+
+
 class CandidateList(QWidget):
     hovered = Signal(object)       # Candidate, or None when the mouse leaves the list
     activated = Signal(object)     # Candidate
@@ -115,6 +163,8 @@ class CandidateList(QWidget):
         lay.addWidget(self.title)
         lay.addWidget(self.list, 1)
         self.candidates = []
+        self.patient = False
+        self._last = ([], None, None)
         self.set_candidates([], None)
 
     def eventFilter(self, obj, ev):
@@ -126,8 +176,29 @@ class CandidateList(QWidget):
         self.delegate.scale = scale
         self.list.doItemsLayout()
 
+    def set_patient_mode(self, on: bool) -> None:
+        """Plain rows and title, large type (no zone words, scores, segments or edge chips)."""
+        self.patient = self.delegate.patient = bool(on)
+        self.set_scale(1.45 if on else 1.0)
+        f = QFont(self.font())
+        if on:
+            f.setPointSizeF(max(f.pointSizeF(), 9.0) * 1.5)
+        self.title.setFont(f)
+        self.set_candidates(*self._last)
+
+    def add_banner(self, widget) -> None:
+        """A banner shown just above the rows (the red-flag warnings). It stays visible in patient
+        mode: give it set_patient_mode(on) and register it in the window's patient_widgets so it
+        can switch to plain words."""
+        lay = self.layout()
+        lay.insertWidget(lay.indexOf(self.list), widget)
+
+    def row_texts(self) -> list[str]:
+        return [self.delegate.row_text(self.list.model().index(i, 0)) for i in range(self.list.count())]
+
     def set_candidates(self, candidates, heading: str | None, segments=None) -> None:
         """Fill the list; `segments(candidate)` gives its spinal segments text (e.g. "L4–S1") or ""."""
+        self._last = (candidates, heading, segments)
         self.candidates = list(candidates)
         self.list.blockSignals(True)
         self.list.clear()
@@ -136,14 +207,22 @@ class CandidateList(QWidget):
             it.setData(CANDIDATE_ROLE, c)
             segs = segments(c) if segments else ""
             it.setData(SEGMENTS_ROLE, segs)
-            it.setToolTip(f"{c.name} ({c.side}): {c.label} zone, score {c.score:.2f}"
+            it.setToolTip(f"{c.name}: {patient_line(c)}" if self.patient else
+                          f"{c.name} ({c.side}): {c.label} zone, score {c.score:.2f}"
                           + (f"\nSpinal segments: {segs}" if segs else "")
                           + ("" if c.has_mesh else "\nNo mesh in this anatomy pack."))
             self.list.addItem(it)
         self.list.blockSignals(False)
+        if self.patient and heading is not None:
+            heading = heading.replace("Pain at:", "Where it hurts:").replace(
+                "Painted area: muscles ranked by how much of it they explain", "The area you painted")
         if heading is None:
             self.title.setText("<b>Where does it hurt?</b><br><span style='color:#666'>Click the body to "
-                               "list the muscles that can refer pain there.</span>")
+                               "list the muscles that can send pain there.</span>")
+        elif self.patient:
+            self.title.setText(f"<b>{heading}</b><br><span style='color:#666'>" +
+                               ("Muscles that can send pain here, the most likely first</span>" if self.candidates
+                                else "No muscle we know of sends pain here.</span>"))
         elif not self.candidates:
             self.title.setText(f"<b>{heading}</b><br><span style='color:#666'>No muscle in the loaded maps "
                                "refers pain here.</span>")
@@ -156,15 +235,7 @@ class CandidateList(QWidget):
 
     def show_selected(self, pattern_index) -> None:
         """Highlight the row of the shown pattern without emitting (None: no row)."""
-        self.list.blockSignals(True)
-        rows = [i for i, c in enumerate(self.candidates) if c.pattern == pattern_index]
-        if rows:
-            self.list.setCurrentRow(rows[0])
-        else:
-            self.list.setCurrentRow(-1)
-            self.list.clearSelection()
-        self.list.blockSignals(False)
-        self.list.viewport().update()
+        show_row(self.list, self.candidates, pattern_index)
 
 
 def segments_text(muscle) -> str:

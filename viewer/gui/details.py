@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from html import escape
+
+import numpy as np
 
 from PySide6.QtWidgets import QTextBrowser
 
@@ -33,8 +36,13 @@ def _section(title: str, body: str) -> str:
 
 
 def welcome_html(patient: bool = False) -> str:
-    big = "font-size: 15pt;" if patient else ""
-    return CSS + f"""<div style="{big}">
+    if patient:
+        return CSS + f"""<div style="font-size: 16pt;">
+<h2>Where does it hurt?</h2>
+<p>Touch or click the painful spot on the body. The muscles that can send pain there are
+listed above, the most likely first. Choose one to see where its pain can be felt.</p>
+<p class="sub" style="font-size: 12pt;">{escape(DISCLAIMER)}</p></div>"""
+    return CSS + f"""<div>
 <h2>Where does it hurt?</h2>
 <p>Click the painful spot on the body: the muscles whose referred-pain pattern covers it
 are listed above, most likely first. Hover or click one to see its pattern.</p>
@@ -95,15 +103,65 @@ def clinical_html(pattern) -> str:
         _section("Sources", _list(m.sources))
 
 
-def patient_html(pattern) -> str:
+# Clinical detail a patient is not shown: zone jargon, trigger-point codes, spinal segments,
+# millimetres, scores. Patient mode drops any sentence that carries one (tests/test_gui.py
+# reads every visible widget's text against the same expression).
+CLINICAL_DETAIL = re.compile(r"essential|spillover|score|\bedge \d+ mm|\bTrPs?\b|TrP\d|\b[CTLS]\d{1,2}\b|"
+                             r"\bmm\b|Copy lookup|lookup --point", re.IGNORECASE)
+
+
+def plain(text: str) -> str:
+    """The sentences of `text` free of clinical detail (CLINICAL_DETAIL), joined again."""
+    sentences = re.split(r"(?<=[.!?])\s+", (text or "").strip())
+    return " ".join(s for s in sentences if s and not CLINICAL_DETAIL.search(s))
+
+
+def felt_regions(model, pattern, most: int = 6) -> list[str]:
+    """Plain names of the body areas the pattern covers (its zones' skin regions), the most
+    covered first: what "Where it can be felt" says to a patient."""
+    if model is None:
+        return []
+    e, s = model.zone_weights(pattern)
+    inside = (e >= 0.5) | (s >= 0.5)
+    if not inside.any():
+        return []
+    labels = np.asarray(model.region_labels)[inside]
+    counts = np.bincount(labels, minlength=len(model.regions))
+    out = []
+    for r in np.argsort(-counts, kind="stable"):
+        if counts[r] < 15 or len(out) >= most:
+            break
+        name = model.regions[int(r)].label
+        if name not in out and not CLINICAL_DETAIL.search(name):
+            out.append(name)
+    return out
+
+
+SPINE_PART = {"C": "neck", "T": "upper or middle back", "L": "lower back", "S": "base of the spine"}
+
+
+def plain_name(m) -> str:
+    """A source's name for a patient: a muscle's or an organ's own name; for a spinal joint or
+    a nerve root, where it is instead of its level code ("C5-C6" means nothing to a patient)."""
+    code = re.search(r"\b([CTLS])\d", m.level or m.name)
+    if m.kind == "root":
+        return f"A nerve root in the {SPINE_PART[code.group(1)]}" if code else "A nerve root"
+    if m.kind == "joint" and code:
+        return f"A small joint of the spine in the {SPINE_PART[code.group(1)]}"
+    name = re.sub(r"\s*\([^)]*\)", "", m.name).strip() if CLINICAL_DETAIL.search(m.name) else m.name
+    return name if not CLINICAL_DETAIL.search(name) else m.kind_label.capitalize()
+
+
+def patient_html(pattern, model=None) -> str:
     m = pattern.muscle
-    text = m.patient_description or m.description
-    where = _list([z.description for z in m.zones.essential] + [z.description for z in m.zones.spillover])
-    helps = _list(m.treatment.self_care) + (f"<p>{escape(m.treatment.stretch)}</p>" if m.treatment.stretch else "")
+    text = plain(m.patient_description) or plain(m.description)
+    where = _list(felt_regions(model, pattern))
+    helps = _list([plain(x) for x in m.treatment.self_care]) + \
+        (f"<p>{escape(plain(m.treatment.stretch))}</p>" if plain(m.treatment.stretch) else "")
     return CSS + f"""<div style="font-size: 16pt;">
-<h2>{escape(m.name)} <span class="sub">({escape(pattern.side)})</span></h2>
+<h2>{escape(plain_name(m))}{"" if pattern.side == "midline" else f' <span class="sub">({escape(pattern.side)} side)</span>'}</h2>
 <p>{escape(text)}</p>{_section("Where it can be felt", where)}{_section("What can help", helps)}
-<p class="sub" style="font-size: 11pt;">{escape(DISCLAIMER)}</p></div>"""
+<p class="sub" style="font-size: 12pt;">{escape(DISCLAIMER)}</p></div>"""
 
 
 class DetailsPanel(QTextBrowser):
@@ -112,6 +170,7 @@ class DetailsPanel(QTextBrowser):
         self.setOpenExternalLinks(True)
         self.patient = False
         self.pattern = None
+        self.model = None          # the window sets it: patient mode names the body areas a pattern covers
         self.show_pattern(None)
 
     def set_patient_mode(self, on: bool) -> None:
@@ -123,4 +182,4 @@ class DetailsPanel(QTextBrowser):
         if pattern is None:
             self.setHtml(welcome_html(self.patient))
         else:
-            self.setHtml(patient_html(pattern) if self.patient else clinical_html(pattern))
+            self.setHtml(patient_html(pattern, self.model) if self.patient else clinical_html(pattern))

@@ -7,6 +7,7 @@ glue is view3d.py, actions and menus actions.py, session dialogs sessions.py.
 from __future__ import annotations
 
 import time
+from functools import partial
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox,
@@ -30,9 +31,10 @@ class MainWindow(QMainWindow):
     loaded = Signal()
 
     def __init__(self, *, meshes=None, model=None, autosave_dir=None, confirm_close: bool = True,
-                 session=None):
+                 session=None, early=None):
+        """`early`: a viewer.gui.loading.EarlyLoad already reading the pack and patterns."""
         super().__init__()
-        from pyvistaqt import QtInteractor
+        from viewer.gui.interactor import Interactor
 
         self.meshes, self.confirm_close, self._open_after_load = meshes, confirm_close, session
         self.first_frame_s = None          # perf_counter when the body was first drawn
@@ -41,7 +43,7 @@ class MainWindow(QMainWindow):
         self.state = ViewerState()
         # auto_update off: render on demand only (a 5 fps timer would waste CPU). No multisampling:
         # 4x MSAA made every software-OpenGL frame about 3x slower (bench: 750 -> 264 ms under load)
-        self.plotter = QtInteractor(self, auto_update=False, multi_samples=0)
+        self.plotter = Interactor(self, auto_update=False, multi_samples=0)
         self.view = View3D(self.plotter, self.state, self)
         self.sessions = SessionController(self, self.state, autosave_dir)
         self.exports = ExportController(self, self.state)
@@ -49,12 +51,16 @@ class MainWindow(QMainWindow):
         self.actions = actions.build(self)
         self.candidates.layout().insertWidget(1, self.actions.pain_tools)
         self.candidates.layout().insertWidget(0, self.red_flags)     # above everything in the list
+        # (not add_banner, which puts it just above the rows: a red flag goes above the title too)
         self._wire()
         self._set_enabled(False)
         self.resize(1500, 920)
         self.sessions.update_title()
         if model is not None:
             self._on_loaded((model.pack, model, None))
+        elif early is not None:
+            self.stack.setCurrentWidget(self.message)
+            self._wait_early(early)
         else:
             self.start_loading()
 
@@ -82,11 +88,14 @@ class MainWindow(QMainWindow):
         self.warning.setStyleSheet("background: #fde8e8; color: #7a1010; padding: 4px 10px;")
         self.warning.hide()
         self.legend = legend()
+        self.patient_legend = legend(patient=True)
+        self.patient_legend.hide()
         centre = QWidget()
         lay = QVBoxLayout(centre)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(0)
-        for w, stretch in ((self.warning, 0), (self.stack, 1), (self.legend, 0), (self.disclaimer, 0)):
+        for w, stretch in ((self.warning, 0), (self.stack, 1), (self.legend, 0), (self.patient_legend, 0),
+                           (self.disclaimer, 0)):
             lay.addWidget(w, stretch)
         self.setCentralWidget(centre)
 
@@ -104,9 +113,11 @@ class MainWindow(QMainWindow):
         right.addWidget(self.candidates)
         right.addWidget(self.others)
         right.addWidget(self.tabs)
-        right.setStretchFactor(0, 3)       # the candidate list gets the larger share (7+ rows at 720 px)
+        # the candidate list gets the larger share (6+ rows at 720 px), then "Also consider"
+        right.setStretchFactor(0, 5)
         right.setStretchFactor(1, 2)
         right.setStretchFactor(2, 2)
+        right.setSizes([500, 200, 200])
         self.right_dock = self._dock("details", right, Qt.RightDockWidgetArea, 360)
         self.resizeDocks([self.left_dock, self.right_dock], [260, 390], Qt.Horizontal)
         self.hover_label = QLabel("")
@@ -117,6 +128,9 @@ class MainWindow(QMainWindow):
         self.mode_label = QLabel("")
         self.statusBar().addPermanentWidget(self.mode_label)
         self.statusBar().setFixedHeight(28)          # the copy button appearing must not resize the view
+        # widgets that stay in patient mode and switch to plain words (viewer.gui.modes): the
+        # red-flag banner above the candidate list registers here
+        self.patient_widgets = [self.red_flags]
 
     def _dock(self, name, widget, area, width) -> QDockWidget:
         d = QDockWidget(name.capitalize(), self, objectName=name)
@@ -146,12 +160,23 @@ class MainWindow(QMainWindow):
         v.hoverText.connect(self.hover_label.setText)
         v.muscleClicked.connect(self._muscle_clicked)
         self.point_status.copy.clicked.connect(self.copy_lookup)
-        A.opacity.valueChanged.connect(lambda x: v.scene and (v.scene.set_skin_opacity(x / 100, render=False),
-                                                              v.request_render()))
-        A.chk_muscles.toggled.connect(lambda on: v.scene and v.scene.set_muscles_visible(on))
-        A.chk_tps.toggled.connect(lambda on: v.scene and v.scene.set_trigger_points_visible(on))
-        A.chk_bones.toggled.connect(lambda on: v.scene and v.set_bones_visible(on))
-        A.chk_other.toggled.connect(lambda on: v.scene and v.scene.set_other_side_visible(on))
+        # the layer and mode widgets set the view settings; the scene and the widgets follow them
+        # (a session opened with other settings updates both)
+        A.opacity.valueChanged.connect(self._opacity_slider)
+        for box, name in ((A.chk_muscles, "muscles"), (A.chk_tps, "trigger_points"), (A.chk_bones, "bones"),
+                          (A.chk_other, "other_side")):
+            box.toggled.connect(partial(self._set_view, name))
+        vev = s.view.events
+        vev.skin_opacity.connect(self._show_opacity)
+        vev.muscles.connect(self._show_muscles)
+        vev.trigger_points.connect(self._show_trigger_points)
+        vev.bones.connect(self._show_bones)
+        vev.other_side.connect(self._show_other_side)
+        vev.brush_mm.connect(self._show_brush)
+        vev.patient_mode.connect(partial(self._sync_action, A.patient))
+        vev.paint_mode.connect(partial(self._sync_action, A.paint))
+        vev.eraser.connect(partial(self._sync_action, A.eraser))
+        vev.camera.connect(self._show_camera)
         A.brush.valueChanged.connect(self._brush)
         A.undo.setEnabled(False)
         A.redo.setEnabled(False)
@@ -170,6 +195,14 @@ class MainWindow(QMainWindow):
         self._task.done.connect(self._on_loaded)
         self._task.failed.connect(self._on_load_failed)
         self._task.start()
+
+    def _wait_early(self, early) -> None:
+        if not early.done():
+            QTimer.singleShot(15, lambda: self._wait_early(early))
+        elif early.error is not None:
+            self._on_load_failed(early.error)
+        else:
+            self._on_loaded(early.result)
 
     def _on_load_failed(self, exc) -> None:
         if isinstance(exc, NoPack):
@@ -201,6 +234,7 @@ class MainWindow(QMainWindow):
         self.view.attach(model, skin_opacity=self.actions.opacity.value() / 100.0)
         self.actions.chk_bones.setEnabled(self.view.scene.has_bones)
         self.browser.set_model(model)
+        self.details.model = model
         self.candidates.set_candidates([], None)
         if warning:
             self.warning.setText(warning)
@@ -260,8 +294,68 @@ class MainWindow(QMainWindow):
         self.view.fly_to_pattern()
 
     def _brush(self, v: int) -> None:
-        self.actions.brush_label.setText(f" {v} mm ")
         self.state.view.brush_mm = float(v)
+
+    # -- view settings: widgets -> state.view -> scene and widgets ----------------------------
+    def _set_view(self, name: str, value) -> None:
+        setattr(self.state.view, name, value)
+
+    def _opacity_slider(self, value: int) -> None:
+        self.state.view.skin_opacity = value / 100.0
+
+    def _show_opacity(self, value: float) -> None:
+        self._sync_widget(self.actions.opacity, round(value * 100))
+        if self.view.scene is not None:
+            self.view.scene.set_skin_opacity(value, render=False)
+            self.view.request_render()
+
+    def _show_muscles(self, on: bool) -> None:
+        self._sync_widget(self.actions.chk_muscles, on)
+        if self.view.scene is not None:      # patient mode keeps a clean body whatever the layer says
+            self.view.scene.set_muscles_visible(on and not self.state.view.patient_mode)
+
+    def _show_trigger_points(self, on: bool) -> None:
+        self._sync_widget(self.actions.chk_tps, on)
+        if self.view.scene is not None:
+            self.view.scene.set_trigger_points_visible(on)
+
+    def _show_bones(self, on: bool) -> None:
+        self._sync_widget(self.actions.chk_bones, on)
+        if self.view.scene is not None:
+            self.view.set_bones_visible(on and not self.state.view.patient_mode)
+
+    def _show_other_side(self, on: bool) -> None:
+        self._sync_widget(self.actions.chk_other, on)
+        if self.view.scene is not None:
+            self.view.scene.set_other_side_visible(on)
+
+    def _show_brush(self, mm: float) -> None:
+        self._sync_widget(self.actions.brush, round(mm))
+        self.actions.brush_label.setText(f" {round(mm)} mm ")
+
+    def show_view(self, name: str) -> None:
+        """A standard view (keys 1-7, R): the camera turns and the setting records it (without
+        its event, which would turn the camera a second time)."""
+        self.view.set_view(name)
+        with self.state.view.events.camera.blocked():
+            self.state.view.camera = name
+
+    def _show_camera(self, name: str) -> None:
+        if self.view.scene is not None and self.view.scene.current_view != name:
+            self.view.set_view(name)
+
+    @staticmethod
+    def _sync_widget(widget, value) -> None:
+        """Show a value on a checkbox or slider without sending it back."""
+        widget.blockSignals(True)
+        (widget.setChecked if hasattr(widget, "setChecked") else widget.setValue)(value)
+        widget.blockSignals(False)
+
+    @staticmethod
+    def _sync_action(action, on: bool) -> None:
+        """A checkable action follows its setting; its toggled slot does the work once."""
+        if action.isChecked() != on:
+            action.setChecked(on)
 
     # ------------------------------------------------------------------ user operations
     def other_side(self) -> None:
@@ -290,10 +384,12 @@ class MainWindow(QMainWindow):
         self.state.view.eraser = bool(on)
 
     def set_paint_mode(self, on: bool) -> None:
+        self.state.view.paint_mode = bool(on)
         self.view.set_painting(on)
         self._update_mode_label()
 
     def set_patient_mode(self, on: bool) -> None:
+        self.state.view.patient_mode = bool(on)
         modes.set_patient_mode(self, on)
 
     def _update_mode_label(self) -> None:

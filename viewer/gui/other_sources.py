@@ -7,9 +7,10 @@ from html import escape
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton, QSizePolicy,
+                               QVBoxLayout, QWidget)
 
+from viewer.gui.widgets import show_row
 from viewer.render import style
 
 SOURCE_ROLE = Qt.UserRole + 1
@@ -70,10 +71,12 @@ class OtherSourcesPanel(QWidget):
         self.level = QWidget(objectName="dermatome_level")
         self.level_row = QHBoxLayout(self.level)
         self.level_row.setContentsMargins(0, 0, 0, 0)
-        self.level_label = QLabel("<b>Segmental level (dermatome) here:</b>")
-        self.level_hint = QLabel("<span style='color:#666'>muscles marked ✓ share it</span>")
+        self.level_label = QLabel("<b>Dermatome here:</b>")
+        self.level_hint = QLabel("<span style='color:#666'>✓ muscles share it</span>", wordWrap=True)
+        self.level_hint.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)   # never widen the dock
         self.level_buttons: list[QPushButton] = []
         self.list = QListWidget(objectName="other_sources")
+        self.list.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Expanding)
         self.list.setMouseTracking(True)
         self.list.itemEntered.connect(lambda it: self.hovered.emit(it.data(SOURCE_ROLE)))
         self.list.currentItemChanged.connect(
@@ -132,6 +135,7 @@ class OtherSourcesPanel(QWidget):
         self.level_row.addWidget(self.level_label)
         for lv in levels:
             b = QPushButton(lv, objectName=f"level_{lv}")
+            b.setMaximumWidth(60)
             b.setToolTip(f"Show the {lv} dermatome (and, with the bones layer, its vertebra)")
             b.clicked.connect(lambda _=False, lv=lv: self.levelChosen.emit(lv))
             self.level_row.addWidget(b)
@@ -141,14 +145,7 @@ class OtherSourcesPanel(QWidget):
 
     def show_selected(self, pattern_index) -> None:
         """Highlight the row of the shown pattern without emitting (None: no row)."""
-        self.list.blockSignals(True)
-        rows = [i for i, o in enumerate(self.sources) if o.pattern == pattern_index]
-        if rows:
-            self.list.setCurrentRow(rows[0])
-        else:
-            self.list.setCurrentRow(-1)
-            self.list.clearSelection()
-        self.list.blockSignals(False)
+        show_row(self.list, self.sources, pattern_index)
 
 
 def agrees(muscle, dermatomes) -> bool:

@@ -20,6 +20,7 @@ class Picker:
         self.plotter = plotter
         self.scene = scene
         self._pickers = {}
+        self._actors = {}
         self.add("skin", scene.skin_actor, scene.skin)
         self.add("muscles", scene.muscle_actor, scene.muscles)
 
@@ -34,6 +35,7 @@ class Picker:
         p.AddPickList(actor)
         p.AddLocator(loc)
         self._pickers[name] = p
+        self._actors[name] = actor
 
     def has(self, name: str) -> bool:
         return name in self._pickers
@@ -48,9 +50,19 @@ class Picker:
         """(cell id, world point) of the nearest visible hit, or None."""
         x, y = self.display_xy(pos)
         p = self._pickers[what]
-        if not p.Pick(x, y, 0, self.plotter.renderer) or p.GetCellId() < 0:
-            return None
-        return p.GetCellId(), tuple(p.GetPickPosition())
+        # VTK's pickers skip hidden actors, and while the camera moves the coarse meshes are
+        # shown instead of the full ones: pick the full mesh anyway (a second wheel notch must
+        # zoom toward the point under the cursor too, not toward the focal plane)
+        actor = self._actors[what]
+        hidden = not actor.GetVisibility()
+        if hidden:
+            actor.VisibilityOn()
+        try:
+            ok = p.Pick(x, y, 0, self.plotter.renderer) and p.GetCellId() >= 0
+        finally:
+            if hidden:
+                actor.VisibilityOff()
+        return (p.GetCellId(), tuple(p.GetPickPosition())) if ok else None
 
 
 class MouseRouter(QObject):
@@ -101,12 +113,16 @@ class MouseRouter(QObject):
         elif t == QEvent.MouseButtonRelease and ev.button() == Qt.LeftButton:
             press, self._press = self._press, None
             if self._stroke:
+                self.paint.emit(ev.position(), False)      # the stroke ends where the button is let go
                 self._stroke = False
                 self.paintEnded.emit()
                 return True
             if press is not None:
                 d = ev.position() - press
                 if abs(d.x()) <= CLICK_SLOP_PX and abs(d.y()) <= CLICK_SLOP_PX:
+                    # the click draws its own frame: VTK's end-of-rotation frame would be a second one
+                    if hasattr(obj, "suppress_vtk_render"):
+                        obj.suppress_vtk_render()
                     self.clicked.emit(ev.position(), ev.modifiers())
         elif t == QEvent.Leave:
             self.left.emit()

@@ -26,19 +26,24 @@ def swatch(color, round_=False) -> QLabel:
     return lab
 
 
-def legend() -> QWidget:
+_OTHER_ESS = np.array(style.hex_rgb(style.OTHER_ESSENTIAL_HEX), dtype=np.float32)
+_OTHER_SPILL = np.array(style.hex_rgb(style.OTHER_SPILLOVER_HEX), dtype=np.float32)
+LEGEND = ((style.ESSENTIAL, "Essential zone", False), (style.SPILLOVER, "Spillover", False),
+          (_OTHER_ESS, "Joint/nerve/organ: usual", False), (_OTHER_SPILL, "less common", False),
+          (style.DRAWING, "Pain drawing", False), (style.MARK, "Marked spot", True),
+          (style.TRIGGER_POINT, "Trigger point", True), (style.MUSCLE, "Muscle", False))
+PATIENT_LEGEND = ((style.ESSENTIAL, "Most often felt", False), (style.SPILLOVER, "Can also be felt", False),
+                  (_OTHER_ESS, "Other cause", False),
+                  (style.DRAWING, "Your drawing", False), (style.MARK, "Your spot", True),
+                  (style.TRIGGER_POINT, "Where it starts", True), (style.MUSCLE, "The muscle", False))
+
+
+def legend(patient: bool = False) -> QWidget:
     w = QWidget()
-    w.setStyleSheet("QLabel { color: #333; }")
+    w.setStyleSheet("QLabel { color: #333; font-size: 13pt; }" if patient else "QLabel { color: #333; }")
     lay = QHBoxLayout(w)
     lay.setContentsMargins(10, 3, 10, 3)
-    for color, text, rnd in ((style.ESSENTIAL, "Essential zone", False),
-                             (style.SPILLOVER, "Spillover", False),
-                             (np.array(style.hex_rgb(style.OTHER_ESSENTIAL_HEX)), "Joint/nerve/organ: usual", False),
-                             (np.array(style.hex_rgb(style.OTHER_SPILLOVER_HEX)), "less common", False),
-                             (style.DRAWING, "Pain drawing", False),
-                             (style.MARK, "Marked spot", True),
-                             (style.TRIGGER_POINT, "Trigger point", True),
-                             (style.MUSCLE, "Muscle", False)):
+    for color, text, rnd in PATIENT_LEGEND if patient else LEGEND:
         lay.addWidget(swatch(color, rnd))
         lay.addWidget(QLabel(text))
         lay.addSpacing(6)
@@ -108,3 +113,17 @@ class PointStatus(QWidget):
         text = lookup_command(self.point)
         QGuiApplication.clipboard().setText(text)
         return text
+
+
+def show_row(lst, rows, pattern_index) -> None:
+    """Highlight, without emitting, the row of a list whose item (``rows[i].pattern``) is the
+    shown pattern; none when it is not listed (None: no pattern shown)."""
+    lst.blockSignals(True)
+    found = [i for i, r in enumerate(rows) if r.pattern == pattern_index]
+    if found:
+        lst.setCurrentRow(found[0])
+    else:
+        lst.setCurrentRow(-1)
+        lst.clearSelection()
+    lst.blockSignals(False)
+    lst.viewport().update()

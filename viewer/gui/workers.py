@@ -61,46 +61,5 @@ class Task(QObject):
         return self.thread.wait(ms)
 
 
-class NoPack(Exception):
-    """No mesh pack is built: the window offers to build one (a type, not a message to match)."""
-
-
-def load_pack_and_model(meshes=None, progress=None):
-    """(pack, model, warning): the model falls back to an empty one if the maps cannot be used,
-    so the body still shows and the window can say why there are no patterns. NoPack when
-    there is no pack at all."""
-    from viewer import config
-    from viewer.anatomy import load_pack
-    from viewer.anatomy.pack import current_pack
-    from viewer.referral import model as referral_model
-
-    say = progress or (lambda m: None)
-    if current_pack(config.meshes_dir(meshes)) is None:
-        raise NoPack(str(config.meshes_dir(meshes)))
-    say("Loading the anatomy pack")
-    pack = load_pack(meshes)
-    say("Loading referral patterns (the first time this takes up to a minute)")
-    try:
-        model = referral_model.load_model(pack, progress=say)
-    except Exception as exc:        # maps/landmarks incomplete: keep the body usable
-        return pack, empty_model(pack), f"Referral patterns could not be loaded: {exc}"
-    warning = None
-    if model.problems:
-        warning = f"{len(model.problems)} problem(s) in the referral maps; first: {model.problems[0]}"
-    return pack, model, warning
-
-
-def empty_model(pack):
-    """A model with no patterns (one 'Skin' region), for when the maps cannot be loaded."""
-    import numpy as np
-
-    from viewer.referral.geometry import SkinGeometry
-    from viewer.referral.loader import MapSet
-    from viewer.referral.model import ReferralModel
-    from viewer.referral.regions import Region
-
-    n = len(pack.skin_vertices)
-    geo = SkinGeometry(pack.skin_vertices, pack.skin_faces, pack.skin_normals)
-    return ReferralModel(pack, MapSet(), geo, [Region(0, "skin", "midline", "Skin")],
-                         np.zeros(n, np.int16), [], np.zeros((n, 0), np.float16),
-                         np.zeros((n, 0), np.float16))
+# Qt-free (viewer.gui.loading), so the app can start reading them before PySide6 is imported
+from viewer.gui.loading import NoPack, empty_model, load_pack_and_model  # noqa: E402,F401

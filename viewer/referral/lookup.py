@@ -547,7 +547,8 @@ def rank_spot(model: ReferralModel, vertex: int, radius_mm: float | None = None,
 
 def lookup_vertex(model: ReferralModel, vertex: int, radius_mm: float | None = None,
                   edge_mm: float | None = EDGE_MM, near_mm: float | None = NEAR_MM) -> list[Candidate]:
-    """Candidate muscles for a spot: covering zones, then those at the edge, then those near."""
+    """Candidate muscles for a spot: covering zones, then those at the edge, then those near
+    (the muscles of `lookup_spot`, which ranks them by `rank_spot`: the one path a click takes)."""
     return rank_spot(model, vertex, radius_mm, edge_mm, near_mm)
 
 

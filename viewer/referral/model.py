@@ -172,6 +172,15 @@ class ReferralModel:
         return "" if self.segment_labels is None else SEGMENTS[int(self.segment_labels[vertex])]
 
 
+def _stack(columns: list, n: int) -> np.ndarray:
+    """(n, len(columns)) float16, C order, filled column by column (no second full-size copy:
+    column_stack plus ascontiguousarray held the fields twice at the start's peak)."""
+    out = np.empty((n, len(columns)), np.float16)
+    for k, col in enumerate(columns):
+        out[:, k] = col
+    return out
+
+
 def _sha(*parts: str) -> str:
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
@@ -184,8 +193,8 @@ def _part_ids(pack: Pack, m: MuscleMap, side: str) -> list[str]:
     wanted = {normalize(b) for b in m.mesh_parts}
     by_fma = {p.id for fma in (m.id, *m.also_fma) for p in pack.muscle_parts(fma)}
     # unpaired meshes (diaphragm, BodyParts3D's intercostals) belong to both sides' patterns
-    return [p.id for p in pack.parts
-            if p.side in (side, "midline") and (p.id in by_fma or normalize(p.base) in wanted)]
+    return [p.id for p, key in zip(pack.parts, pack.part_keys)
+            if p.side in (side, "midline") and (p.id in by_fma or key in wanted)]
 
 
 def _checked(maps: MapSet, pack: Pack, geo: SkinGeometry, landmarks, region_defs, problems) -> MapSet:
@@ -327,10 +336,13 @@ def load_model(pack: Pack, *, user_maps=None, maps: MapSet | None = None, cache_
     if dirty:
         keep = {k: v for k, v in cached.items() if k in used or k in (region_key, segment_key)}
         _write_cache(cache_file, keep, problems)
-    n = geo.n
-    ess = np.column_stack(ess_cols) if ess_cols else np.zeros((n, 0), np.float16)
-    spill = np.column_stack(spill_cols) if spill_cols else np.zeros((n, 0), np.float16)
+    cached = keep = None           # the (V, P) arrays below are the only copy left of the columns
+    ess, spill = _stack(ess_cols, geo.n), _stack(spill_cols, geo.n)
+    del ess_cols, spill_cols
     timings["total_s"] = round(time.perf_counter() - t0, 3)
-    return ReferralModel(pack, maps, geo, regions, region_labels, patterns,
-                         np.ascontiguousarray(ess), np.ascontiguousarray(spill), problems, timings,
-                         segment_labels, frequency)
+    model = ReferralModel(pack, maps, geo, regions, region_labels, patterns, ess, spill, problems, timings,
+                          segment_labels, frequency)
+    # what every click reads, computed here once rather than by the first click (~0.1 s)
+    model.zone_sizes()
+    model.kinds()
+    return model

@@ -1050,7 +1050,8 @@ class ExistingFiles(ViewerError):
     """gallery(overwrite=False) found files it would replace (``paths``); nothing was written."""
 
     def __init__(self, what: str, paths):
-        super().__init__(what, path="--all", fix="add --force to replace them, or give an empty folder.")
+        super().__init__(what, path="out_dir", fix="allow replacing them (the command line's --force), or give "
+                                                   "an empty folder.")
         self.paths = list(paths)
 
 

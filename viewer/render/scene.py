@@ -17,8 +17,40 @@ from viewer.referral.fields import combined
 from viewer.referral.levels import level_vertebrae
 from viewer.render import style
 
+LABEL_OWN_SKIN_MM = 12.0       # skin this near a trigger point does not hide its label
 PATTERN_MIN_ALPHA = 0.9        # a zone or the drawing stays this opaque whatever the skin opacity
 LOD_DIVISIONS = (72, 36, 150)  # quadric-clustering grid of the interaction meshes (about 1/6 of the triangles)
+
+
+# Smooth shading from the meshes' own point normals ("Normals", made active by _own_normals).
+# pyvista's smooth_shading=True puts a normals filter in front of the mapper, and that filter
+# runs again whenever the mesh changes: every recolour of the skin (a click, a hovered
+# candidate, a paint stroke) recomputed the 50k-vertex skin's normals, ~0.1 s a frame.
+SMOOTH = {"smooth_shading": False, "interpolation": "phong"}
+
+
+_SPHERES = {}
+
+
+def _sphere(radius: float, resolution: int | None = None) -> pv.PolyData:
+    """A marker sphere, made once (pv.Sphere takes ~10 ms, paid on every click otherwise)."""
+    key = (radius, resolution)
+    if key not in _SPHERES:
+        kw = {} if resolution is None else {"theta_resolution": resolution, "phi_resolution": resolution}
+        _SPHERES[key] = pv.Sphere(radius=radius, **kw)
+    return _SPHERES[key]
+
+
+def _bounds(points, pad: float) -> list[float]:
+    lo, hi = points.min(axis=0) - pad, points.max(axis=0) + pad
+    return [lo[0], hi[0], lo[1], hi[1], lo[2], hi[2]]
+
+
+def _own_normals(mesh):
+    """Make the mesh's "Normals" point array its active normals (VTK shades with them)."""
+    if mesh is not None and "Normals" in mesh.point_data:
+        mesh.GetPointData().SetActiveNormals("Normals")
+    return mesh
 
 
 BONE_COLOR = "#f2ead3"   # ivory: reads as bone next to the muscles' dusty pink
@@ -79,23 +111,29 @@ class BodyScene:
         self._lod = None                     # (skin, skin vertex map, muscles) interaction meshes
         self.half = None                     # medial view: sign of x of the half kept (set_half)
         self.interacting = False
-        self.label_font_size = 14          # trigger-point labels (the window enlarges them in patient mode)
+        self.label_font_size = 15          # trigger-point labels, px
+        self.show_tp_labels = True         # patient mode shows the points without their labels
+        self._tp_labels, self._tp_anchor, self._skin_locator, self._tp_actor = [], None, None, None
         plotter.set_background(style.BACKGROUND)
 
         self.skin = self.pack.skin.copy()     # own copy: its colours change per pattern
         self.skin.point_data["Normals"] = display_normals(self.pack.skin_vertices, self.pack.skin_faces)
-        self.skin.GetPointData().SetActiveNormals("Normals")     # shaded with these, not recomputed
+        _own_normals(self.skin)               # shaded with these, never recomputed on a recolour
         self.skin.point_data["rgba"] = self._colors()
         # Opacity lives in the colours' alpha, so a painted zone can stay opaque when the
         # skin is faded (the slider must never hide the pattern); the actor itself is opaque.
-        self.skin_actor = plotter.add_mesh(self.skin, scalars="rgba", rgba=True, smooth_shading=True,
+        self.skin_actor = plotter.add_mesh(self.skin, scalars="rgba", rgba=True, **SMOOTH,
                                            name="skin", pickable=True, reset_camera=False, **SKIN_LIGHTING)
         # Cull the skin's back faces: through a translucent skin the far side's
         # pattern would otherwise show, as if the pain were on this side too.
         self.skin_actor.GetProperty().BackfaceCullingOn()
         self._use_rgba(self.skin_actor.GetMapper())
+        # the mapper reads the skin itself, not pyvista's active-scalars copy of it: the skin
+        # picker's cell locator (built on this mesh) is then used, 0.03 ms a pick instead of
+        # ~35 ms (a brute-force pass over 100k triangles for every hover, click and paint sample)
+        self.skin_actor.GetMapper().SetInputData(self.skin)
         self.muscles = self._merged_muscles()
-        self.muscle_actor = plotter.add_mesh(self.muscles, color=style.MUSCLE_CONTEXT, smooth_shading=True,
+        self.muscle_actor = plotter.add_mesh(self.muscles, color=style.MUSCLE_CONTEXT, **SMOOTH,
                                              name="muscles", pickable=True, opacity=1.0,
                                              reset_camera=False)
         self._muscles_visible = bool(show_muscles)
@@ -125,7 +163,7 @@ class BodyScene:
         mesh = to_polydata(v, f)
         mesh.point_data["Normals"] = n
         mesh.cell_data["part"] = part
-        return mesh
+        return _own_normals(mesh)
 
     def _merged_bones(self) -> pv.PolyData | None:
         data = self.pack.display_bones()
@@ -135,7 +173,7 @@ class BodyScene:
         mesh = to_polydata(v, f)
         mesh.point_data["Normals"] = n
         mesh.cell_data["bone"] = bone
-        return mesh
+        return _own_normals(mesh)
 
     @property
     def has_bones(self) -> bool:
@@ -147,7 +185,7 @@ class BodyScene:
             self.bones = self._merged_bones()
             if self.bones is not None:
                 self.bone_actor = self.plotter.add_mesh(
-                    self.bones, color=BONE_COLOR, smooth_shading=True, name="bones", pickable=True,
+                    self.bones, color=BONE_COLOR, **SMOOTH, name="bones", pickable=True,
                     opacity=1.0, specular=0.2, reset_camera=False)
         if self.bone_actor is not None:
             self.bone_actor.SetVisibility(bool(visible))
@@ -197,7 +235,7 @@ class BodyScene:
     def _parts_mesh(self, pattern) -> pv.PolyData | None:
         if pattern.index not in self._highlights:
             meshes = [self.pack.part_polydata(self.pack.part(pid)) for pid in pattern.part_ids]
-            self._highlights[pattern.index] = pv.merge(meshes) if meshes else None
+            self._highlights[pattern.index] = _own_normals(pv.merge(meshes)) if meshes else None
         return self._highlights[pattern.index]
 
     # -- content --------------------------------------------------------------
@@ -220,8 +258,8 @@ class BodyScene:
             self.plotter.remove_actor("highlight", render=False)
             self.highlight_actor = None
         elif self.highlight_actor is None:
-            self.highlight_actor = self.plotter.add_mesh(mesh, color=style.MUSCLE, smooth_shading=True,
-                                                         name="highlight", pickable=False, render=False)
+            self.highlight_actor = self.plotter.add_mesh(mesh, color=style.MUSCLE, **SMOOTH, name="highlight",
+                                                         pickable=False, render=False, reset_camera=False)
             self.highlight_actor.GetProperty().BackfaceCullingOn()
         else:        # swap the input of the existing actor: far cheaper than a new actor
             self.highlight_actor.GetMapper().SetInputData(mesh)
@@ -283,20 +321,136 @@ class BodyScene:
         return combined(self._ess, self._spill)
 
     def _update_trigger_points(self, render: bool = True) -> None:
-        for name in ("tp_points", "tp_labels"):
-            self.plotter.remove_actor(name, render=False)
+        if self._tp_actor is not None:
+            self._tp_actor.SetVisibility(False)
+        for actor in self._tp_labels:
+            self.plotter.remove_actor(actor, render=False)
+        self._tp_labels, self._tp_anchor = [], None
         p = self.pattern
         if p is None or not self._show_tps or not p.trigger_points:
             return
         pts = np.array([xyz for _, xyz in p.trigger_points])
         normals = self.pack.skin_normals[self.model.geo.snap(pts)[0]]
         lifted = pts + 4.0 * normals        # sit just above the skin
-        self.plotter.add_mesh(pv.PolyData(lifted).glyph(geom=pv.Sphere(radius=7.0), scale=False, orient=False),
-                              color=style.TRIGGER_POINT, name="tp_points", pickable=False, render=False)
-        self.plotter.add_point_labels(lifted + 14.0 * normals, [label for label, _ in p.trigger_points],
-                                      name="tp_labels", font_size=self.label_font_size, point_size=0, shape_opacity=0.7,
-                                      shape_color="white", text_color="black", always_visible=False,
-                                      render=False, pickable=False)
+        glyphs = pv.PolyData(lifted).glyph(geom=_sphere(7.0), scale=False, orient=False)
+        if self._tp_actor is None:           # one actor, its points replaced (add_mesh costs ~10 ms)
+            self._tp_actor = self.plotter.add_mesh(glyphs, color=style.TRIGGER_POINT, name="tp_points",
+                                                   pickable=False, render=False, reset_camera=False)
+        else:
+            self._tp_actor.GetMapper().SetInputData(glyphs)
+            self._tp_actor.SetVisibility(True)
+        if not self.show_tp_labels:
+            return
+        # One 2D text actor per point, anchored at a world position just off the skin (it follows
+        # the camera in every frame) and shown only while its point is visible from the camera
+        # (update_label_visibility, when the camera stops). pyvista's add_point_labels (a
+        # vtkLabelPlacementMapper behind vtkSelectVisiblePoints) drew some labels as empty boxes
+        # and kept labels of points behind the body.
+        self._tp_anchor = lifted
+        for k, (label, _) in enumerate(p.trigger_points):
+            self._tp_labels.append(self._text_label(label, lifted[k] + 14.0 * normals[k]))
+        self.update_label_visibility()
+
+    def _text_label(self, text: str, anchor):
+        from vtkmodules.vtkRenderingCore import vtkCoordinate, vtkTextActor
+
+        actor = vtkTextActor()
+        actor.SetInput(text)
+        tp = actor.GetTextProperty()
+        tp.SetFontSize(int(self.label_font_size))
+        tp.SetFontFamilyToArial()
+        tp.SetColor(0.07, 0.07, 0.07)
+        tp.SetBackgroundColor(1.0, 1.0, 1.0)
+        tp.SetBackgroundOpacity(0.85)
+        tp.SetFrame(True)
+        tp.SetFrameColor(0.45, 0.45, 0.45)
+        tp.SetJustificationToCentered()
+        tp.SetVerticalJustificationToBottom()
+        tp.SetBold(True)
+        # a pixel offset (display) from the world anchor: overlapping labels are stacked
+        # (update_label_visibility) and stay stacked while the camera moves
+        ref = vtkCoordinate()
+        ref.SetCoordinateSystemToWorld()
+        ref.SetValue(*(float(x) for x in anchor))
+        coord = actor.GetPositionCoordinate()
+        coord.SetCoordinateSystemToDisplay()
+        coord.SetReferenceCoordinate(ref)
+        coord.SetValue(0.0, 0.0)
+        self.plotter.add_actor(actor, reset_camera=False, pickable=False, render=False)
+        return actor
+
+    @property
+    def tp_labels(self) -> list:
+        """(text, visible, anchor) of each trigger-point label of the shown pattern."""
+        return [(a.GetInput(), bool(a.GetVisibility()),
+                 tuple(a.GetPositionCoordinate().GetReferenceCoordinate().GetValue())) for a in self._tp_labels]
+
+    def trigger_point_visible(self, points) -> np.ndarray:
+        """Which points (just above the skin) the camera sees: inside the view and with no skin
+        between the camera and the point (the half cut away in the medial view does not hide)."""
+        from vtkmodules.vtkCommonCore import vtkIdList, vtkPoints
+
+        locator = self.skin_locator()
+        cam, ren = self.plotter.camera, self.plotter.renderer
+        pos, foc = np.array(cam.position), np.array(cam.focal_point)
+        out = []
+        for p in np.atleast_2d(points):
+            ren.SetWorldPoint(*p, 1.0)
+            ren.WorldToView()
+            vx, vy, _ = ren.GetViewPoint()
+            if abs(vx) > 1.0 or abs(vy) > 1.0:
+                out.append(False)
+                continue
+            start = p + (pos - foc) / np.linalg.norm(pos - foc) * 5000.0 if cam.GetParallelProjection() else pos
+            hits, cells = vtkPoints(), vtkIdList()
+            locator.IntersectWithLine(start, p, 0.0, hits, cells)
+            h = np.array([hits.GetPoint(i) for i in range(hits.GetNumberOfPoints())]).reshape(-1, 3)
+            if self.half is not None:
+                h = h[h[:, 0] * self.half >= 0]
+            # a hit near the point is its own skin grazed at a silhouette
+            out.append(not bool((np.linalg.norm(h - p, axis=1) > LABEL_OWN_SKIN_MM).any()))
+        return np.array(out, dtype=bool)
+
+    def skin_locator(self):
+        """A cell locator on the skin (made once, ~35 ms): ray tests against the skin."""
+        if self._skin_locator is None:
+            from vtkmodules.vtkCommonDataModel import vtkStaticCellLocator
+
+            self._skin_locator = vtkStaticCellLocator()
+            self._skin_locator.SetDataSet(self.skin)
+            self._skin_locator.BuildLocator()
+        return self._skin_locator
+
+    def update_label_visibility(self) -> bool:
+        """Show the labels of the trigger points the camera sees; True when any changed."""
+        if not self._tp_labels:
+            return False
+        vis = self.trigger_point_visible(self._tp_anchor)
+        changed = False
+        ren, placed = self.plotter.renderer, []
+        for actor, v in zip(self._tp_labels, vis):
+            if bool(actor.GetVisibility()) != bool(v):
+                actor.SetVisibility(bool(v))
+                changed = True
+            if not v:
+                continue
+            # stack a label above any visible one it would overlap
+            ren.SetWorldPoint(*actor.GetPositionCoordinate().GetReferenceCoordinate().GetValue(), 1.0)
+            ren.WorldToDisplay()
+            x, y, _ = ren.GetDisplayPoint()
+            size = actor.GetTextProperty().GetFontSize()
+            w, h = 0.62 * size * len(actor.GetInput()) + 8, 1.2 * size + 6
+            top = ren.GetSize()[1]
+            # above the point, else stacked higher, else below the point's marker; inside the view
+            offsets = [k * h for k in range(4)] + [-(k * h + 2.2 * size) for k in range(4)]
+            fits = [o for o in offsets if 0 <= y + o and y + o + h <= top] or [0.0]
+            dy = next((o for o in fits if not any(abs(x - px) < (w + pw) / 2 and abs(y + o - py) < (h + ph) / 2
+                                                  for px, py, pw, ph in placed)), fits[0])
+            placed.append((x, y + dy, w, h))
+            if actor.GetPositionCoordinate().GetValue()[1] != dy:
+                actor.GetPositionCoordinate().SetValue(0.0, dy)
+                changed = True
+        return changed
 
     def set_marks(self, points, *, render: bool = True) -> None:
         """Markers for the spots the user clicked (one actor, its points replaced in place)."""
@@ -305,8 +459,7 @@ class BodyScene:
             self.plotter.remove_actor("marks", render=False)
             self.marks_actor = None
         else:
-            glyphs = pv.PolyData(pts).glyph(geom=pv.Sphere(radius=9.0, theta_resolution=16, phi_resolution=16),
-                                            scale=False, orient=False)
+            glyphs = pv.PolyData(pts).glyph(geom=_sphere(9.0, 16), scale=False, orient=False)
             if self.marks_actor is None:
                 self.marks_actor = self.plotter.add_mesh(glyphs, color=style.MARK, name="marks",
                                                          pickable=False, render=False, reset_camera=False)
@@ -363,21 +516,23 @@ class BodyScene:
                 f.Update()
                 out = pv.wrap(f.GetOutput())
                 # outward, consistent normals: back-face culling must only drop the far sides
-                return out.compute_normals(cell_normals=False, split_vertices=False, consistent_normals=True,
-                                           auto_orient_normals=True, non_manifold_traversal=False)
+                return _own_normals(out.compute_normals(cell_normals=False, split_vertices=False,
+                                                        consistent_normals=True, auto_orient_normals=True,
+                                                        non_manifold_traversal=False))
 
             skin = coarse(pv.PolyData(self.skin.points, self.skin.faces))
             vmap = self.model.geo.snap(np.asarray(skin.points))[0]
             skin.point_data["rgba"] = np.asarray(self.skin.point_data["rgba"])[vmap]
             # separate hidden actors, shown instead of the full ones while the camera moves:
             # toggling visibility is free, swapping a mapper's input re-uploads the whole mesh
-            skin_actor = self.plotter.add_mesh(skin, scalars="rgba", rgba=True, smooth_shading=True,
+            skin_actor = self.plotter.add_mesh(skin, scalars="rgba", rgba=True, **SMOOTH,
                                                name="skin_lod", pickable=False, reset_camera=False,
                                                render=False, **SKIN_LIGHTING)
             skin_actor.GetProperty().BackfaceCullingOn()
             self._use_rgba(skin_actor.GetMapper())
+            skin_actor.GetMapper().SetInputData(skin)
             muscle_actor = self.plotter.add_mesh(coarse(pv.PolyData(self.muscles.points, self.muscles.faces)),
-                                                 color=style.MUSCLE_CONTEXT, smooth_shading=True,
+                                                 color=style.MUSCLE_CONTEXT, **SMOOTH,
                                                  name="muscles_lod", pickable=False, reset_camera=False,
                                                  render=False)
             muscle_actor.GetProperty().BackfaceCullingOn()
@@ -406,7 +561,7 @@ class BodyScene:
         side = self.pattern.side if self.pattern is not None else "right"
         direction, up = style.view_vectors(name, side)
         self.set_half(style.kept_half(name, side))
-        bounds = self._focus_bounds() if focus == "pattern" else self._half_bounds()
+        bounds = self._focus_bounds() if focus == "pattern" else self._view_bounds(name, side)
         b = np.asarray(bounds, dtype=float).reshape(3, 2)
         centre = b.mean(axis=1)
         cam = self.plotter.camera
@@ -414,10 +569,13 @@ class BodyScene:
         cam.position = centre - direction * 3000.0
         cam.up = up
         self.plotter.renderer.ResetCamera(*np.asarray(bounds, dtype=float))
+        if name == "inferior" and focus != "pattern":
+            cam.Zoom(1.3)     # ResetCamera fits the feet's bounding sphere: closer, the soles fill the view
         # Clip against everything shown, not just the framed bounds: otherwise
         # skin nearer the camera than the pattern is cut away.
         self.plotter.renderer.ResetCameraClippingRange()
         self.current_view = name
+        self.update_label_visibility()
         if render:
             self.plotter.render()
 
@@ -439,6 +597,42 @@ class BodyScene:
                 plane.SetOrigin(0.0, 0.0, 0.0)
                 plane.SetNormal(float(sign), 0.0, 0.0)    # VTK keeps the side the normal points to
                 mapper.AddClippingPlane(plane)
+
+    def _view_bounds(self, name: str, side: str):
+        """What a standard view frames: the feet from below (6), the pattern's limb from its
+        inner side (7; the lower limb without a pattern on an arm), else the body (or its half)."""
+        from viewer.referral.segments import SEGMENT_INDEX
+
+        bounds = None
+        if name == "inferior":
+            bounds = self._segments_bounds(["foot_right", "foot_left"])
+            if bounds is None:               # no segment labels: the lowest 13 cm of the body
+                v = self.pack.skin_vertices
+                bounds = _bounds(v[v[:, 2] < v[:, 2].min() + 130.0], 40.0)
+        elif name == "medial":
+            upper, lower = ("upper_arm", "forearm", "hand"), ("thigh", "leg", "foot")
+            limb = lower
+            seg = getattr(self.model, "segment_labels", None)
+            if self.pattern is not None and seg is not None:
+                w = self.skin_value
+                weight = {k: float(w[np.isin(seg, [SEGMENT_INDEX[f"{s}_{side}"] for s in k])].sum())
+                          for k in (upper, lower)}
+                limb = upper if weight[upper] > weight[lower] else lower
+            bounds = self._segments_bounds([f"{s}_{side}" for s in limb])
+        return bounds if bounds is not None else self._half_bounds()
+
+    def _segments_bounds(self, names, pad: float = 40.0):
+        """Bounds of the skin of these body segments (in the kept half), or None."""
+        from viewer.referral.segments import SEGMENT_INDEX
+
+        seg = getattr(self.model, "segment_labels", None)
+        if seg is None:
+            return None
+        sel = np.isin(seg, [SEGMENT_INDEX[n] for n in names])
+        v = self.pack.skin_vertices
+        if self.half is not None:
+            sel &= v[:, 0] * self.half >= 0
+        return _bounds(v[sel], pad) if sel.sum() >= 50 else None
 
     def _half_bounds(self):
         half = self.half

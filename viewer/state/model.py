@@ -151,6 +151,14 @@ class ViewerState:
         self._drawing[lookup.disc(self.model, int(vertex), self.brush_mm)] = not self.eraser
         self.events.drawing.emit()
 
+    def paint_many(self, vertices) -> None:
+        """Paint (or erase) the brush disc around each vertex of a path: one change event."""
+        if self._stroke is None:
+            self.begin_stroke()
+        for v in dict.fromkeys(int(v) for v in vertices):
+            self._drawing[lookup.disc(self.model, v, self.brush_mm)] = not self.eraser
+        self.events.drawing.emit()
+
     def end_stroke(self) -> None:
         """A stroke is one undo step; the candidates are re-ranked by the painted area."""
         if self._stroke is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import numpy as np
+import pytest
 
 from viewer.referral.lookup import lookup_area, rank_memberships
 from viewer.referral.model import ReferralModel
@@ -71,12 +72,16 @@ def test_zones_whose_edge_passes_beside_the_spot_follow_marked_at_the_edge():
     m.ess = np.array([[e for e, _ in specs.values()]], np.float16)
     m.spill = np.array([[s for _, s in specs.values()]], np.float16)
     out = lookup_vertex(m, 0)
-    # covering and at-the-edge zones by one clinical score (the edge ones at IN_ZONE strength
-    # falling with the distance), then the near ones
+    # covering and at-the-edge zones by one clinical score W x S x F (F = 1 here; on this
+    # one-vertex stand-in S is the membership at the spot, the fields' fall-off beyond an edge:
+    # 0.364 at 4 mm, 0.295 at 6 mm, 0.163 at 10 mm, 0.005 at 18 mm), then the near ones:
+    # Covers 1, Spill covers 0.5 x 1, Edge 4 mm 0.364, Edge 10 mm 0.163, Spill edge 6 mm
+    # 0.5 x 0.295 = 0.148; Too far (18 mm, near) 0.005
     assert [(c.name, c.at_edge, c.tier) for c in out] == [
         ("Covers", False, "covers"), ("Spill covers", False, "covers"),
         ("Edge 4 mm", True, "edge"), ("Edge 10 mm", True, "edge"), ("Spill edge 6 mm", True, "edge"),
         ("Too far", True, "near")]
+    assert [c.score for c in out] == pytest.approx([1.0, 0.5, 0.364, 0.163, 0.148, 0.005], abs=2e-3)
     assert [c.edge_mm for c in out][:2] == [None, None]
     assert np.allclose([c.edge_mm for c in out][2:], [4.0, 10.0, 6.0, EDGE_MM + 3], atol=0.3)   # float16
     assert out[-1].label.startswith("essential (near, 18")

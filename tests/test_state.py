@@ -28,10 +28,11 @@ def toy(model):
                 score (within SCORE_STEP: the smaller zone, essential, the pain's side)
         area:   score = share of the area explained (spillover counts half) x F over the area
 
-    Memberships are set on discs of DISC_MM (more than the fingertip's TIP_REACH_MM) around the
-    right hip (H) and the right thigh (T), and the same values for the other side's pattern on
-    the discs around their mirror spots, so the fingertip mean and the mirror average both
-    give the set value:
+    Memberships are set on discs wider than everything a click reads (the fingertip's
+    TIP_REACH_MM and the NEAR_DISC_MM neighbourhood of the strength S) around the right hip (H)
+    and the right thigh (T), and the same values for the other side's pattern on the discs
+    around their mirror spots, so the fingertip mean, S and the mirror average all give the
+    set value:
 
         H: B essential 0.95, A essential 0.7, D essential 0.6, C spillover 1.0
         T: A essential 1.0, B essential 1.0, C spillover 1.0
@@ -44,11 +45,11 @@ def toy(model):
     import dataclasses
 
     from viewer.referral.frequency import AreaPrior
-    from viewer.referral.lookup import TIP_REACH_MM
+    from viewer.referral.lookup import NEAR_DISC_MM, TIP_REACH_MM
     from viewer.referral.points import MIRROR
     from viewer.referral.segments import ADJACENT
 
-    disc_mm = TIP_REACH_MM + 1.0
+    disc_mm = max(TIP_REACH_MM, NEAR_DISC_MM) + 1.0
     ess, spill = np.zeros_like(model.ess), np.zeros_like(model.spill)
     V, tree = model.geo.vertices, model.geo.tree
     h = int(model.geo.snap(np.array([-165.0, -75.0, 801.0]))[0][0])       # the README's hip spot
@@ -116,7 +117,7 @@ def test_mark_lists_candidates_and_shows_the_top_pattern(toy):
     state.mark(model.geo.vertices[toy.h])
     assert [m.vertex for m in state.marks] == [toy.h]
     assert state.origin == "spots"
-    # by hand (weight x strength x F): A 1 x 0.7 x 1 = 0.7, B 1 x 0.95 x 0.25 = 0.2375,
+    # by hand (weight x S x F): A 1 x 0.7 x 1 = 0.7, B 1 x 0.95 x 0.25 = 0.2375,
     # D 1 x 0.6 x 0.25 = 0.15, C (left, spillover) 0.5 x 1.0 x 0.25 = 0.125: the guide's
     # frequency puts A above the stronger B, and the spillover C still shows; no other zone
     # covers or nears H
@@ -170,8 +171,9 @@ def test_stroke_is_one_undo_step_and_ranks_by_area(toy):
     painted = state.drawing_vertices()
     n = len(painted)
     assert n > 5 and state.origin == "area" and toy.h in painted and toy.t not in painted
-    # by hand: the painted vertices inside H's disc (a share f of them) carry the set values,
-    # every painted vertex lies within 40 mm of H (A's F = 1, the others' 0.25), so
+    # by hand: the painted vertices inside H's disc (a share f of them; all of them here, the
+    # brush being smaller than the disc) carry the set values, every painted vertex lies
+    # within 40 mm of H (A's F = 1, the others' 0.25), so
     # A 0.7 f, B 0.95 x 0.25 f, D 0.6 x 0.25 f, C 0.5 x 1.0 x 0.25 f
     f = len(toy.h_disc & {int(v) for v in painted}) / n
     assert [(c.muscle_id, c.side) for c in state.candidates] == [

@@ -163,7 +163,7 @@ def test_every_real_spot_lists_by_the_documented_score(model):
     """The README's order on 400 random skin spots: the zones covering the spot and those whose
     edge passes within EDGE_MM together, by score in SCORE_STEP steps; then the near ones
     (within NEAR_MM, distance shown), by score. A row's score never exceeds its zone weight
-    x F (strength and proximity are at most 1), and the rows beside the spot carry their
+    x F (the strength S is at most 1), and the rows beside the spot carry their
     distance within their tier's reach."""
     from viewer.referral.lookup import EDGE_MM, NEAR_MM, SCORE_STEP, ZONE_WEIGHT, lookup_vertex
 

@@ -1241,3 +1241,55 @@ sys.exit(rc)
     seen = json.loads(line[5:])
     assert seen == {"title": seen.get("title"), "notes": "from the command line", "marks": 1, "drawn": True}, seen
     assert seen["title"].startswith("cli.json")
+
+
+def test_body_shows_before_the_patterns_and_a_click_meanwhile_is_answered(qapp, tmp_path):
+    """The window draws the body from the pack alone, then reads the patterns: a click made
+    while they load is held and answered when they come (the user's click is not lost and
+    does not say 'no muscle')."""
+    import pyvista as pv
+    from conftest import field_cache_dir
+
+    from viewer.anatomy import load_pack
+    from viewer.gui.loading import EarlyLoad
+    from viewer.gui.main_window import MainWindow
+    from viewer.referral.lookup import lookup_point
+
+    class HeldLoad(EarlyLoad):
+        """The real loader, whose patterns wait until the test lets them go."""
+        asked = False
+
+        def start_model(self):
+            self.asked = True
+
+    early = HeldLoad(cache_dir=field_cache_dir(load_pack()))
+    pv.OFF_SCREEN = False
+    w = MainWindow(early=early, autosave_dir=tmp_path / "a", confirm_close=False)
+    try:
+        w.resize(*WINDOW_SIZE)
+        w.show()
+        QTest.qWaitForWindowExposed(w)
+        assert _wait_until(lambda: w.first_frame_s is not None and early.asked, 60_000)
+        assert w.stack.currentWidget() is w.plotter and w.model is None
+        assert not w.actions.export.isEnabled()
+        # a point over the right shoulder blade, seen from behind (the view keys work at once)
+        _menu(w, "View", "Posterior view").trigger()
+        _settle(qapp)
+        geo = early.pack.skin_vertices
+        target = np.array([-110.0, 60.0, 1330.0])           # the right infraspinous fossa
+        v = int(np.argmin(np.linalg.norm(geo - target, axis=1)))
+        pos = _screen_pos(w, geo[v])
+        _click(w, QPoint(round(pos.x()), round(pos.y())))
+        assert w.state.marks == [] and w.candidates.list.count() == 0
+        EarlyLoad.start_model(early)                        # the patterns may come now
+        assert _wait_until(lambda: w.patterns_ready_s is not None, 120_000), (early.error, early.progress,
+                                                                            w.message.text())
+        _settle(qapp)
+        assert len(w.state.marks) == 1
+        assert np.linalg.norm(np.array(w.state.marks[0].point) - geo[v]) < 15.0
+        names = [c.name for c in _rows(w)]        # the rows' muscles, as the list draws them
+        expected = [c.name for c in lookup_point(w.model, w.state.marks[0].point).candidates]
+        assert len(names) >= 3 and names == expected
+        assert w.actions.export.isEnabled()
+    finally:
+        w.close()

@@ -7,10 +7,10 @@ from html import escape
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton, QSizePolicy,
+from PySide6.QtWidgets import (QLabel, QListWidget, QListWidgetItem, QPushButton, QSizePolicy,
                                QVBoxLayout, QWidget)
 
-from viewer.gui.widgets import show_row
+from viewer.gui.widgets import FlowLayout, show_row
 from viewer.render import style
 
 SOURCE_ROLE = Qt.UserRole + 1
@@ -67,13 +67,14 @@ class OtherSourcesPanel(QWidget):
         super().__init__(parent)
         self.title = QLabel(objectName="other_sources_title")
         self.title.setWordWrap(True)
-        # the spot's dermatome levels: one button each, a click paints that root's dermatome
+        # the spot's dermatome levels: one button each, a click paints that root's dermatome; they
+        # wrap onto more lines, never widen the dock (a stroke over the low back has five levels:
+        # in one row they widened it by 87 px and moved the body under the mouse)
         self.level = QWidget(objectName="dermatome_level")
-        self.level_row = QHBoxLayout(self.level)
+        self.level_row = FlowLayout(self.level)
         self.level_row.setContentsMargins(0, 0, 0, 0)
         self.level_label = QLabel("<b>Dermatome here:</b>")
-        self.level_hint = QLabel("<span style='color:#666'>✓ muscles share it</span>", wordWrap=True)
-        self.level_hint.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)   # never widen the dock
+        self.level_hint = QLabel("<span style='color:#666'>✓ muscles share it</span>")
         self.level_buttons: list[QPushButton] = []
         self.list = QListWidget(objectName="other_sources")
         self.list.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Expanding)
@@ -140,7 +141,7 @@ class OtherSourcesPanel(QWidget):
             b.clicked.connect(lambda _=False, lv=lv: self.levelChosen.emit(lv))
             self.level_row.addWidget(b)
             self.level_buttons.append(b)
-        self.level_row.addWidget(self.level_hint, 1)
+        self.level_row.addWidget(self.level_hint)
         self.level.setVisible(bool(levels))
 
     def show_selected(self, pattern_index) -> None:

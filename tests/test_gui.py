@@ -1314,6 +1314,57 @@ def test_a_stroke_leaves_the_body_under_the_mouse(window, qapp):
     window.actions.clear.trigger()
 
 
+def test_a_long_stroke_keeps_the_view_and_every_dermatome_level_reachable(window, qapp):
+    """A stroke down the back covers 17 dermatome levels: the 3D view keeps its size, the first
+    level buttons show whole in the panel, and a click on "+N" then on a level in its menu
+    paints that root's dermatome."""
+    _reset(window)
+    window.actions.views["posterior"].trigger()
+    _settle(qapp, 100)
+    V = window.model.geo.vertices
+    size = (window.plotter.width(), window.plotter.height())
+
+    def back_at(x, z):
+        return np.flatnonzero((np.abs(V[:, 0] - x) < 15) & (np.abs(V[:, 2] - z) < 15) & (V[:, 1] > -40))
+    _, top = _visible_vertex(window, back_at(-100, 1350))
+    _, bottom = _visible_vertex(window, back_at(80, 800))
+    _key(window, Qt.Key_D, target=window.plotter)
+    QTest.mousePress(window.plotter, Qt.LeftButton, Qt.NoModifier, top)
+    for k in range(1, 9):
+        QTest.mouseMove(window.plotter, top + (bottom - top) * (k / 8))
+    QTest.mouseRelease(window.plotter, Qt.LeftButton, Qt.NoModifier, bottom)
+    _settle(qapp, 200)
+    _key(window, Qt.Key_D, target=window.plotter)
+    levels = window.state.dermatomes
+    assert len(levels) > 8, levels
+    assert (window.plotter.width(), window.plotter.height()) == size
+    panel, more = window.others.level, window.others.level_more
+    assert more is not None and more.isVisible()
+    for b in window.others.level_buttons + [more]:             # whole, inside the row
+        assert b.isVisible() and panel.rect().contains(b.geometry()), (b.text(), b.geometry(), panel.rect())
+    menu = more.menu()
+    listed = [b.text() for b in window.others.level_buttons] + [a.text().split()[2] for a in menu.actions()]
+    assert listed == levels
+    want = levels[-1]
+    clicked = {}
+
+    def choose():
+        popup = QApplication.activePopupWidget()
+        if popup is None:
+            QTimer.singleShot(50, choose)
+            return
+        act = next(a for a in popup.actions() if a.text().split()[2] == want)
+        clicked["menu"] = popup
+        QTest.mouseClick(popup, Qt.LeftButton, Qt.NoModifier, popup.actionGeometry(act).center())
+
+    QTimer.singleShot(50, choose)
+    QTest.mouseClick(more, Qt.LeftButton)                       # opens the menu (runs until it closes)
+    _settle(qapp, 200)
+    assert "menu" in clicked
+    assert window.scene.pattern.kind == "root" and window.scene.pattern.muscle.level == want
+    window.actions.clear.trigger()
+
+
 def test_picks_stay_on_the_nearest_skin_after_recolours(window, qapp):
     """Opacity, layers and the other side change only the colours: every pixel shows the same
     skin spot; a chosen muscle (camera flight) and patient mode (panels hidden) move the body,

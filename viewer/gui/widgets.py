@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal
+from PySide6.QtCore import QPoint, QRect, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QPainter, QPixmap
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QLayout, QPushButton, QSizePolicy, QToolButton, QVBoxLayout,
                                QWidget)
@@ -125,6 +125,7 @@ class FlowLayout(QLayout):
     def __init__(self, parent=None, spacing: int = 6):
         super().__init__(parent)
         self._items = []
+        self._width = 0          # the width last laid out: the minimum height is the lines it needs
         self.setSpacing(spacing)
 
     def addItem(self, item) -> None:
@@ -150,7 +151,13 @@ class FlowLayout(QLayout):
 
     def setGeometry(self, rect) -> None:
         super().setGeometry(rect)
+        lines = self.heightForWidth(self._width) if self._width else None
+        self._width = rect.width()
         self._place(rect, move=True)
+        if lines is not None and self.heightForWidth(rect.width()) != lines:
+            # another number of lines: the parents must reserve the height (a splitter pane
+            # reads the minimum size, not heightForWidth, and would clip the last line)
+            QTimer.singleShot(0, self.invalidate)
 
     def sizeHint(self) -> QSize:
         m = self.contentsMargins()
@@ -166,7 +173,10 @@ class FlowLayout(QLayout):
             if not it.isEmpty():
                 size = size.expandedTo(it.minimumSize())
         m = self.contentsMargins()
-        return size + QSize(m.left() + m.right(), m.top() + m.bottom())
+        size = size + QSize(m.left() + m.right(), m.top() + m.bottom())
+        if self._width:
+            size.setHeight(max(size.height(), self.heightForWidth(self._width)))
+        return size
 
     def _place(self, rect, *, move: bool) -> int:
         """Lay the items out in `rect` (or only measure); the height used."""

@@ -464,6 +464,7 @@ class BodyScene:
 
             self._skin_locator = vtkStaticCellLocator()
             self._skin_locator.SetDataSet(self.skin)
+            self._skin_locator.UseExistingSearchStructureOn()    # a recolour does not move the skin
             self._skin_locator.BuildLocator()
         return self._skin_locator
 

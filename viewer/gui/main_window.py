@@ -39,6 +39,7 @@ class MainWindow(QMainWindow):
         self.meshes, self.confirm_close, self._open_after_load = meshes, confirm_close, session
         self.first_frame_s = None          # perf_counter when the body was first drawn
         self.patterns_ready_s = None       # perf_counter when the patterns were loaded
+        self._after_first_frame = None     # what waits for the first frame (reading the patterns)
         self._closing = False
         self.state = ViewerState()
         # auto_update off: render on demand only (a 5 fps timer would waste CPU). No multisampling:
@@ -199,7 +200,10 @@ class MainWindow(QMainWindow):
             return
         if self.view.scene is None and early.pack is not None:
             self._show_body(early.pack)
-            early.start_model()
+            # the patterns are read once the first frame is on screen (they would share the
+            # interpreter with it); 1 s at the most, should the window not be shown
+            self._after_first_frame = early.start_model
+            QTimer.singleShot(1000, early.start_model)
         if early.done():
             self.statusBar().clearMessage()
             if early.error is not None:
@@ -224,7 +228,8 @@ class MainWindow(QMainWindow):
         for a in (self.actions.reset, *self.actions.views.values()):    # the camera works at once
             a.setEnabled(True)
         self.plotter.render_window.AddObserver("EndEvent", self._first_frame)
-        self.plotter.render()
+        if self.isVisible():        # else showing the window draws it: a frame now would be drawn
+            self.plotter.render()   # again at the shown size (0.2 s of the first frame)
 
     def _on_load_failed(self, exc) -> None:
         if isinstance(exc, NoPack):
@@ -278,6 +283,9 @@ class MainWindow(QMainWindow):
 
     def _first_frame(self, *_):
         self.first_frame_s = self.first_frame_s or time.perf_counter()
+        then, self._after_first_frame = self._after_first_frame, None
+        if then is not None:
+            QTimer.singleShot(0, then)      # after this frame is put on the screen
 
     # ------------------------------------------------------------------ state -> widgets
     def _candidates_changed(self) -> None:

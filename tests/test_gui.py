@@ -1499,3 +1499,15 @@ def test_body_shows_before_the_patterns_and_a_click_meanwhile_is_answered(qapp, 
         assert w.actions.export.isEnabled()
     finally:
         w.close()
+
+
+def test_legend_words_are_whole_in_a_small_window(window, qapp):
+    """At 1280x720 the legend under the view wraps onto a second line instead of cutting its
+    words ("Essenti", "Spillove"): every label has the width its text needs."""
+    from PySide6.QtWidgets import QLabel
+
+    labels = [lb for lb in window.legend.findChildren(QLabel) if lb.isVisible()]
+    assert len(labels) >= 6
+    cut = [lb.text() for lb in labels if lb.width() < lb.fontMetrics().horizontalAdvance(lb.text())]
+    assert cut == []
+    assert window.legend.geometry().bottom() <= window.disclaimer.geometry().top()

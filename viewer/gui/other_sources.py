@@ -81,6 +81,10 @@ class OtherSourcesPanel(QWidget):
         self.list = QListWidget(objectName="other_sources")
         self.list.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Expanding)
         self.list.setMouseTracking(True)
+        # long rows ("[ORGAN] Heart (angina, heart attack) (left) — essential ⚠ red flag") wrap
+        # instead of running out of the dock behind a horizontal scroll bar
+        self.list.setWordWrap(True)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         self.list.itemEntered.connect(lambda it: self.hovered.emit(it.data(SOURCE_ROLE)))
         self.list.currentItemChanged.connect(
             lambda it, _old: it is not None and self.activated.emit(it.data(SOURCE_ROLE)))

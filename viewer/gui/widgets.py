@@ -41,13 +41,18 @@ PATIENT_LEGEND = ((style.ESSENTIAL, "Most often felt", False), (style.SPILLOVER,
 def legend(patient: bool = False) -> QWidget:
     w = QWidget()
     w.setStyleSheet("QLabel { color: #333; font-size: 13pt; }" if patient else "QLabel { color: #333; }")
-    lay = QHBoxLayout(w)
+    # the entries wrap onto a second line when the view is narrow (at 1280 px the words were
+    # cut to "Essenti", "Spillove"); an entry (swatch and words) never splits
+    lay = FlowLayout(w, spacing=12)
     lay.setContentsMargins(10, 3, 10, 3)
     for color, text, rnd in PATIENT_LEGEND if patient else LEGEND:
-        lay.addWidget(swatch(color, rnd))
-        lay.addWidget(QLabel(text))
-        lay.addSpacing(6)
-    lay.addStretch(1)
+        entry = QWidget()
+        row = QHBoxLayout(entry)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(4)
+        row.addWidget(swatch(color, rnd))
+        row.addWidget(QLabel(text))
+        lay.addWidget(entry)
     # never widen the window: at 1280 px the docks and the view share what is left
     w.setMinimumWidth(0)
     w.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)

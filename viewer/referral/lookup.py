@@ -36,7 +36,7 @@ import numpy as np
 
 from viewer.constants import DEFAULT_RADIUS_MM
 from viewer.errors import ViewerError
-from viewer.referral.fields import EDGE, IN_ZONE, distance_beyond, value_beyond
+from viewer.referral.fields import IN_ZONE, distance_beyond, value_beyond
 from viewer.referral.model import ReferralModel
 from viewer.referral.segments import ADJACENT
 
@@ -255,6 +255,23 @@ COARSE_MM = 14.0      # spacing of the vertices read for the "near" distances an
 # -> 680/263 at 30 mm. Which zones are listed (covers, edge, near) is still decided at the
 # fingertip and by distance.
 SMOOTH_SIGMA_MM = 30.0
+
+
+def warm(model: ReferralModel) -> None:
+    """Build what every click reads, once: the muscle fields side by side, the coarse
+    neighbourhood index, the published-frequency prior and the side swap. Without it the
+    first click of a process pays for them (about 0.25 s); the window calls this in its
+    loading thread, right after the patterns are read.
+
+    Parameters
+    ----------
+    model : ReferralModel
+        The loaded model (its caches are kept on it).
+    """
+    _muscle_fields(model)
+    _coarse(model)
+    area_prior(model)
+    pattern_swap(model)
 
 
 def _muscle_columns(model: ReferralModel) -> np.ndarray:

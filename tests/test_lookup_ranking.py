@@ -183,3 +183,25 @@ def test_every_real_spot_lists_by_the_documented_score(model):
                 assert c.edge_mm <= (EDGE_MM if c.tier == "edge" else NEAR_MM) + 0.5, what
         checked += len(rows) > 1
     assert checked > 100
+
+
+def test_near_the_midline_the_pain_side_comes_first_among_equals(model):
+    """Within 40 mm of the midline both sides of a muscle often cover the spot with the same
+    score (in SCORE_STEP steps) and tier: the side of the pain is listed first (the README's tie rule),
+    so a click right of the spine never opens with the left muscle."""
+    from viewer.referral.lookup import SCORE_STEP, lookup_vertex, side_of_point
+
+    V = model.geo.vertices
+    near_midline = np.flatnonzero(np.abs(V[:, 0]) < 40)
+    pairs = []
+    for v in np.random.default_rng(3).choice(near_midline, 300, replace=False):
+        side = side_of_point(model, int(v))
+        first = [c for c in lookup_vertex(model, int(v)) if c.tier != "near"]
+        for i, a in enumerate(first):
+            for b in first[i + 1:]:
+                if (a.muscle_id == b.muscle_id and a.side != b.side and a.zone == b.zone
+                        and a.at_edge == b.at_edge          # covering comes before at the edge
+                        and round(a.score / SCORE_STEP) == round(b.score / SCORE_STEP)):
+                    pairs.append((int(v), side, a.name, a.side))
+    assert len(pairs) > 50
+    assert [p for p in pairs if p[1] in ("right", "left") and p[3] != p[1]] == []

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from viewer.constants import SIDES
 from viewer.errors import ViewerError
 
 DIR = "bodyparts3d-3.0"
@@ -155,7 +156,7 @@ def read_folder(root: Path, *, verify: bool = True) -> list[Item]:
         if row["kind"] == "muscle":
             v, f = decimate(v, f)
         side = row["side"]
-        if side in ("right", "left"):   # -X is the subject's right
+        if side in SIDES:   # -X is the subject's right
             geo = "right" if float(np.median(v[:, 0])) < 0 else "left"
             if geo != side:
                 raise ViewerError(f"The BodyParts3D 3.0 {row['name']} lies on the {geo} side.",

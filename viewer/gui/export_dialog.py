@@ -16,8 +16,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QApplication, QCheckBox, QComb
                                QFileDialog, QFormLayout, QHBoxLayout, QLineEdit, QListWidget, QListWidgetItem,
                                QProgressDialog, QPushButton, QRadioButton, QSpinBox, QWidget)
 
-from viewer.render.export import MAX_SIZE
-from viewer.render.style import THEMES, VIEWS
+from viewer.constants import MAX_SIZE, SIDES, VIEWS
+from viewer.render.style import THEMES
 
 PRESETS = [("1920 x 1080 (Full HD, 16:9)", (1920, 1080)), ("1280 x 720 (HD, 16:9)", (1280, 720)),
            ("2560 x 1440 (QHD, 16:9)", (2560, 1440)), ("3840 x 2160 (4K, 16:9)", (3840, 2160)),
@@ -125,7 +125,7 @@ class ExportAllDialog(QDialog, _SizeThemeMixin):
             vrow.addWidget(box, i // 4, i % 4)
         form.addRow("Views", _wrap(vrow))
         self.side = QComboBox(objectName="export_sides")
-        for label, sides in (("Right", ("right",)), ("Left", ("left",)), ("Both", ("right", "left"))):
+        for label, sides in [*((s.capitalize(), (s,)) for s in SIDES), ("Both", SIDES)]:
             self.side.addItem(label, sides)
         form.addRow("Sides", self.side)
         self.pick_all = QRadioButton("All muscles", checked=True)

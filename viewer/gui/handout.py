@@ -22,20 +22,9 @@ from PySide6.QtGui import (QFont, QGuiApplication, QImage, QPageLayout, QPageSiz
 from viewer import ATTRIBUTION, DISCLAIMER, atomic
 from viewer.errors import ViewerError
 from viewer.render import style
+from viewer.render.layout import check_notes
 
 MAX_PATTERNS = 3
-MAX_NOTES_CHARS = 3_000      # notes past this no longer fit one readable page (looked at: 5,000
-MAX_NOTES_LINES = 80         # characters left the picture a thumbnail and the text tiny)
-
-
-def check_notes(notes: str, where: str = "notes") -> str:
-    """Notes that fit a one-page handout; a ViewerError naming `where` otherwise."""
-    if len(notes) > MAX_NOTES_CHARS or notes.count("\n") >= MAX_NOTES_LINES:
-        raise ViewerError(f"the notes are {len(notes):,} characters on {notes.count(chr(10)) + 1:,} lines; a "
-                          f"one-page handout holds at most {MAX_NOTES_CHARS:,} characters and "
-                          f"{MAX_NOTES_LINES} lines.", path=where,
-                          fix="shorten the notes (a handout is one page); keep the full notes in the session.")
-    return notes
 LOGICAL_WIDTH = 720          # layout width in points-like units; scaled onto the page
 PAGE_SIZES = {"A4": QPageSize.A4, "Letter": QPageSize.Letter}
 
@@ -70,9 +59,7 @@ def resolve_patterns(model, patterns_or_muscle, side: str = "right") -> list:
     """A muscle name/alias/FMA id, a Pattern, or a list of Patterns (e.g. the
     top candidates for the marked spots) -> at most MAX_PATTERNS patterns, one per muscle."""
     if isinstance(patterns_or_muscle, str):
-        from viewer.render.export import find_muscle
-
-        return [model.pattern(find_muscle(model, patterns_or_muscle).id, side)]
+        return [model.pattern(model.resolve(patterns_or_muscle).id, side)]
     pats = [patterns_or_muscle] if hasattr(patterns_or_muscle, "muscle") else list(patterns_or_muscle)
     out, seen = [], set()
     for p in pats:

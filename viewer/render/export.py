@@ -18,15 +18,13 @@ import numpy as np
 import pyvista as pv
 
 from viewer import ATTRIBUTION, atomic
-from viewer.errors import ViewerError
+from viewer.constants import DEFAULT_SIZE
+from viewer.errors import ExistingOutput
 from viewer.referral.levels import level_key
 from viewer.render import layout as L
 from viewer.render import style
 from viewer.render.scene import BodyScene
 
-MAX_SIZE = (3840, 2160)
-DEFAULT_SIZE = (1920, 1080)          # 16:9, a full-HD slide
-VIEW_CHOICES = ("best", *style.VIEWS)
 DISCLAIMER_SHORT = "Educational illustration of a published pattern, not a diagnosis."
 
 MIN_FRAME_MM = 520.0     # never frame less than this much body: enough to see where it is
@@ -55,27 +53,22 @@ def _quiet_vtk() -> None:
     vtkLogger.SetStderrVerbosity(vtkLogger.VERBOSITY_ERROR)
 
 
-def parse_size(text: str) -> tuple[int, int]:
-    m = re.fullmatch(r"\s*(\d+)\s*[xX]\s*(\d+)\s*", text or "")
-    if not m:
-        raise ValueError(f"size {text!r} is not WIDTHxHEIGHT, e.g. 1920x1080")
-    w, h = int(m.group(1)), int(m.group(2))
-    if not (16 <= w <= MAX_SIZE[0] and 16 <= h <= MAX_SIZE[1]):
-        raise ValueError(f"size {w}x{h} is outside 16x16 .. {MAX_SIZE[0]}x{MAX_SIZE[1]}")
-    return w, h
-
-
 SHEET_TITLES = {"joint": "Joints", "root": "Nerve roots (dermatomes)", "nerve": "Peripheral nerves",
                 "organ": "Organs"}
 
 
-def find_muscle(model, query: str, what: str = "muscle"):
-    """The one source (muscle, joint, root, nerve or organ) a name, alias, id or typo names;
-    a ViewerError naming `what` otherwise (one resolver: viewer.referral.search.resolve)."""
-    return model.resolve(query, what=what)
-
-
 def slug(text: str) -> str:
+    """A file-name-safe form of a name: lower case, runs of other characters as one "_".
+
+    Parameters
+    ----------
+    text : str
+
+    Returns
+    -------
+    str
+        Only a-z, 0-9 and "_", no leading or trailing "_" (empty for a name of symbols only).
+    """
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
 
 
@@ -112,6 +105,18 @@ ZONE_WORDS = {"muscle": ("essential pain zone", "spillover zone"),
 
 
 def legend_items(pattern=None) -> list[tuple[str, str, str]]:
+    """The legend's rows for a pattern of any kind (the muscle's wording when None).
+
+    Parameters
+    ----------
+    pattern : Pattern, optional
+
+    Returns
+    -------
+    list of (str, str, str)
+        (shape 'swatch' or 'dot', colour hex, words) for the essential zone, the spillover zone
+        when the pattern has one, and the marker when it has trigger points (or its source's mark).
+    """
     kind = pattern.kind if pattern is not None else "muscle"
     ess_hex, spill_hex = style.palette(kind)
     ess_words, spill_words = ZONE_WORDS[kind]
@@ -173,6 +178,18 @@ class Frame:
     size: tuple[int, int]
 
     def to_pixels(self, pts: np.ndarray) -> np.ndarray:
+        """Image pixels of canonical points under this frame's orthographic camera.
+
+        Parameters
+        ----------
+        pts : numpy.ndarray, shape (N, 3) or (3,)
+            Canonical mm.
+
+        Returns
+        -------
+        numpy.ndarray, shape (N, 2)
+            x to the right and y down, in pixels of an image of ``size``.
+        """
         rel = np.atleast_2d(pts) - self.centre
         ppmm = self.size[1] / self.height_mm
         x = self.size[0] / 2 + (rel @ self.right) * ppmm
@@ -331,6 +348,7 @@ class Exporter:
         self.close()
 
     def close(self) -> None:
+        """Close the off-screen plotter (also on leaving a ``with`` block)."""
         self.plotter.close()
 
     def _set_size(self, size) -> None:
@@ -372,6 +390,12 @@ class Exporter:
         return out
 
     def show(self, pattern) -> None:
+        """Put a pattern on the off-screen body (once; the muscle mesh stays hidden under the skin).
+
+        Parameters
+        ----------
+        pattern : Pattern
+        """
         if pattern is not self._pattern:
             self.scene.show_pattern(pattern, render=False)
             if self.scene.highlight_actor is not None:
@@ -381,6 +405,18 @@ class Exporter:
             self._pattern = pattern
 
     def focus_points(self, pattern) -> np.ndarray:
+        """The points a frame must show: the painted skin of `pattern` and its trigger points.
+
+        Parameters
+        ----------
+        pattern : Pattern or None
+            Shown first; None keeps the pattern already shown.
+
+        Returns
+        -------
+        numpy.ndarray, shape (N, 3)
+            Canonical mm.
+        """
         if pattern is not None:
             self.show(pattern)          # the zones are the scene's: this pattern's, not the last one's
         pts = [self.model.pack.skin_vertices[self.scene.skin_value > 0.2]]
@@ -939,6 +975,18 @@ def _opaque_body(img: np.ndarray) -> np.ndarray:
 
 
 def write_png(img, out: str | Path) -> Path:
+    """Write an image as PNG, atomically.
+
+    Parameters
+    ----------
+    img : array_like, shape (H, W, 3) or (H, W, 4), uint8
+    out : str or Path
+
+    Returns
+    -------
+    Path
+        `out`.
+    """
     from io import BytesIO
 
     from PIL import Image
@@ -1046,13 +1094,12 @@ def _gallery_jobs(ex, jobs, paths, size, theme, transparent, progress, cancelled
     return written
 
 
-class ExistingFiles(ViewerError):
+class ExistingFiles(ExistingOutput):
     """gallery(overwrite=False) found files it would replace (``paths``); nothing was written."""
 
     def __init__(self, what: str, paths):
-        super().__init__(what, path="out_dir", fix="allow replacing them (the command line's --force), or give "
-                                                   "an empty folder.")
-        self.paths = list(paths)
+        super().__init__(what, paths, path="out_dir", fix="allow replacing them (overwrite=True), or give an "
+                                                          "empty folder.")
 
 
 def gallery_names(jobs, out_dir: Path) -> list[Path]:

@@ -13,6 +13,7 @@ import numpy as np
 import pyvista as pv
 
 from viewer.anatomy.meshutil import to_polydata
+from viewer.constants import OTHER_SIDE
 from viewer.referral.fields import combined
 from viewer.referral.levels import level_vertebrae
 from viewer.render import style
@@ -177,6 +178,7 @@ class BodyScene:
 
     @property
     def has_bones(self) -> bool:
+        """Whether the pack has a skeleton to show."""
         return self._has_bones
 
     def set_bones_visible(self, visible: bool, *, render: bool = True) -> None:
@@ -210,6 +212,7 @@ class BodyScene:
                               reset_camera=False)
 
     def bones_visible(self) -> bool:
+        """Whether the skeleton is drawn now."""
         return bool(self.bone_actor is not None and self.bone_actor.GetVisibility())
 
     def bone_at_cell(self, cell_id: int):
@@ -230,6 +233,7 @@ class BodyScene:
         return self.bone_at_cell(cell)
 
     def part_at_cell(self, cell_id: int):
+        """The pack part (a muscle mesh) of a picked cell of the muscles actor."""
         return self.pack.parts[int(self.muscles.cell_data["part"][cell_id])]
 
     def _parts_mesh(self, pattern) -> pv.PolyData | None:
@@ -271,13 +275,22 @@ class BodyScene:
             self.plotter.render()
 
     def _other(self, pattern):
-        side = "left" if pattern.side == "right" else "right"
+        side = OTHER_SIDE.get(pattern.side, pattern.side)
         try:
             return self.model.pattern(pattern.muscle.id, side)
         except KeyError:
             return None
 
     def set_drawing(self, mask: np.ndarray, *, render: bool = True) -> None:
+        """Paint the pain drawing on the skin.
+
+        Parameters
+        ----------
+        mask : numpy.ndarray, shape (V,)
+            Per skin vertex: painted (1) or not (0).
+        render : bool
+            Draw a frame now.
+        """
         self.drawing = np.asarray(mask, dtype=np.float32)
         self._recolor()
         if render:
@@ -309,10 +322,12 @@ class BodyScene:
 
     @property
     def skin_rgb(self) -> np.ndarray:
+        """The skin's colour per vertex, (V, 3) uint8 (zones, drawing and skin tone)."""
         return np.asarray(self.skin.point_data["rgba"])[:, :3]
 
     @property
     def skin_alpha(self) -> np.ndarray:
+        """The skin's opacity per vertex, (V,) uint8 (painted zones stay visible)."""
         return np.asarray(self.skin.point_data["rgba"])[:, 3]
 
     @property
@@ -478,13 +493,23 @@ class BodyScene:
 
     @property
     def skin_opacity(self) -> float:
+        """The skin's opacity outside the painted zones, 0..1."""
         return self._skin_opacity
 
     @property
     def muscles_visible(self) -> bool:
+        """Whether the context muscles are shown (while the camera is still)."""
         return self._muscles_visible
 
     def set_muscles_visible(self, visible: bool, *, render: bool = True) -> None:
+        """Show or hide the context muscles under the skin (and their coarse copy).
+
+        Parameters
+        ----------
+        visible : bool
+        render : bool
+            Draw a frame now.
+        """
         self._muscles_visible = bool(visible)
         self.muscle_actor.SetVisibility(self._muscles_visible and not self.interacting)
         if self._lod is not None:
@@ -493,12 +518,28 @@ class BodyScene:
             self.plotter.render()
 
     def set_trigger_points_visible(self, visible: bool, *, render: bool = True) -> None:
+        """Show or hide the shown pattern's trigger-point markers and labels.
+
+        Parameters
+        ----------
+        visible : bool
+        render : bool
+            Draw a frame now.
+        """
         self._show_tps = bool(visible)
         self._update_trigger_points()
         if render:
             self.plotter.render()
 
     def set_other_side_visible(self, visible: bool, *, render: bool = True) -> None:
+        """Also paint the same source's pattern on the other side of the body.
+
+        Parameters
+        ----------
+        visible : bool
+        render : bool
+            Draw a frame now.
+        """
         self._show_other_side = bool(visible)
         self.show_pattern(self.pattern, render=render)
 

@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 from psygnal import Signal, SignalGroup
 
+from viewer.constants import OTHER_SIDE, SIDES
 from viewer.referral import lookup
 from viewer.session import Mark, Session, SessionError, resolve, session_from_state
 from viewer.state.view import ViewSettings
@@ -247,8 +248,8 @@ class ViewerState:
 
     def select_muscle(self, muscle_id: str, side: str | None = None) -> bool:
         """Select a muscle's pattern on a side (default: the current side, else right, else the other)."""
-        side = side or (self.selected.side if self.selected else "right")
-        for s in (side, "left" if side == "right" else "right"):
+        side = side or (self.selected.side if self.selected else SIDES[0])
+        for s in (side, OTHER_SIDE.get(side, SIDES[0])):
             try:
                 self.select(self.model.pattern(muscle_id, s))
                 return True
@@ -260,7 +261,7 @@ class ViewerState:
         """The selected muscle on the other side; False when it has no pattern there."""
         if self.selected is None:
             return False
-        other = "left" if self.selected.side == "right" else "right"
+        other = OTHER_SIDE.get(self.selected.side)
         try:
             self.select(self.model.pattern(self.selected.muscle.id, other))
         except KeyError:

@@ -20,10 +20,14 @@ from pathlib import Path
 
 import numpy as np
 
-from viewer import atomic
+from viewer import atomic, safeio
+from viewer.anatomy.pack import load_pack
 from viewer.constants import DEFAULT_RADIUS_MM, DEFAULT_SIZE, MAX_SIZE, SIDES, VIEW_CHOICES, VIEWS
 from viewer.errors import ViewerError
-from viewer.render.layout import check_notes
+from viewer.referral import lookup as L
+from viewer.referral.lookup import check_area_work
+from viewer.referral.model import load_model
+from viewer.referral.schema import KINDS
 
 MAX_COORD_MM = 3000.0      # the body is < 2 m tall; anything beyond is a unit or typing error
 MAX_RADIUS_MM = 300.0      # a disc larger than a thigh's length is no longer a "spot"
@@ -106,8 +110,6 @@ def read_points(path, name: str = "points file") -> np.ndarray:
     ViewerError
         Not a regular file, too large, not JSON, or not a valid list of points.
     """
-    from viewer import safeio
-
     fix = 'give a JSON list of [x, y, z] points in mm, e.g. [[-150, 60, 900], [-140, 60, 905]].'
     data = safeio.load_json(path, what="points file", max_bytes=20_000_000, fix=fix)
     try:
@@ -214,8 +216,6 @@ def check_area(points, radius_mm: float = DEFAULT_RADIUS_MM, name: str = "points
     ViewerError
         Bad points or radius, or points x radius² too costly to compute (at most 62,500,000 mm²).
     """
-    from viewer.referral.lookup import check_area_work
-
     pts, r = as_points(points, name), as_radius(radius_mm, allow_none=False)
     try:
         check_area_work(len(pts), r, name)
@@ -244,9 +244,6 @@ def load(meshes=None, maps=None, *, progress=None):
     viewer.referral.model.ReferralModel
         ``model.patterns``, ``model.maps.maps``, ``model.problems`` and the queries below.
     """
-    from viewer.anatomy.pack import load_pack
-    from viewer.referral.model import load_model
-
     pack = load_pack(meshes)
     return load_model(pack, user_maps=maps, progress=progress)
 
@@ -272,8 +269,6 @@ def lookup(model, point, radius_mm: float | None = None, top: int = 20):
         ``.region``, ``.snap_mm``, ``.candidates`` (muscles, ranked), ``.other_sources``,
         ``.dermatomes``, ``.red_flags`` and ``.to_json()``.
     """
-    from viewer.referral import lookup as L
-
     p, r, top = as_point(point), as_radius(radius_mm), as_top(top)
     res = L.lookup_point(model, p, r)
     res.candidates, res.other_sources = res.candidates[:top], res.other_sources[:top]
@@ -299,8 +294,6 @@ def lookup_area(model, points, radius_mm: float = DEFAULT_RADIUS_MM, top: int = 
         ``.candidates`` (muscles), ``.other_sources``, ``.dermatomes``, ``.red_flags`` and
         ``.to_json()``.
     """
-    from viewer.referral import lookup as L
-
     (pts, r), top = check_area(points, radius_mm), as_top(top)
     verts, snap = L.area_from_points(model, pts, r)
     res = L.area_result(model, verts)
@@ -366,8 +359,6 @@ def sources(model, kind: str | None = None) -> list[dict]:
     list of dict
         id, kind, name, aliases, level, segments, body_region, sides and whether it has a red flag.
     """
-    from viewer.referral.schema import KINDS
-
     if kind is not None and kind not in KINDS:
         raise _arg("kind", f"must be one of {', '.join(KINDS)}, got {_short(kind)}.")
     sides: dict[str, list[str]] = {}
@@ -401,6 +392,7 @@ def show(model, muscle: str, plotter=None, *, side: str = "right", view: str | N
     -------
     pyvista.Plotter
     """
+    # lazy: pyvista ~1.9 s to import (-X importtime): only drawing needs it, not lookup
     import pyvista as pv
 
     from viewer.render.scene import BodyScene
@@ -441,6 +433,7 @@ def render(model, muscle: str, *, side: str = "right", view: str | None = None, 
     Path or numpy.ndarray
         The written path, or an (H, W, 3|4) uint8 image.
     """
+    # lazy: render.export pulls pyvista (~1 s after the model, -X importtime): only images need it
     from viewer.render import export as E
 
     pattern = find(model, muscle, side)
@@ -519,6 +512,7 @@ def export(model, source: str, out, *, side: str = "right", view: str | None = N
     ViewerError
         A bad argument (named), an unknown source, or an existing `out` without `force`.
     """
+    # lazy: render.export ~1 s (see render)
     from viewer.render import export as E
 
     w, h = as_size(size)
@@ -568,6 +562,7 @@ def export_all(model, out_dir, *, views=("best",), sides=("right",), size=DEFAUL
     ViewerError
         A bad argument (named: ``out_dir``, ``views``, ``sources`` ...) or existing files without `force`.
     """
+    # lazy: render.export ~1 s (see render)
     from viewer.render import export as E
 
     w, h = as_size(size)
@@ -623,6 +618,31 @@ def handout(model, source: str, out, *, side: str = "right", notes: str = "", pa
     from viewer.gui.handout import make_handout
 
     return make_handout(model, pattern, notes or "", path, page=page)
+
+
+def check_notes(notes: str, name: str = "notes") -> str:
+    """Notes that fit a one-page patient handout (at most 3,000 characters and 80 lines).
+
+    Parameters
+    ----------
+    notes : str
+    name : str
+        The argument named in errors.
+
+    Returns
+    -------
+    str
+        `notes`, unchanged.
+
+    Raises
+    ------
+    ViewerError
+        Too long for one page.
+    """
+    # lazy: render.layout pulls Pillow and the render style (~30 ms, measured) into every lookup
+    from viewer.render.layout import check_notes as fits_one_page
+
+    return fits_one_page(notes, name)
 
 
 def check_pdf_path(out, name: str = "out") -> Path:

@@ -14,6 +14,7 @@ log = logging.getLogger("referral-viewer")
 
 
 def _model(args, progress=True):
+    # lazy: numpy, scipy and the model ~0.6 s (-X importtime): `--help` and argument errors stay ~60 ms
     from viewer.anatomy.pack import load_pack
     from viewer.referral.model import load_model
 
@@ -33,6 +34,7 @@ LOOKUP_FLAGS = {"point": "--point", "points": "--points", "radius_mm": "--radius
 
 
 def cmd_lookup(args) -> int:
+    # lazy: the API pulls numpy, scipy and the model (~0.7 s, -X importtime): arguments are parsed first
     from viewer import api
 
     try:
@@ -92,6 +94,7 @@ def print_lookup(result: dict) -> None:
 
 
 def cmd_validate(args) -> int:
+    # lazy: numpy, scipy and the maps (~0.6 s): only `validate` needs them
     from viewer.referral.validate import validate
 
     problems, summary = validate(args.paths or None, meshes=args.meshes, user_maps=args.maps)
@@ -175,6 +178,7 @@ MAX_NOTES_FILE_BYTES = 1_000_000
 
 def read_notes_file(path) -> str:
     """The notes file through the safe reader: a FIFO or /dev/zero is refused at once."""
+    # lazy: safeio pulls yaml (~15 ms, -X importtime) into every `--help`
     from viewer import safeio
 
     raw = safeio.read_regular(path, MAX_NOTES_FILE_BYTES, "notes file")

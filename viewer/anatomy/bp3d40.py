@@ -8,16 +8,21 @@ rest of the pipeline is the same for both.
 from __future__ import annotations
 
 import re
+import time
 import zipfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import fast_simplification
 import numpy as np
+from scipy.spatial import cKDTree
 
 from viewer.anatomy import warp as W
 from viewer.anatomy.bp3d_elements import (Element, Row, Selection, Tables, display_alias, parse_obj,
                                           read_glb, read_parts_csv)
+from viewer.anatomy.download import pinned_element_rows
 from viewer.anatomy.pack import normalize
+from viewer.anatomy.sources import check_pinned_file
 from viewer.constants import OTHER_SIDE, SIDES
 from viewer.errors import ViewerError
 
@@ -55,15 +60,11 @@ def pinned_elements() -> list[dict]:
     upstream path (viewer/anatomy/data/bp3d40_elements.csv). Names and concept
     ids come from the DBCLS tables, so a downloaded folder, the shared folder
     and the official archive give the same pack."""
-    from viewer.anatomy.download import pinned_element_rows
-
     return pinned_element_rows()
 
 
 def check_folder(folder: Path, *, verify: bool = True) -> None:
     """Fail fast, before the long build steps, on a missing or damaged element file."""
-    from viewer.anatomy.sources import check_pinned_file
-
     for row in pinned_elements():
         check_pinned_file(folder / row["file"], f"the BodyParts3D 4.0 element {row['element_file_id']}",
                           row["sha256"], "viewer/anatomy/data/bp3d40_elements.csv", verify)
@@ -394,8 +395,6 @@ def decimate(items: list[Item]) -> None:
     """Lighter meshes, in place (before mirroring, so mirrored pairs stay identical).
     fast-simplification (quadric error, C++) does the 500 elements in a few
     seconds where VTK's quadric decimation takes ~30 s."""
-    import fast_simplification
-
     for it in items:
         n = len(it.el.faces)
         target = max(MIN_FACES / max(n, 1), KEEP_FRACTION)
@@ -421,10 +420,6 @@ class Layer:
 
 def build_layer(items: list[Item], z_parts, skin, *, say=lambda m: None) -> Layer:
     """Decimate, mirror, warp into the pack frame and measure."""
-    import time
-
-    from scipy.spatial import cKDTree
-
     t = time.perf_counter()
     say("simplifying BodyParts3D 4.0 elements")
     items = [it for it in items if it.sel.kind in ("muscle", "bone")]

@@ -37,6 +37,7 @@ def load_pack_and_model(meshes=None, progress=None):
     """(pack, model, warning): the model falls back to an empty one if the maps cannot be used,
     so the body still shows and the window can say why there are no patterns. NoPack when
     there is no pack at all."""
+    # lazy: imported in the loading thread (numpy, scipy, the model ~0.7 s): the window appears first
     from viewer import config
     from viewer.anatomy import load_pack
     from viewer.anatomy.pack import current_pack
@@ -60,6 +61,7 @@ def load_pack_and_model(meshes=None, progress=None):
 
 def empty_model(pack):
     """A model with no patterns (one 'Skin' region), for when the maps cannot be loaded."""
+    # lazy: the empty model is a fallback: its imports are paid only when the maps fail
     import numpy as np
 
     from viewer.referral.geometry import SkinGeometry

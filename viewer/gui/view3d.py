@@ -45,6 +45,7 @@ class View3D(QObject):
 
     # -- set-up -------------------------------------------------------------------
     def attach(self, model, *, skin_opacity: float) -> None:
+        # lazy: scene pulls pyvista (~1.9 s): app.preload imports it in a thread while the window appears
         from viewer.render.scene import BodyScene
 
         self.scene = BodyScene(self.plotter, model, skin_opacity=skin_opacity)

@@ -10,6 +10,7 @@ import yaml
 from pydantic import ValidationError
 
 from viewer import config, safeio
+from viewer.anatomy.pack import normalize
 from viewer.errors import ViewerError
 from viewer.referral.schema import MuscleMap, cross_check
 
@@ -225,8 +226,6 @@ def load_maps(user_dir: str | Path | None = None, builtin_dir: Path | None = Non
 def name_key(value: str) -> str:
     """The key the name search (viewer.referral.search.resolve) matches a name by, and the
     user-map clash check compares names by: case, spaces, underscores and a word "muscle" ignored."""
-    from viewer.anatomy.pack import normalize
-
     return normalize(value.strip().lower())
 
 

@@ -12,15 +12,25 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from io import BytesIO
+from itertools import combinations
 from pathlib import Path
 
 import numpy as np
 import pyvista as pv
+import scipy.sparse as sp
+from PIL import Image, ImageDraw
+from scipy import ndimage
+from scipy.sparse.csgraph import connected_components
+from vtkmodules.vtkCommonCore import vtkLogger, vtkPoints
+from vtkmodules.vtkCommonDataModel import vtkPlane
+from vtkmodules.vtkFiltersGeneral import vtkOBBTree
 
 from viewer import ATTRIBUTION, atomic
 from viewer.constants import DEFAULT_SIZE
 from viewer.errors import ExistingOutput
 from viewer.referral.levels import level_key
+from viewer.referral.schema import FIGURE_OR_TABLE
 from viewer.render import layout as L
 from viewer.render import style
 from viewer.render.scene import BodyScene
@@ -48,8 +58,6 @@ MIN_PART_PX = 12           # essential zone parts smaller than this in every vie
 def _quiet_vtk() -> None:
     """Off-screen on a machine without a display VTK falls back to EGL/OSMesa,
     after a 'bad X server connection' warning that means nothing to a user."""
-    from vtkmodules.vtkCommonCore import vtkLogger
-
     vtkLogger.SetStderrVerbosity(vtkLogger.VERBOSITY_ERROR)
 
 
@@ -81,8 +89,6 @@ AUTHOR_NOTE = re.compile(r"\s*[(\[][^()\[\]]*\b(inferred|not seen|unconfirmed|no
 def pattern_source(pattern) -> str:
     """The citation a slide prints for a pattern: the first source naming a figure or table
     (the drawing's own source), else the first; authors' notes removed."""
-    from viewer.referral.schema import FIGURE_OR_TABLE
-
     sources = pattern.muscle.sources
     src = next((s for s in sources if FIGURE_OR_TABLE.search(s)), sources[0]) if sources else ""
     return AUTHOR_NOTE.sub("", src).strip()
@@ -263,8 +269,6 @@ def _view_skin(skin_vertices, view, side):
 
 def _clip_plane(view, side):
     """The clipping plane of a view (VTK keeps the side its normal points to), or None."""
-    from vtkmodules.vtkCommonDataModel import vtkPlane
-
     half = style.kept_half(view, side)
     if half is None and view != "inferior":
         return None
@@ -360,8 +364,6 @@ class Exporter:
     # -- geometry -------------------------------------------------------------
     def _locator(self):
         if self._obb is None:
-            from vtkmodules.vtkFiltersGeneral import vtkOBBTree
-
             self._obb = vtkOBBTree()
             self._obb.SetDataSet(self.scene.skin)
             self._obb.BuildLocator()
@@ -371,8 +373,6 @@ class Exporter:
         """True for skin points not hidden by the body when looking along ``direction``:
         a ray from just above the point toward the camera must not hit the skin (with
         ``half``, the medial view's cut: only skin before the midline counts)."""
-        from vtkmodules.vtkCommonCore import vtkPoints
-
         pts = np.atleast_2d(points)
         if not len(pts):
             return np.zeros(0, bool)
@@ -555,8 +555,6 @@ class Exporter:
             placed = [p for p in placed if p["box"] is not None]
         out = L.compose(canvas, plan, deco, th, transparent=transparent, labels=placed, marks=marks)
         if captions:
-            from PIL import Image, ImageDraw
-
             im = Image.fromarray(out, "RGBA")
             draw = ImageDraw.Draw(im)
             for cx, cy, text in captions:
@@ -567,8 +565,6 @@ class Exporter:
     # -- plates -----------------------------------------------------------------
     def _adjacency(self):
         if getattr(self, "_adj", None) is None:
-            import scipy.sparse as sp
-
             f = np.asarray(self.model.pack.skin_faces)
             e = np.vstack([f[:, [0, 1]], f[:, [1, 2]], f[:, [2, 0]]])
             n = len(self.model.pack.skin_vertices)
@@ -578,8 +574,6 @@ class Exporter:
 
     def zone_parts(self, mask: np.ndarray) -> np.ndarray:
         """(V,) connected part of the skin region ``mask`` each vertex is in (-1 outside)."""
-        from scipy.sparse.csgraph import connected_components
-
         idx = np.nonzero(mask)[0]
         out = np.full(len(mask), -1, np.int64)
         if not len(idx):
@@ -707,8 +701,6 @@ class Exporter:
         zone part (at COVER_FRACTION of the visible area of its best view) and every
         trigger point that some view shows; among sets of that size the one showing
         most; in PANEL_ORDER."""
-        from itertools import combinations
-
         cov = self.coverage(pattern)
         views, A = cov["views"], cov["ess_px"]
         best = A.max(axis=0) if A.size else np.zeros(0)
@@ -880,7 +872,6 @@ class Exporter:
                       if t.visible and 3 <= t.xy[0] < pic_w - 3 and 3 <= t.xy[1] < pic_h - 3]
             captions.append((bx0 + c * cw + cw // 2, by0 + y + pic_h + pad, texts[i]))
         out = L.compose(canvas, plan, deco, th, transparent=transparent, marks=marks)
-        from PIL import Image, ImageDraw
 
         im = Image.fromarray(out, "RGBA")
         draw = ImageDraw.Draw(im)
@@ -942,8 +933,6 @@ def _drop_edge_slivers(img: np.ndarray, fraction: float = 0.04) -> np.ndarray:
     """Remove bits of body at a picture's edge that are cut off from the rest (the tip of
     a hand, a sliver of the other arm): connected opaque blobs touching the border that
     are small next to the largest one."""
-    from scipy import ndimage
-
     solid = img[..., 3] > 0
     lab, n = ndimage.label(solid)
     if n <= 1:
@@ -987,10 +976,6 @@ def write_png(img, out: str | Path) -> Path:
     Path
         `out`.
     """
-    from io import BytesIO
-
-    from PIL import Image
-
     buf = BytesIO()
     Image.fromarray(np.asarray(img)).save(buf, format="PNG")
     atomic.write_bytes(out, buf.getvalue())

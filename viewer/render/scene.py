@@ -11,11 +11,17 @@ from __future__ import annotations
 
 import numpy as np
 import pyvista as pv
+import scipy.sparse as sp
+from vtkmodules.vtkCommonCore import vtkIdList, vtkPoints
+from vtkmodules.vtkCommonDataModel import vtkPlane, vtkStaticCellLocator
+from vtkmodules.vtkFiltersCore import vtkQuadricClustering
+from vtkmodules.vtkRenderingCore import vtkCoordinate, vtkTextActor
 
 from viewer.anatomy.meshutil import to_polydata
 from viewer.constants import OTHER_SIDE
 from viewer.referral.fields import combined
 from viewer.referral.levels import level_vertebrae
+from viewer.referral.segments import SEGMENT_INDEX
 from viewer.render import style
 
 LABEL_OWN_SKIN_MM = 12.0       # skin this near a trigger point does not hide its label
@@ -72,8 +78,6 @@ _NORMALS_CACHE: dict = {}
 def display_normals(vertices: np.ndarray, faces: np.ndarray, iterations: int = SKIN_NORMAL_SMOOTHING) -> np.ndarray:
     """Outward, consistently oriented point normals of a closed-ish triangle mesh,
     smoothed by ``iterations`` rounds of averaging with the 1-ring (float32, unit)."""
-    import scipy.sparse as sp
-
     key = (id(vertices), len(vertices), len(faces), iterations)
     hit = _NORMALS_CACHE.get(key)
     if hit is not None and hit[0] is vertices:
@@ -367,8 +371,6 @@ class BodyScene:
         self.update_label_visibility()
 
     def _text_label(self, text: str, anchor):
-        from vtkmodules.vtkRenderingCore import vtkCoordinate, vtkTextActor
-
         actor = vtkTextActor()
         actor.SetInput(text)
         tp = actor.GetTextProperty()
@@ -403,8 +405,6 @@ class BodyScene:
     def trigger_point_visible(self, points) -> np.ndarray:
         """Which points (just above the skin) the camera sees: inside the view and with no skin
         between the camera and the point (the half cut away in the medial view does not hide)."""
-        from vtkmodules.vtkCommonCore import vtkIdList, vtkPoints
-
         locator = self.skin_locator()
         cam, ren = self.plotter.camera, self.plotter.renderer
         pos, foc = np.array(cam.position), np.array(cam.focal_point)
@@ -429,8 +429,6 @@ class BodyScene:
     def skin_locator(self):
         """A cell locator on the skin (made once, ~35 ms): ray tests against the skin."""
         if self._skin_locator is None:
-            from vtkmodules.vtkCommonDataModel import vtkStaticCellLocator
-
             self._skin_locator = vtkStaticCellLocator()
             self._skin_locator.SetDataSet(self.skin)
             self._skin_locator.BuildLocator()
@@ -548,8 +546,6 @@ class BodyScene:
         """Coarse skin and muscles (quadric clustering, ~0.2 s once) for frames drawn while the
         camera moves; each coarse skin vertex takes the colour of its nearest full-mesh vertex."""
         if self._lod is None:
-            from vtkmodules.vtkFiltersCore import vtkQuadricClustering
-
             def coarse(mesh):
                 f = vtkQuadricClustering()
                 f.SetInputData(mesh)
@@ -623,8 +619,6 @@ class BodyScene:
     def set_half(self, sign: float | None) -> None:
         """Cut away the half of the body with x of the other sign (None: show it all), so
         the medial view sees the inner side of a limb past the other one."""
-        from vtkmodules.vtkCommonDataModel import vtkPlane
-
         self.half = sign
         lod = self._lod or ()
         for actor in (self.skin_actor, self.muscle_actor, self.bone_actor, self.highlight_actor,
@@ -642,8 +636,6 @@ class BodyScene:
     def _view_bounds(self, name: str, side: str):
         """What a standard view frames: the feet from below (6), the pattern's limb from its
         inner side (7; the lower limb without a pattern on an arm), else the body (or its half)."""
-        from viewer.referral.segments import SEGMENT_INDEX
-
         bounds = None
         if name == "inferior":
             bounds = self._segments_bounds(["foot_right", "foot_left"])
@@ -664,8 +656,6 @@ class BodyScene:
 
     def _segments_bounds(self, names, pad: float = 40.0):
         """Bounds of the skin of these body segments (in the kept half), or None."""
-        from viewer.referral.segments import SEGMENT_INDEX
-
         seg = getattr(self.model, "segment_labels", None)
         if seg is None:
             return None

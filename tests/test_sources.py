@@ -250,29 +250,6 @@ def test_one_resolver_typos_and_kinds_everywhere(model):
     assert kinds == {"muscle", "joint", "root", "nerve", "organ"}
 
 
-TEST_JOINT = """
-kind: joint
-id: joint_testus
-name: Testus joint
-aliases: []
-body_region: hip
-level: L4-L5
-segments: [L4, L5]
-sites:
-  - label: Testus
-    at: greater_trochanter
-    description: A test joint over the greater trochanter.
-zones:
-  essential:
-    - description: A disc over the greater trochanter.
-      frequency: 0.5
-      strokes:
-        - points: [greater_trochanter]
-          width: 60
-description: A test source, not clinical content (tests/test_sources.py).
-sources:
-  - Test fixture for tests/test_sources.py, not a clinical source; drawn as in Fig. 1 of nothing.
-"""
 
 
 def test_levels_name_their_vertebrae():
@@ -331,27 +308,36 @@ def test_a_slide_prints_the_drawing_source_without_authors_notes(model):
     src = next(s for s in rv.find(model, "heart").muscle.sources if "Fig" in s or "Table" in s)
     assert src.split(".")[0] in heart
 
-TEST_ORGAN = """
-kind: organ
-id: organ_testus
-name: Testus organ
+
+def _source_map(kind: str, name: str, at: str, *, body_region: str, segments: str, extra: str = "",
+             width: int = 60) -> str:
+    """A minimal map of a source of `kind` (not clinical content): one essential disc at `at`
+    felt by half of the patients, and a site marker there."""
+    return f"""
+kind: {kind}
+id: {kind}_testus
+name: {name}
 aliases: []
-body_region: abdomen
-segments: [T10]
-sides: midline
-mesh_parts: []
-sites:
+body_region: {body_region}
+segments: [{segments}]
+{extra}sites:
   - label: Testus
-    at: umbilicus
-    description: A test organ behind the navel.
+    at: {at}
+    description: A test {kind} at the {at.replace("_", " ")}.
 zones:
   essential:
-    - description: A disc around the navel.
+    - description: A disc at the {at.replace("_", " ")}.
       frequency: 0.5
       strokes:
-        - points: [umbilicus]
-          width: 70
+        - points: [{at}]
+          width: {width}
 description: A test source, not clinical content (tests/test_sources.py).
 sources:
   - Test fixture for tests/test_sources.py, not a clinical source; drawn as in Fig. 1 of nothing.
 """
+
+
+TEST_JOINT = _source_map("joint", "Testus joint", "greater_trochanter", body_region="hip", segments="L4, L5",
+                         extra="level: L4-L5\n")
+TEST_ORGAN = _source_map("organ", "Testus organ", "umbilicus", body_region="abdomen", segments="T10",
+                         extra="sides: midline\nmesh_parts: []\n", width=70)

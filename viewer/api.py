@@ -621,23 +621,10 @@ def handout(model, source: str, out, *, side: str = "right", notes: str = "", pa
 
 
 def check_notes(notes: str, name: str = "notes") -> str:
-    """Notes that fit a one-page patient handout (at most 3,000 characters and 80 lines).
+    """`notes` when they fit a one-page handout, else a ViewerError naming `name`.
 
-    Parameters
-    ----------
-    notes : str
-    name : str
-        The argument named in errors.
-
-    Returns
-    -------
-    str
-        `notes`, unchanged.
-
-    Raises
-    ------
-    ViewerError
-        Too long for one page.
+    The limits and the message are `viewer.render.layout.check_notes`'s (3,000 characters,
+    80 lines); this wrapper keeps Pillow out of ``import viewer.api``.
     """
     # lazy: render.layout pulls Pillow and the render style (~30 ms, measured) into every lookup
     from viewer.render.layout import check_notes as fits_one_page

@@ -377,6 +377,8 @@ def window_figures(fig, args, env, size="1280x720") -> None:
             for k, v in runs[-1].items():
                 fig[prefix + k] = v
             fig[prefix + "first_frame_s"] = stats([r["first_frame_s"] for r in runs], "s")
+            if all(r.get("patterns_ready_s") for r in runs):     # the body shows before the patterns
+                fig[prefix + "patterns_ready_s"] = stats([r["patterns_ready_s"] for r in runs], "s")
             fig[prefix + "peak_rss_mb"] = {"value": max(r["peak_rss_mb"] for r in runs), "unit": "MB"}
             for k in ("click_to_frame_ms", "flight_ms", "wheel_ms", "wheel_burst_ms"):
                 xs = [r[k]["median"] for r in runs if r.get(k)]
@@ -411,8 +413,9 @@ def x_figures(fig, prefix, env) -> None:
                 fig[prefix + tag + k] = {**got[k], "unit": "ms"}
         if got.get("rotation_fps"):
             fig[prefix + tag + "rotation_fps"] = {**got["rotation_fps"], "unit": "fps"}
-        if got.get("first_frame_s") is not None:
-            fig[prefix + tag + "first_frame_s"] = {"value": got["first_frame_s"], "unit": "s"}
+        for k in ("first_frame_s", "patterns_ready_s"):
+            if got.get(k) is not None:
+                fig[prefix + tag + k] = {"value": got[k], "unit": "s"}
         fig[prefix + tag + "loadavg"] = {"start": got.get("loadavg_start"), "end": got.get("loadavg_end")}
 
 

@@ -8,6 +8,8 @@ the screen from this process every ~25 ms (QScreen.grabWindow), so every figure 
 reached the screen, not what the app thinks it drew:
 
 - first_frame_s: app process start -> the body on screen
+- patterns_ready_s: app process start -> the patterns loaded (clicks answered); the body shows
+  before them and a click made meanwhile is answered when they come
 - click_to_list_ms / click_to_pattern_ms: the mouse moved over the body in a few steps (hover
   events as a real mouse makes them) and clicked at once -> the candidate list changed on screen /
   the 3D view changed by at least half of its final change (marker + pattern)
@@ -148,10 +150,12 @@ def run_app(info_path: Path, frames_path: Path) -> int:
         tmp.replace(info_path)
 
     def wait_first():
-        if win.first_frame_s is None:
+        if win.first_frame_s is None or getattr(win, "patterns_ready_s", 0) is None:
             QTimer.singleShot(50, wait_first)
         else:
             log.write(f"first {time.monotonic() - (time.perf_counter() - win.first_frame_s)}\n")
+            ready_s = getattr(win, "patterns_ready_s", None) or win.first_frame_s
+            log.write(f"patterns {time.monotonic() - (time.perf_counter() - ready_s)}\n")
             QTimer.singleShot(300, ready)
     wait_first()
     code = app.exec()
@@ -252,6 +256,9 @@ def drive(args) -> int:
         logged = [ln for ln in frames_path.read_text().splitlines() if ln.startswith("first")]
         if logged:
             out["first_frame_logged_s"] = round(float(logged[0].split()[1]) - t_spawn, 2)
+        logged = [ln for ln in frames_path.read_text().splitlines() if ln.startswith("patterns")]
+        if logged:     # the body shows first; the patterns are read after it
+            out["patterns_ready_s"] = round(float(logged[0].split()[1]) - t_spawn, 2)
         info = json.loads(info_path.read_text())
         view, lst = info["view"], info["list"]
         time.sleep(1.0)

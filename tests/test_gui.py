@@ -1197,6 +1197,205 @@ def test_patient_text_of_every_pattern_is_plain(gui_model):
     assert not bad, bad
 
 
+# -- the body stays under the mouse: picks after strokes and other recolours ---------------------
+def _ray(w, pos):
+    """A pixel's ray from the near to the far clipping plane (world points)."""
+    ren = w.plotter.renderer
+    x, y = w.view.picker.display_xy(QPointF(pos))
+    ends = []
+    for z in (0.0, 1.0):
+        ren.SetDisplayPoint(x, y, z)
+        ren.DisplayToWorld()
+        p = np.array(ren.GetWorldPoint())
+        ends.append(p[:3] / p[3])
+    return ends
+
+
+def _skin_truth(w, pos):
+    """The skin nearest the camera along a pixel's ray (an OBB tree on the skin's own
+    triangles, apart from the window's picker), or None off the body."""
+    from vtkmodules.vtkCommonCore import vtkIdList, vtkPoints
+    from vtkmodules.vtkFiltersGeneral import vtkOBBTree
+
+    tree = getattr(w, "_test_obb", None)
+    if tree is None:
+        import pyvista as pv
+
+        tree = vtkOBBTree()
+        tree.SetDataSet(pv.PolyData(w.model.pack.skin_vertices.astype(float), w.scene.skin.faces.copy()))
+        tree.BuildLocator()
+        w._test_obb = tree
+    near, far = _ray(w, pos)
+    pts = vtkPoints()
+    tree.IntersectWithLine(near, far, pts, vtkIdList())
+    if not pts.GetNumberOfPoints():
+        return None
+    h = np.array([pts.GetPoint(i) for i in range(pts.GetNumberOfPoints())])
+    return h[np.linalg.norm(h - near, axis=1).argmin()]
+
+
+def _pick_grid(w, n=14, size=None):
+    """What the window's skin picker returns on an n x n grid of pixels over the 3D view (of
+    `size`, else its size now; None off the body), and the pixels where it is not the skin
+    nearest the camera."""
+    W, H = size or (w.plotter.width(), w.plotter.height())
+    picks, wrong = {}, []
+    for gx in np.linspace(15, W - 15, n):
+        for gy in np.linspace(15, H - 15, n):
+            pos = QPointF(float(round(gx)), float(round(gy)))
+            hit = w.view.picker.pick(pos)
+            truth = _skin_truth(w, pos)
+            picks[(pos.x(), pos.y())] = None if hit is None else np.array(hit[1])
+            if (hit is None) != (truth is None) or (hit is not None and np.linalg.norm(hit[1] - truth) > 3.0):
+                # at a silhouette the picker's tolerance (half a pixel) may graze the skin beside the
+                # ray or miss it: wrong only if the pick lies behind the nearest skin, or off the ray
+                near, far = _ray(w, pos)
+                if hit is None:
+                    ok = any(_skin_truth(w, pos + QPointF(dx, dy)) is None for dx in (-1, 1) for dy in (-1, 1))
+                else:
+                    d = (far - near) / np.linalg.norm(far - near)
+                    q = np.array(hit[1]) - near
+                    near1, far1 = _ray(w, pos + QPointF(1, 0))
+                    t = np.dot(q, d) / np.linalg.norm(far - near)
+                    px = (1 - t) * np.linalg.norm(near1 - near) + t * np.linalg.norm(far1 - far)  # a pixel there
+                    behind = truth is not None and np.dot(q, d) > np.dot(truth - near, d) + 3.0
+                    ok = not behind and np.linalg.norm(q - np.dot(q, d) * d) < max(px, 1.0)
+                if not ok:
+                    wrong.append((pos.x(), pos.y()))
+    return picks, wrong
+
+
+def _moved(a, b):
+    """Pixels of two pick grids whose skin point differs by more than 3 mm (or hit/miss)."""
+    return [k for k in a if k not in b or (a[k] is None) != (b[k] is None)
+            or (a[k] is not None and np.linalg.norm(a[k] - b[k]) > 3.0)]
+
+
+def _back_pixels(w):
+    V = w.model.geo.vertices
+
+    def back_at(x, z):
+        return np.flatnonzero((np.abs(V[:, 0] - x) < 15) & (np.abs(V[:, 2] - z) < 15) & (V[:, 1] > -40))
+    return _visible_vertex(w, back_at(-70, 1000))[1], _visible_vertex(w, back_at(70, 1000))[1]
+
+
+def test_a_stroke_leaves_the_body_under_the_mouse(window, qapp):
+    """Click the back, paint a stroke across the low back, click the same pixel again: the same
+    spot (a stroke's dermatome levels, L1 T12 L2 T11 L3, widened the right panel by 87 px, the
+    3D view shrank 638 -> 569 px and the second click landed on the hanging arm 12 cm away)."""
+    _reset(window)
+    window.actions.views["posterior"].trigger()
+    _settle(qapp, 100)
+    right, left = _back_pixels(window)
+    probe = right + QPoint(0, -60)                          # the back above the stroke
+    size = (window.plotter.width(), window.plotter.height())
+    grid0, wrong0 = _pick_grid(window)
+    _click(window, probe)
+    first = np.array(window.state.marks[-1].point)
+    _key(window, Qt.Key_D, target=window.plotter)           # pain drawing on
+    QTest.mousePress(window.plotter, Qt.LeftButton, Qt.NoModifier, right)
+    for k in range(1, 6):
+        QTest.mouseMove(window.plotter, right + (left - right) * (k / 5))
+    QTest.mouseRelease(window.plotter, Qt.LeftButton, Qt.NoModifier, left)
+    _settle(qapp, 200)
+    _key(window, Qt.Key_D, target=window.plotter)           # pain drawing off
+    assert len(window.state.drawing_vertices()) > 50
+    assert len(window.others.level_buttons) >= 3           # the stroke spans several dermatomes
+    _click(window, probe)
+    second = np.array(window.state.marks[-1].point)
+    assert np.linalg.norm(second - first) < 4.0, (
+        f"same pixel, {np.linalg.norm(second - first):.0f} mm apart: {first.round()} then {second.round()}; "
+        f"3D view {size} -> {(window.plotter.width(), window.plotter.height())}")
+    grid1, wrong1 = _pick_grid(window, size=size)          # the same pixels as before the stroke
+    assert (window.plotter.width(), window.plotter.height()) == size
+    assert sum(p is not None for p in grid0.values()) > 25          # the grid covers the body (32 of 196)
+    assert not wrong0 and not wrong1, f"picks not on the nearest skin: {wrong0[:5]} {wrong1[:5]}"
+    assert not _moved(grid0, grid1), f"{len(_moved(grid0, grid1))} of {len(grid0)} pixels show another spot"
+    window.actions.clear.trigger()
+
+
+def test_a_long_stroke_keeps_the_view_and_every_dermatome_level_reachable(window, qapp):
+    """A stroke down the back covers 17 dermatome levels: the 3D view keeps its size, the first
+    level buttons show whole in the panel, and a click on "+N" then on a level in its menu
+    paints that root's dermatome."""
+    _reset(window)
+    window.actions.views["posterior"].trigger()
+    _settle(qapp, 100)
+    V = window.model.geo.vertices
+    size = (window.plotter.width(), window.plotter.height())
+
+    def back_at(x, z):
+        return np.flatnonzero((np.abs(V[:, 0] - x) < 15) & (np.abs(V[:, 2] - z) < 15) & (V[:, 1] > -40))
+    _, top = _visible_vertex(window, back_at(-100, 1350))
+    _, bottom = _visible_vertex(window, back_at(80, 800))
+    _key(window, Qt.Key_D, target=window.plotter)
+    QTest.mousePress(window.plotter, Qt.LeftButton, Qt.NoModifier, top)
+    for k in range(1, 9):
+        QTest.mouseMove(window.plotter, top + (bottom - top) * (k / 8))
+    QTest.mouseRelease(window.plotter, Qt.LeftButton, Qt.NoModifier, bottom)
+    _settle(qapp, 200)
+    _key(window, Qt.Key_D, target=window.plotter)
+    levels = window.state.dermatomes
+    assert len(levels) > 8, levels
+    assert (window.plotter.width(), window.plotter.height()) == size
+    panel, more = window.others.level, window.others.level_more
+    assert more is not None and more.isVisible()
+    for b in window.others.level_buttons + [more]:             # whole, inside the row
+        assert b.isVisible() and panel.rect().contains(b.geometry()), (b.text(), b.geometry(), panel.rect())
+    menu = more.menu()
+    listed = [b.text() for b in window.others.level_buttons] + [a.text().split()[2] for a in menu.actions()]
+    assert listed == levels
+    want = levels[-1]
+    clicked = {}
+
+    def choose():
+        popup = QApplication.activePopupWidget()
+        if popup is None:
+            QTimer.singleShot(50, choose)
+            return
+        act = next(a for a in popup.actions() if a.text().split()[2] == want)
+        clicked["menu"] = popup
+        QTest.mouseClick(popup, Qt.LeftButton, Qt.NoModifier, popup.actionGeometry(act).center())
+
+    QTimer.singleShot(50, choose)
+    QTest.mouseClick(more, Qt.LeftButton)                       # opens the menu (runs until it closes)
+    _settle(qapp, 200)
+    assert "menu" in clicked
+    assert window.scene.pattern.kind == "root" and window.scene.pattern.muscle.level == want
+    window.actions.clear.trigger()
+
+
+def test_picks_stay_on_the_nearest_skin_after_recolours(window, qapp):
+    """Opacity, layers and the other side change only the colours: every pixel shows the same
+    skin spot; a chosen muscle (camera flight) and patient mode (panels hidden) move the body,
+    and the picks are still the skin nearest the camera."""
+    _reset(window)
+    window.actions.views["posterior"].trigger()
+    _settle(qapp, 100)
+    A = window.actions
+    size = (window.plotter.width(), window.plotter.height())
+    grid0, wrong = _pick_grid(window, 10)
+    assert not wrong
+    for what, act in (("opacity", lambda: A.opacity.setValue(20)), ("muscles off", lambda: _tick(A.chk_muscles)),
+                      ("bones on", lambda: _tick(A.chk_bones)), ("trigger points off", lambda: _tick(A.chk_tps)),
+                      ("other side", lambda: _tick(A.chk_other))):
+        act()
+        _settle(qapp, 100)
+        grid, wrong = _pick_grid(window, 10)
+        assert not wrong, f"{what}: picks not on the nearest skin at {wrong[:5]}"
+        assert not _moved(grid0, grid), f"{what}: {len(_moved(grid0, grid))} pixels show another spot"
+        assert (window.plotter.width(), window.plotter.height()) == size, what
+    _choose(window, "quadratus lumborum")
+    _settle(qapp, 200)
+    assert not _pick_grid(window, 10)[1], "picks after choosing a muscle"
+    assert (window.plotter.width(), window.plotter.height()) == size, "choosing a muscle"
+    _key(window, Qt.Key_P, Qt.ControlModifier)             # patient mode
+    assert A.patient.isChecked()
+    _settle(qapp, 200)
+    assert not _pick_grid(window, 10)[1], "picks in patient mode"
+    _key(window, Qt.Key_P, Qt.ControlModifier)
+
+
 # -- the command line opens the window (last: it runs a real window in another process) ----------
 def test_command_line_opens_a_session(gui_model, tmp_path):
     """`referral-viewer SESSION.json` as the user types it (cli.main, then the real entry point
@@ -1241,3 +1440,67 @@ sys.exit(rc)
     seen = json.loads(line[5:])
     assert seen == {"title": seen.get("title"), "notes": "from the command line", "marks": 1, "drawn": True}, seen
     assert seen["title"].startswith("cli.json")
+
+
+def test_body_shows_before_the_patterns_and_a_click_meanwhile_is_answered(qapp, tmp_path):
+    """The window draws the body from the pack alone, then reads the patterns: a click made
+    while they load is held and answered when they come (the user's click is not lost and
+    does not say 'no muscle')."""
+    import pyvista as pv
+    from conftest import field_cache_dir
+
+    from viewer.anatomy import load_pack
+    from viewer.gui.loading import EarlyLoad
+    from viewer.gui.main_window import MainWindow
+    from viewer.referral.lookup import lookup_point
+
+    class HeldLoad(EarlyLoad):
+        """The real loader, whose patterns wait until the test lets them go."""
+        asked = False
+
+        def start_model(self):
+            self.asked = True
+
+    early = HeldLoad(cache_dir=field_cache_dir(load_pack()))
+    pv.OFF_SCREEN = False
+    w = MainWindow(early=early, autosave_dir=tmp_path / "a", confirm_close=False)
+    try:
+        w.resize(*WINDOW_SIZE)
+        w.show()
+        QTest.qWaitForWindowExposed(w)
+        assert _wait_until(lambda: w.first_frame_s is not None and early.asked, 60_000)
+        assert w.stack.currentWidget() is w.plotter and w.model is None
+        assert not w.actions.export.isEnabled()
+        # a point over the right shoulder blade, seen from behind (the view keys work at once)
+        _menu(w, "View", "Posterior view").trigger()
+        _settle(qapp)
+        geo = early.pack.skin_vertices
+        target = np.array([-110.0, 60.0, 1330.0])           # the right infraspinous fossa
+        v = int(np.argmin(np.linalg.norm(geo - target, axis=1)))
+        pos = _screen_pos(w, geo[v])
+        _click(w, QPoint(round(pos.x()), round(pos.y())))
+        assert w.state.marks == [] and w.candidates.list.count() == 0
+        EarlyLoad.start_model(early)                        # the patterns may come now
+        assert _wait_until(lambda: w.patterns_ready_s is not None, 120_000), (early.error, early.progress,
+                                                                            w.message.text())
+        _settle(qapp)
+        assert len(w.state.marks) == 1
+        assert np.linalg.norm(np.array(w.state.marks[0].point) - geo[v]) < 15.0
+        names = [c.name for c in _rows(w)]        # the rows' muscles, as the list draws them
+        expected = [c.name for c in lookup_point(w.model, w.state.marks[0].point).candidates]
+        assert len(names) >= 3 and names == expected
+        assert w.actions.export.isEnabled()
+    finally:
+        w.close()
+
+
+def test_legend_words_are_whole_in_a_small_window(window, qapp):
+    """At 1280x720 the legend under the view wraps onto a second line instead of cutting its
+    words ("Essenti", "Spillove"): every label has the width its text needs."""
+    from PySide6.QtWidgets import QLabel
+
+    labels = [lb for lb in window.legend.findChildren(QLabel) if lb.isVisible()]
+    assert len(labels) >= 6
+    cut = [lb.text() for lb in labels if lb.width() < lb.fontMetrics().horizontalAdvance(lb.text())]
+    assert cut == []
+    assert window.legend.geometry().bottom() <= window.disclaimer.geometry().top()

@@ -422,14 +422,49 @@ def test_build_rebuilds_a_damaged_pack_instead_of_saying_up_to_date(pack_copy, s
 
 # -- referral cache ---------------------------------------------------------------
 def test_unreadable_cache_means_recompute(tmp_path):
-    from viewer.referral.model import _read_cache
+    from viewer.referral.model import CacheDamaged, FieldColumns
 
     for content in (b"", b"PK\x03\x04 truncated", b"garbage"):
         f = tmp_path / "referral-x.npz"
         f.write_bytes(content)
-        assert _read_cache(f, 10) == {}
-    np.savez(tmp_path / "ok.npz", good=np.zeros(10), wrong_length=np.zeros(3))
-    assert list(_read_cache(tmp_path / "ok.npz", 10)) == ["good"]
+        assert list(FieldColumns(f, 10)) == []
+    np.savez(tmp_path / "ok.npz", good=np.zeros(10), wrong_length=np.zeros(3), matrix=np.zeros((10, 2)))
+    cols = FieldColumns(tmp_path / "ok.npz", 10)
+    assert list(cols) == ["good", "matrix", "wrong_length"] and len(cols["good"]) == 10
+    for bad in ("wrong_length", "matrix"):       # found when read: the model is then recomputed
+        with pytest.raises(CacheDamaged):
+            cols[bad]
+
+
+def test_a_damaged_column_in_the_field_cache_is_recomputed(tmp_path):
+    """A column of the wrong length in the cache (a hand-edited file, another pack's) is found
+    when the start reads it: the model is built as from an empty cache, with the same fields,
+    and the cache is written again whole."""
+    import shutil
+
+    from viewer.anatomy import load_pack
+    from viewer.referral.loader import load_maps
+    from viewer.referral.model import FieldColumns, load_model
+
+    pack = load_pack()
+    maps_dir = tmp_path / "maps"
+    maps_dir.mkdir()
+    for name in ("gluteus_minimus.yaml", "infraspinatus.yaml"):
+        shutil.copy(REPO / "referral_maps" / "muscles" / name, maps_dir / name)
+    cache = tmp_path / "cache"
+    first = load_model(pack, maps=load_maps(builtin_dir=maps_dir), cache_dir=cache)
+    assert len(first.patterns) == 4 and first.timings.get("fields_computed") == 2
+    f = cache / f"referral-{pack.key[:12]}.npz"
+    with np.load(f) as z:
+        cols = {k: z[k] for k in z.files}
+    victim = next(k for k in cols if k.startswith("ess-") and "-left-" in k)
+    cols[victim] = cols[victim][:-7]
+    np.savez(f, **cols)
+    second = load_model(pack, maps=load_maps(builtin_dir=maps_dir), cache_dir=cache)
+    assert second.timings.get("fields_computed") == 2
+    assert [(p.muscle.id, p.side) for p in second.patterns] == [(p.muscle.id, p.side) for p in first.patterns]
+    assert np.array_equal(second.ess, first.ess) and np.array_equal(second.spill, first.spill)
+    assert len(FieldColumns(f, len(pack.skin_vertices))[victim]) == len(pack.skin_vertices)
 
 
 @pytest.fixture

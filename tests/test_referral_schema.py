@@ -132,3 +132,49 @@ def test_validate_reads_and_parses_each_file_once_even_with_problems(tmp_path, m
     assert len(composes) == 2 and not loads
     found = [p for p in problems if "no_such_landmark" in p.message]
     assert found and found[0].line == 17 and found[0].file.name == "b.yaml", [str(p) for p in problems]
+
+
+def test_parse_cache_skips_the_yaml_of_unchanged_files_only(tmp_path, monkeypatch):
+    """The window's start reads each map's YAML data from the parse cache when the file's bytes
+    are those parsed before: no YAML parse then, the same maps, a problem's line still found (the
+    file is parsed when a line is asked for); a changed file is parsed again and its new content
+    used; a damaged cache is an empty one."""
+    import yaml
+
+    from viewer.referral import loader
+    from viewer.referral.loader import ParseCache
+
+    bad = (GOOD.replace("points: [greater_trochanter, {at: lateral_thigh_upper",
+                        "points: [no_such_landmark, {at: lateral_thigh_upper")
+           .replace("FMA99999", "FMA99998").replace("name: Test muscle", "name: Other muscle")
+           .replace("aliases: [TM]", "aliases: []"))
+    (tmp_path / "maps").mkdir()
+    paths = [write(tmp_path / "maps", "a.yaml", GOOD),
+             write(tmp_path / "maps", "b.yaml", bad)]
+    composes = []
+    real_compose = yaml.compose
+    monkeypatch.setattr(loader.yaml, "compose", lambda t, *a, **k: composes.append(1) or real_compose(t, *a, **k))
+    where = ("zones", "essential", 0, "strokes", 0, "points", 0)
+    cache_file = tmp_path / "cache" / "maps.json"
+
+    first = load_maps(files=paths, cache=ParseCache(cache_file))
+    assert len(composes) == 2 and cache_file.is_file() and first.problems == []
+    line = first.line("FMA99998", where)
+    assert line == 17
+
+    composes.clear()
+    second = load_maps(files=paths, cache=ParseCache(cache_file))
+    assert composes == []                                          # no YAML parse at all
+    assert [m.model_dump() for m in second.maps] == [m.model_dump() for m in first.maps]
+    assert second.hashes == first.hashes and second.digest == first.digest
+    assert second.line("FMA99998", where) == 17 and len(composes) == 1    # parsed for the line
+
+    composes.clear()
+    paths[0].write_text(GOOD.replace("name: Test muscle", "name: Renamed muscle"))
+    third = load_maps(files=paths, cache=ParseCache(cache_file))
+    assert len(composes) == 1 and third.by_id("FMA99999").name == "Renamed muscle"
+
+    composes.clear()
+    cache_file.write_text('{"version": 1, "maps": {"' + "0" * 64 + '": [1, 2]}} trailing garbage')
+    fourth = load_maps(files=paths, cache=ParseCache(cache_file))
+    assert len(composes) == 2 and [m.name for m in fourth.maps] == ["Renamed muscle", "Other muscle"]

@@ -24,7 +24,7 @@ from viewer.gui.other_sources import OtherSourcesPanel, RedFlagBanner, agrees
 from viewer.gui.sessions import SessionController
 from viewer.gui.view3d import View3D
 from viewer.gui.widgets import FirstRunPage, PointStatus, legend
-from viewer.gui.workers import NoPack, Task, load_pack_and_model
+from viewer.gui.loading import EarlyLoad, NoPack, empty_model
 from viewer.state import ViewerState
 
 class MainWindow(QMainWindow):
@@ -38,7 +38,8 @@ class MainWindow(QMainWindow):
 
         self.meshes, self.confirm_close, self._open_after_load = meshes, confirm_close, session
         self.first_frame_s = None          # perf_counter when the body was first drawn
-        self._task = None
+        self.patterns_ready_s = None       # perf_counter when the patterns were loaded
+        self._after_first_frame = None     # what waits for the first frame (reading the patterns)
         self._closing = False
         self.state = ViewerState()
         # auto_update off: render on demand only (a 5 fps timer would waste CPU). No multisampling:
@@ -143,20 +144,19 @@ class MainWindow(QMainWindow):
 
     def _wire(self) -> None:
         s, ev, A, v = self.state, self.state.events, self.actions, self.view
-        self.browser.muscleSelected.connect(lambda mid: s.select_muscle(mid) and v.fly_to_pattern())
-        self.candidates.hovered.connect(lambda c: s.hover(s.candidate_pattern(c) if c else None))
-        self.candidates.activated.connect(lambda c: c and s.select(s.candidate_pattern(c)))
-        self.notes.textChanged.connect(lambda: s.set_notes(self.notes.toPlainText()))
+        self.browser.muscleSelected.connect(self._browser_chose)
+        self.candidates.hovered.connect(self._row_hovered)
+        self.candidates.activated.connect(self._row_chosen)
+        self.notes.textChanged.connect(self._notes_typed)
         ev.candidates.connect(self._candidates_changed)
-        ev.shown.connect(lambda p: self.candidates.show_selected(p.index if p else None))
-        ev.shown.connect(lambda p: self.others.show_selected(p.index if p else None))
-        self.others.hovered.connect(lambda o: s.hover(s.candidate_pattern(o) if o else None))
-        self.others.activated.connect(lambda o: o and s.select(s.candidate_pattern(o)))
+        ev.shown.connect(self._shown_changed)
+        self.others.hovered.connect(self._row_hovered)
+        self.others.activated.connect(self._row_chosen)
         self.others.levelChosen.connect(self.show_level)
         ev.selected.connect(self._selected)
         ev.notes.connect(self._notes_changed)
-        ev.marks.connect(lambda: self.point_status.set_point(s.last_point if s.marks else None))
-        ev.history.connect(lambda: (A.undo.setEnabled(s.can_undo), A.redo.setEnabled(s.can_redo)))
+        ev.marks.connect(self._marks_changed)
+        ev.history.connect(self._history_changed)
         v.hoverText.connect(self.hover_label.setText)
         v.muscleClicked.connect(self._muscle_clicked)
         self.point_status.copy.clicked.connect(self.copy_lookup)
@@ -189,20 +189,47 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ loading
     def start_loading(self) -> None:
+        """Read the pack and the patterns in a thread: the body shows first, the patterns after."""
         self.stack.setCurrentWidget(self.message)
-        self._task = Task(load_pack_and_model, self.meshes, parent=self)
-        self._task.progress.connect(lambda m: self.message.setText(m + "…"))
-        self._task.done.connect(self._on_loaded)
-        self._task.failed.connect(self._on_load_failed)
-        self._task.start()
+        self._wait_early(EarlyLoad(self.meshes))
 
     def _wait_early(self, early) -> None:
-        if not early.done():
-            QTimer.singleShot(15, lambda: self._wait_early(early))
-        elif early.error is not None:
-            self._on_load_failed(early.error)
-        else:
-            self._on_loaded(early.result)
+        """Poll the loading thread (every 15 ms): the body as soon as the pack is read, then
+        the patterns; the loader's progress in the status bar meanwhile."""
+        if self._closing:
+            return
+        if self.view.scene is None and early.pack is not None:
+            self._show_body(early.pack)
+            # the patterns are read once the first frame is on screen (they would share the
+            # interpreter with it); 1 s at the most, should the window not be shown
+            self._after_first_frame = early.start_model
+            QTimer.singleShot(1000, early.start_model)
+        if early.done():
+            self.statusBar().clearMessage()
+            if early.error is not None:
+                self._on_load_failed(early.error)
+            else:
+                self._on_loaded(early.result)
+            return
+        if early.progress:
+            if self.view.scene is None:
+                self.message.setText(early.progress + "…")
+            else:
+                self.statusBar().showMessage(early.progress + "…")
+        QTimer.singleShot(15, partial(self._wait_early, early))
+
+    def _show_body(self, pack) -> None:
+        """The body on screen before the patterns are loaded: the scene is made on a model
+        without patterns; the view holds clicks until the patterns come (_on_loaded)."""
+        self.stack.setCurrentWidget(self.plotter)
+        self.view.attach(empty_model(pack), skin_opacity=self.actions.opacity.value() / 100.0,
+                         patterns=False)
+        self.actions.chk_bones.setEnabled(self.view.scene.has_bones)
+        for a in (self.actions.reset, *self.actions.views.values()):    # the camera works at once
+            a.setEnabled(True)
+        self.plotter.render_window.AddObserver("EndEvent", self._first_frame)
+        if self.isVisible():        # else showing the window draws it: a frame now would be drawn
+            self.plotter.render()   # again at the shown size (0.2 s of the first frame)
 
     def _on_load_failed(self, exc) -> None:
         if isinstance(exc, NoPack):
@@ -231,8 +258,10 @@ class MainWindow(QMainWindow):
         _, model, warning = result
         self.state.set_model(model)
         self.stack.setCurrentWidget(self.plotter)
-        self.view.attach(model, skin_opacity=self.actions.opacity.value() / 100.0)
-        self.actions.chk_bones.setEnabled(self.view.scene.has_bones)
+        first = self.view.scene is None
+        if first:
+            self.view.attach(model, skin_opacity=self.actions.opacity.value() / 100.0)
+            self.actions.chk_bones.setEnabled(self.view.scene.has_bones)
         self.browser.set_model(model)
         self.details.model = model
         self.candidates.set_candidates([], None)
@@ -241,16 +270,22 @@ class MainWindow(QMainWindow):
             self.warning.setToolTip("\n".join(str(p) for p in model.problems[:30]))
             self.warning.show()
         self._set_enabled(True)
-        self.plotter.render_window.AddObserver("EndEvent", self._first_frame)
-        self.plotter.render()
+        if first:
+            self.plotter.render_window.AddObserver("EndEvent", self._first_frame)
+            self.plotter.render()
         self._update_mode_label()
         self.plotter.setFocus(Qt.OtherFocusReason)      # the view keys work at once, not the search box
+        self.view.set_model(model)                     # after the state: a held click is looked up now
+        self.patterns_ready_s = time.perf_counter()
         self.loaded.emit()
-        QTimer.singleShot(0, (lambda: self.sessions.open(self._open_after_load)) if self._open_after_load
+        QTimer.singleShot(0, partial(self.sessions.open, self._open_after_load) if self._open_after_load
                           else self.sessions.offer_recovery)
 
     def _first_frame(self, *_):
         self.first_frame_s = self.first_frame_s or time.perf_counter()
+        then, self._after_first_frame = self._after_first_frame, None
+        if then is not None:
+            QTimer.singleShot(0, then)      # after this frame is put on the screen
 
     # ------------------------------------------------------------------ state -> widgets
     def _candidates_changed(self) -> None:
@@ -258,6 +293,33 @@ class MainWindow(QMainWindow):
         self.red_flags.set_flags(s.red_flags)
         self.candidates.set_candidates(s.candidates, s.heading(), self._segments)
         self.others.set_sources(s.other_sources, s.dermatomes, s.heading())
+
+    def _browser_chose(self, muscle_id: str) -> None:
+        if self.state.select_muscle(muscle_id):
+            self.view.fly_to_pattern()
+
+    def _row_hovered(self, candidate) -> None:
+        """A candidate or other-source row under the mouse: its pattern shows (None: the selection)."""
+        self.state.hover(self.state.candidate_pattern(candidate) if candidate else None)
+
+    def _row_chosen(self, candidate) -> None:
+        if candidate:
+            self.state.select(self.state.candidate_pattern(candidate))
+
+    def _notes_typed(self) -> None:
+        self.state.set_notes(self.notes.toPlainText())
+
+    def _shown_changed(self, pattern) -> None:
+        index = pattern.index if pattern else None
+        self.candidates.show_selected(index)
+        self.others.show_selected(index)
+
+    def _marks_changed(self) -> None:
+        self.point_status.set_point(self.state.last_point if self.state.marks else None)
+
+    def _history_changed(self) -> None:
+        self.actions.undo.setEnabled(self.state.can_undo)
+        self.actions.redo.setEnabled(self.state.can_redo)
 
     def _segments(self, candidate) -> str:
         """A candidate's spinal segments, ticked when they include the spot's dermatome level."""
@@ -275,9 +337,12 @@ class MainWindow(QMainWindow):
     def _selected(self, pattern) -> None:
         self.browser.select(pattern.muscle.id if pattern else None)
         # the details are long HTML: lay them out after the frame showing the click is drawn
-        QTimer.singleShot(0, lambda: self.details.show_pattern(self.state.selected))
+        QTimer.singleShot(0, self._show_details)
         if pattern is not None:
             self.tabs.setCurrentWidget(self.details)
+
+    def _show_details(self) -> None:
+        self.details.show_pattern(self.state.selected)
 
     def _notes_changed(self, text: str) -> None:
         if self.notes.toPlainText() != text:
@@ -418,8 +483,6 @@ class MainWindow(QMainWindow):
             return
         self._closing = True
         self.view.close()
-        if self._task is not None and self._task.running():
-            self._task.wait(120_000)
         self.sessions.close()
         # close the interactor explicitly: finalizing VTK's GL context before Qt tears
         # down the widget avoids the segfault at interpreter exit

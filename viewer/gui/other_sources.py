@@ -7,13 +7,14 @@ from html import escape
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton, QSizePolicy,
+from PySide6.QtWidgets import (QLabel, QListWidget, QListWidgetItem, QMenu, QPushButton, QSizePolicy, QToolButton,
                                QVBoxLayout, QWidget)
 
-from viewer.gui.widgets import show_row
+from viewer.gui.widgets import FlowLayout, show_row
 from viewer.render import style
 
 SOURCE_ROLE = Qt.UserRole + 1
+MAX_LEVEL_BUTTONS = 5     # dermatome-level buttons shown; more go under a "+N" menu (two lines at 380 px)
 # A short mark per kind, shown before the name (text, so it reads in any theme and in print).
 KIND_MARK = {"joint": "JOINT", "root": "ROOT", "nerve": "NERVE", "organ": "ORGAN"}
 
@@ -67,17 +68,23 @@ class OtherSourcesPanel(QWidget):
         super().__init__(parent)
         self.title = QLabel(objectName="other_sources_title")
         self.title.setWordWrap(True)
-        # the spot's dermatome levels: one button each, a click paints that root's dermatome
+        # the spot's dermatome levels: one button each, a click paints that root's dermatome; they
+        # wrap onto more lines, never widen the dock (a stroke over the low back has five levels:
+        # in one row they widened it by 87 px and moved the body under the mouse)
         self.level = QWidget(objectName="dermatome_level")
-        self.level_row = QHBoxLayout(self.level)
+        self.level_row = FlowLayout(self.level)
         self.level_row.setContentsMargins(0, 0, 0, 0)
         self.level_label = QLabel("<b>Dermatome here:</b>")
-        self.level_hint = QLabel("<span style='color:#666'>✓ muscles share it</span>", wordWrap=True)
-        self.level_hint.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)   # never widen the dock
+        self.level_hint = QLabel("<span style='color:#666'>✓ muscles share it</span>")
         self.level_buttons: list[QPushButton] = []
+        self.level_more: QToolButton | None = None     # the levels past the first few, as a menu
         self.list = QListWidget(objectName="other_sources")
         self.list.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Expanding)
         self.list.setMouseTracking(True)
+        # long rows ("[ORGAN] Heart (angina, heart attack) (left) — essential ⚠ red flag") wrap
+        # instead of running out of the dock behind a horizontal scroll bar
+        self.list.setWordWrap(True)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         self.list.itemEntered.connect(lambda it: self.hovered.emit(it.data(SOURCE_ROLE)))
         self.list.currentItemChanged.connect(
             lambda it, _old: it is not None and self.activated.emit(it.data(SOURCE_ROLE)))
@@ -127,20 +134,32 @@ class OtherSourcesPanel(QWidget):
                                "nerve roots, nerves, organs; published maps, not a diagnosis)</span>")
 
     def _set_levels(self, levels) -> None:
+        """One button per level, the first MAX_LEVEL_BUTTONS; the others under a "+N" menu
+        (a stroke down the back covers 17 levels: two lines of buttons at the dock's width)."""
         while self.level_row.count():
             self.level_row.takeAt(0)
-        for b in self.level_buttons:
+        for b in self.level_buttons + ([self.level_more] if self.level_more is not None else []):
             b.deleteLater()
-        self.level_buttons = []
+        self.level_buttons, self.level_more = [], None
         self.level_row.addWidget(self.level_label)
-        for lv in levels:
+        shown, rest = list(levels[:MAX_LEVEL_BUTTONS]), list(levels[MAX_LEVEL_BUTTONS:])
+        for lv in shown:
             b = QPushButton(lv, objectName=f"level_{lv}")
             b.setMaximumWidth(60)
             b.setToolTip(f"Show the {lv} dermatome (and, with the bones layer, its vertebra)")
             b.clicked.connect(lambda _=False, lv=lv: self.levelChosen.emit(lv))
             self.level_row.addWidget(b)
             self.level_buttons.append(b)
-        self.level_row.addWidget(self.level_hint, 1)
+        if rest:
+            self.level_more = QToolButton(text=f"+{len(rest)}", objectName="level_more")
+            self.level_more.setPopupMode(QToolButton.InstantPopup)
+            self.level_more.setToolTip("More dermatome levels here: " + ", ".join(rest))
+            menu = QMenu(self.level_more)
+            for lv in rest:
+                menu.addAction(f"Show the {lv} dermatome", lambda lv=lv: self.levelChosen.emit(lv))
+            self.level_more.setMenu(menu)
+            self.level_row.addWidget(self.level_more)
+        self.level_row.addWidget(self.level_hint)
         self.level.setVisible(bool(levels))
 
     def show_selected(self, pattern_index) -> None:

@@ -28,6 +28,9 @@ class Picker:
         """A picker restricted to one actor (the bones layer is added when first shown)."""
         loc = vtkStaticCellLocator()
         loc.SetDataSet(mesh)
+        # the meshes' triangles never move; a recolour marks the skin modified and VTK would
+        # rebuild the locator at the next pick (9 ms after every paint sample, click or hover)
+        loc.UseExistingSearchStructureOn()
         loc.BuildLocator()
         p = vtkCellPicker()
         p.SetTolerance(0.0005)

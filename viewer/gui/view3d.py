@@ -40,14 +40,19 @@ class View3D(QObject):
         self._closing = False
         self._hover_pos = None
         self._wheel = [0.0, None]          # accumulated notches, last position
+        self.patterns_ready = False
+        self._held_click = None            # a click made before the patterns were loaded
         self._hover_timer = QTimer(self, singleShot=True, interval=30, timeout=self._do_hover)
         self._settle = QTimer(self, singleShot=True, interval=SETTLE_MS, timeout=self._full_detail)
 
     # -- set-up -------------------------------------------------------------------
-    def attach(self, model, *, skin_opacity: float) -> None:
+    def attach(self, model, *, skin_opacity: float, patterns: bool = True) -> None:
+        """Make the scene on `model`'s body. ``patterns=False``: the model is a stand-in without
+        patterns (the body shows while they load); clicks wait for :meth:`set_model`."""
         # lazy: scene pulls pyvista (~1.9 s): app.preload imports it in a thread while the window appears
         from viewer.render.scene import BodyScene
 
+        self.patterns_ready = patterns
         self.scene = BodyScene(self.plotter, model, skin_opacity=skin_opacity)
         # Depth peeling in Qt's framebuffer object drops the translucent skin (Mesa).
         self.plotter.disable_depth_peeling()
@@ -59,20 +64,29 @@ class View3D(QObject):
         self.router = MouseRouter(self.plotter)
         self.router.clicked.connect(self._clicked)
         self.router.hovered.connect(self._hover)
-        self.router.left.connect(lambda: (setattr(self, "_hover_pos", None), self.hoverText.emit("")))
+        self.router.left.connect(self._mouse_left)
         self.router.paint.connect(self._paint)
         self.router.paintEnded.connect(self.state.end_stroke)
         self.router.wheeled.connect(self._wheeled)
         style = self.plotter.iren.interactor.GetInteractorStyle()
         # coarse meshes from the first camera motion, not at the button press: a click must
         # never leave the full meshes (its frame is drawn in full detail)
-        style.AddObserver("InteractionEvent", lambda *_: self._interacting(True))
-        style.AddObserver("EndInteractionEvent", lambda *_: self._interacting(False))
+        style.AddObserver("InteractionEvent", self._camera_moving)
+        style.AddObserver("EndInteractionEvent", self._camera_stopped)
         ev = self.state.events
         ev.marks.connect(self._marks_changed)
         ev.drawing.connect(self._drawing_changed)
         ev.shown.connect(self._shown_changed)
         QTimer.singleShot(1500, self._warm_up)
+
+    def set_model(self, model) -> None:
+        """The patterns are loaded: the scene paints from `model` (same body); a click made
+        while they loaded is looked up now."""
+        self.scene.model = model
+        self.patterns_ready = True
+        held, self._held_click = self._held_click, None
+        if held is not None:
+            self._clicked(*held)
 
     def _warm_up(self) -> None:
         """Once the first frame is up: what the first click or drag would otherwise pay for
@@ -106,6 +120,16 @@ class View3D(QObject):
         if not coarse and self.scene is not None and self.scene.interacting:
             self.scene.set_interacting(False)
         self.plotter.render()
+
+    def _camera_moving(self, *_vtk_args) -> None:
+        self._interacting(True)
+
+    def _camera_stopped(self, *_vtk_args) -> None:
+        self._interacting(False)
+
+    def _mouse_left(self) -> None:
+        self._hover_pos = None
+        self.hoverText.emit("")
 
     def _interacting(self, on: bool) -> None:
         if on:
@@ -153,7 +177,7 @@ class View3D(QObject):
             self._hover_timer.start()
 
     def _do_hover(self) -> None:
-        if self.picker is None or self._hover_pos is None:
+        if self.picker is None or self._hover_pos is None or not self.patterns_ready:
             return
         hit = self.picker.pick(self._hover_pos)
         if hit is None:
@@ -174,6 +198,9 @@ class View3D(QObject):
         self.request_render()
 
     def _clicked(self, pos: QPointF, modifiers) -> None:
+        if not self.patterns_ready:          # the body shows, the patterns are still loading
+            self._held_click = (QPointF(pos), modifiers)
+            return
         t = time.perf_counter()
         if modifiers & Qt.ControlModifier or self.scene.skin_opacity == 0:
             self._pick_muscle(pos)
@@ -204,6 +231,8 @@ class View3D(QObject):
         """Paint the brush under the mouse and along the way from the last mouse sample: a fast
         drag sends sparse events (5-8 cm apart on the skin), so the screen segment between two
         samples is picked every third of a brush radius (each pick lands on the skin seen there)."""
+        if not self.patterns_ready:          # nothing to paint on until the patterns are loaded
+            return
         if start:
             self.state.begin_stroke()
             self._last_paint = None

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QPoint, QRect, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QPainter, QPixmap
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPushButton, QSizePolicy, QToolButton, QVBoxLayout,
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QLayout, QPushButton, QSizePolicy, QToolButton, QVBoxLayout,
                                QWidget)
 
 from viewer.render import style
@@ -41,13 +41,18 @@ PATIENT_LEGEND = ((style.ESSENTIAL, "Most often felt", False), (style.SPILLOVER,
 def legend(patient: bool = False) -> QWidget:
     w = QWidget()
     w.setStyleSheet("QLabel { color: #333; font-size: 13pt; }" if patient else "QLabel { color: #333; }")
-    lay = QHBoxLayout(w)
+    # the entries wrap onto a second line when the view is narrow (at 1280 px the words were
+    # cut to "Essenti", "Spillove"); an entry (swatch and words) never splits
+    lay = FlowLayout(w, spacing=12)
     lay.setContentsMargins(10, 3, 10, 3)
     for color, text, rnd in PATIENT_LEGEND if patient else LEGEND:
-        lay.addWidget(swatch(color, rnd))
-        lay.addWidget(QLabel(text))
-        lay.addSpacing(6)
-    lay.addStretch(1)
+        entry = QWidget()
+        row = QHBoxLayout(entry)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(4)
+        row.addWidget(swatch(color, rnd))
+        row.addWidget(QLabel(text))
+        lay.addWidget(entry)
     # never widen the window: at 1280 px the docks and the view share what is left
     w.setMinimumWidth(0)
     w.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
@@ -113,6 +118,88 @@ class PointStatus(QWidget):
         text = lookup_command(self.point)
         QGuiApplication.clipboard().setText(text)
         return text
+
+
+class FlowLayout(QLayout):
+    """Widgets left to right, wrapped onto the next line when the width runs out (Qt's flow
+    layout example). Its minimum width is its widest item's, not the sum of all of them: a
+    row of buttons that grows with the content (a stroke's five dermatome levels) wraps
+    instead of widening the dock, which would shrink the 3D view and move the body under
+    the mouse."""
+
+    def __init__(self, parent=None, spacing: int = 6):
+        super().__init__(parent)
+        self._items = []
+        self._width = 0          # the width last laid out: the minimum height is the lines it needs
+        self.setSpacing(spacing)
+
+    def addItem(self, item) -> None:
+        self._items.append(item)
+
+    def count(self) -> int:
+        return len(self._items)
+
+    def itemAt(self, index):
+        return self._items[index] if 0 <= index < len(self._items) else None
+
+    def takeAt(self, index):
+        return self._items.pop(index) if 0 <= index < len(self._items) else None
+
+    def expandingDirections(self):
+        return Qt.Orientation(0)
+
+    def hasHeightForWidth(self) -> bool:
+        return True
+
+    def heightForWidth(self, width: int) -> int:
+        return self._place(QRect(0, 0, width, 0), move=False)
+
+    def setGeometry(self, rect) -> None:
+        super().setGeometry(rect)
+        lines = self.heightForWidth(self._width) if self._width else None
+        self._width = rect.width()
+        self._place(rect, move=True)
+        if lines is not None and self.heightForWidth(rect.width()) != lines:
+            # another number of lines: the parents must reserve the height (a splitter pane
+            # reads the minimum size, not heightForWidth, and would clip the last line)
+            QTimer.singleShot(0, self.invalidate)
+
+    def sizeHint(self) -> QSize:
+        m = self.contentsMargins()
+        sp = self.spacing()
+        shown = [it.sizeHint() for it in self._items if not it.isEmpty()]
+        w = sum(s.width() for s in shown) + sp * max(0, len(shown) - 1)
+        h = max((s.height() for s in shown), default=0)
+        return QSize(w + m.left() + m.right(), h + m.top() + m.bottom())
+
+    def minimumSize(self) -> QSize:
+        size = QSize()
+        for it in self._items:
+            if not it.isEmpty():
+                size = size.expandedTo(it.minimumSize())
+        m = self.contentsMargins()
+        size = size + QSize(m.left() + m.right(), m.top() + m.bottom())
+        if self._width:
+            size.setHeight(max(size.height(), self.heightForWidth(self._width)))
+        return size
+
+    def _place(self, rect, *, move: bool) -> int:
+        """Lay the items out in `rect` (or only measure); the height used."""
+        m = self.contentsMargins()
+        r = rect.adjusted(m.left(), m.top(), -m.right(), -m.bottom())
+        x, y, line_h, sp = r.x(), r.y(), 0, self.spacing()
+        for it in self._items:
+            if it.isEmpty():
+                continue
+            hint = it.sizeHint().boundedTo(it.maximumSize()).expandedTo(it.minimumSize())
+            w = min(hint.width(), r.width())
+            if x > r.x() and x + w > r.right() + 1:          # no room left on this line
+                x, y, line_h = r.x(), y + line_h + sp, 0
+            if move:
+                it.setGeometry(QRect(QPoint(x, y), QSize(w, hint.height())))
+            x += w + sp
+            line_h = max(line_h, hint.height())
+        return y + line_h - rect.y() + m.bottom()
 
 
 def show_row(lst, rows, pattern_index) -> None:

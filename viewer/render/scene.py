@@ -9,6 +9,9 @@ render per user action (a software-OpenGL frame costs tens of milliseconds).
 
 from __future__ import annotations
 
+import io
+from pathlib import Path
+
 import numpy as np
 import pyvista as pv
 import scipy.sparse as sp
@@ -17,6 +20,7 @@ from vtkmodules.vtkCommonDataModel import vtkPlane, vtkStaticCellLocator
 from vtkmodules.vtkFiltersCore import vtkQuadricClustering
 from vtkmodules.vtkRenderingCore import vtkCoordinate, vtkTextActor
 
+from viewer import atomic
 from viewer.anatomy.meshutil import to_polydata
 from viewer.constants import OTHER_SIDE
 from viewer.referral.fields import combined
@@ -99,6 +103,48 @@ def display_normals(vertices: np.ndarray, faces: np.ndarray, iterations: int = S
     return out
 
 
+NORMALS_VERSION = 1     # bump when display_normals computes other normals (names the disk cache)
+
+
+def skin_display_normals(pack) -> np.ndarray:
+    """:func:`display_normals` of the pack's skin, kept on disk beside the referral cache.
+
+    Computing them takes about 0.13 s of every start (before the first frame); the file
+    (0.6 MB) is read in a millisecond. A missing, damaged or foreign file is recomputed;
+    a read-only folder only costs the time.
+
+    Parameters
+    ----------
+    pack : viewer.anatomy.Pack
+        The loaded pack (its skin, folder and key).
+
+    Returns
+    -------
+    numpy.ndarray
+        (N, 3) float32 unit normals, one per skin vertex.
+    """
+    vertices, faces = pack.skin_vertices, pack.skin_faces
+    path = Path(pack.dir).parent / "cache" / (
+        f"skin-normals-{pack.key[:12]}-{SKIN_NORMAL_SMOOTHING}-v{NORMALS_VERSION}.npy")
+    try:
+        n = np.load(path, allow_pickle=False)
+        if n.shape == (len(vertices), 3) and n.dtype == np.float32 and np.isfinite(n).all():
+            _NORMALS_CACHE.clear()
+            _NORMALS_CACHE[(id(vertices), len(vertices), len(faces), SKIN_NORMAL_SMOOTHING)] = (vertices, n)
+            return n
+    except (OSError, ValueError, EOFError):
+        pass
+    n = display_normals(vertices, faces)
+    buf = io.BytesIO()
+    np.save(buf, n)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic.write_bytes(path, buf.getvalue())
+    except OSError:          # read-only or full: computed again next start
+        pass
+    return n
+
+
 class BodyScene:
     def __init__(self, plotter: pv.Plotter, model, *, skin_opacity: float = 0.55,
                  show_muscles: bool = True, show_bones: bool = False):
@@ -122,7 +168,7 @@ class BodyScene:
         plotter.set_background(style.BACKGROUND)
 
         self.skin = self.pack.skin.copy()     # own copy: its colours change per pattern
-        self.skin.point_data["Normals"] = display_normals(self.pack.skin_vertices, self.pack.skin_faces)
+        self.skin.point_data["Normals"] = skin_display_normals(self.pack)
         _own_normals(self.skin)               # shaded with these, never recomputed on a recolour
         self.skin.point_data["rgba"] = self._colors()
         # Opacity lives in the colours' alpha, so a painted zone can stay opaque when the
@@ -431,6 +477,7 @@ class BodyScene:
         if self._skin_locator is None:
             self._skin_locator = vtkStaticCellLocator()
             self._skin_locator.SetDataSet(self.skin)
+            self._skin_locator.UseExistingSearchStructureOn()    # a recolour does not move the skin
             self._skin_locator.BuildLocator()
         return self._skin_locator
 

@@ -15,16 +15,15 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests"))
-
-import test_pain_areas as reference  # noqa: E402  (the test's own areas, spots, name matching and ranks)
+sys.path.insert(0, str(REPO))
 
 from viewer.anatomy import load_pack  # noqa: E402
+from viewer.referral import pain_areas as reference  # noqa: E402  (the areas, spots, name matching and ranks)
 from viewer.referral.lookup import lookup_point  # noqa: E402
 from viewer.referral.model import load_model  # noqa: E402
 
+DATA = REPO / "tests" / "data" / "pain_areas.yaml"   # the reference's data file (not the test module)
 BANDS_MM = (15, 20, 30, 50, 75, 100)
 
 
@@ -32,7 +31,7 @@ def cases(model):
     """Per area and side: the muscles covering the spot, in lookup order; every other muscle's
     straight-line distance from the spot to its nearest zone; the listed muscles (ids, primary?)."""
     ids_of = reference.app_ids(model)
-    for area, _side, pt in reference.area_spots():
+    for area, _side, pt in reference.area_spots(reference.load_areas(DATA)[1]):
         res = lookup_point(model, pt)
         covering = list(dict.fromkeys(c.muscle_id for c in res.candidates if not c.at_edge))
         listed = []

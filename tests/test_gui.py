@@ -330,17 +330,21 @@ def test_click_lists_candidates_and_paints_the_top_pattern(window, qapp):
     v = marks[0].vertex
     assert np.linalg.norm(model.geo.vertices[v] - model.geo.vertices[target]) < 6.0   # the clicked spot
     # the rules the README states, checked on the memberships at the spot: every zone
-    # covering it is listed (membership >= 0.5), the clicked pattern's as essential;
-    # essential rows first, then spillover, then the zones at the edge; strongest first
-    # (muscles: joints, roots, nerves and organs are listed apart, under "Also consider")
+    # covering the clicked vertex (membership >= 0.5) is listed (covering the fingertip or at
+    # its edge), the clicked pattern's as essential; the zones covering or at the edge first,
+    # by score in SCORE_STEP steps, then the near ones, by score (muscles: joints, roots,
+    # nerves and organs are listed apart, under "Also consider")
+    from viewer.referral.lookup import SCORE_STEP
+
     covering = {k for k in range(len(model.patterns)) if model.patterns[k].kind == "muscle"
                 and (model.ess[v, k] >= 0.5 or model.spill[v, k] >= 0.5)}
-    assert {c.pattern for c in rows if not c.at_edge} == covering
+    assert covering <= {c.pattern for c in rows if c.tier != "near"}
     assert (p.muscle.id, "right", "essential") in [(c.muscle_id, c.side, c.zone) for c in rows]
-    kinds = [(c.at_edge, c.zone != "essential") for c in rows]
-    assert kinds == sorted(kinds), kinds
-    ess_scores = [c.score for c in rows if c.zone == "essential" and not c.at_edge]
-    assert ess_scores == sorted(ess_scores, reverse=True)
+    tiers = [c.tier == "near" for c in rows]
+    assert tiers == sorted(tiers), tiers
+    for group in ([c for c in rows if c.tier != "near"], [c for c in rows if c.tier == "near"]):
+        steps = [round(c.score / SCORE_STEP) for c in group]
+        assert steps == sorted(steps, reverse=True), [(c.name, c.score) for c in group]
     assert "Pain at:" in window.candidates.title.text()
     # the top candidate's pattern is painted and its row highlighted
     top = model.patterns[rows[0].pattern]
@@ -940,9 +944,12 @@ def test_a_zone_passing_beside_the_click_is_listed_as_at_the_edge(window, qapp):
     v, pos = _visible_vertex(window, near)
     _click(window, pos)
     rows = _rows(window)
-    edge = [i for i, c in enumerate(rows) if c.at_edge]
+    edge = [i for i, c in enumerate(rows) if c.tier == "edge"]
     assert edge, [c.name for c in rows]
-    assert min(edge) > max(i for i, c in enumerate(rows) if not c.at_edge)   # after the covering ones
+    # the edge rows rank with the covering ones by score (README "The click"); the near ones
+    # (zones within NEAR_MM) follow them all
+    near = [i for i, c in enumerate(rows) if c.tier == "near"]
+    assert near and min(near) > max(i for i, c in enumerate(rows) if c.tier != "near"), [c.name for c in rows]
     tip = window.candidates.list.item(edge[0]).toolTip()
     assert "at the edge" in tip and f"{rows[edge[0]].edge_mm:.0f} mm" in tip
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import numpy as np
+import pytest
 
 from viewer.referral.lookup import lookup_area, rank_memberships
 from viewer.referral.model import ReferralModel
@@ -71,11 +72,20 @@ def test_zones_whose_edge_passes_beside_the_spot_follow_marked_at_the_edge():
     m.ess = np.array([[e for e, _ in specs.values()]], np.float16)
     m.spill = np.array([[s for _, s in specs.values()]], np.float16)
     out = lookup_vertex(m, 0)
-    assert [(c.name, c.at_edge) for c in out] == [
-        ("Covers", False), ("Spill covers", False),
-        ("Edge 4 mm", True), ("Edge 10 mm", True), ("Spill edge 6 mm", True)]
+    # covering and at-the-edge zones by one clinical score W x S x F (F = 1 here; on this
+    # one-vertex stand-in S is the membership at the spot, the fields' fall-off beyond an edge:
+    # 0.364 at 4 mm, 0.295 at 6 mm, 0.163 at 10 mm, 0.005 at 18 mm), then the near ones:
+    # Covers 1, Spill covers 0.5 x 1, Edge 4 mm 0.364, Edge 10 mm 0.163, Spill edge 6 mm
+    # 0.5 x 0.295 = 0.148; Too far (18 mm, near) 0.005
+    assert [(c.name, c.at_edge, c.tier) for c in out] == [
+        ("Covers", False, "covers"), ("Spill covers", False, "covers"),
+        ("Edge 4 mm", True, "edge"), ("Edge 10 mm", True, "edge"), ("Spill edge 6 mm", True, "edge"),
+        ("Too far", True, "near")]
+    assert [c.score for c in out] == pytest.approx([1.0, 0.5, 0.364, 0.163, 0.148, 0.005], abs=2e-3)
     assert [c.edge_mm for c in out][:2] == [None, None]
-    assert np.allclose([c.edge_mm for c in out][2:], [4.0, 10.0, 6.0], atol=0.3)   # float16 fields
+    assert np.allclose([c.edge_mm for c in out][2:], [4.0, 10.0, 6.0, EDGE_MM + 3], atol=0.3)   # float16
+    assert out[-1].label.startswith("essential (near, 18")
+    assert [c.name for c in lookup_vertex(m, 0, near_mm=None)][-1] == "Spill edge 6 mm"
     assert out[2].label.startswith("essential (at the edge, 4") and "edge_mm" in out[2].to_json()
     assert "edge_mm" not in out[0].to_json() and out[0].to_json()["at_edge"] is False
     # the strict answer is still available
@@ -108,71 +118,68 @@ def test_equal_strength_ranks_the_smaller_more_specific_zone_first():
     assert [c.name for c in out] == ["Z small zone", "A wide zone", "B spill"]
 
 
+def test_published_frequency_lifts_a_listed_spillover_above_an_unlisted_essential():
+    """The clinical score: zone weight x strength x F. A muscle the guide lists first for the
+    area (F 1.0) covering the spot with its spillover zone ranks above one the guide does not
+    list (F = FLOOR) covering it with its essential zone; the row still says which zone."""
+    from viewer.referral.frequency import FLOOR
+
+    m = fake_model([("Unlisted essential", "right"), ("Listed spillover", "right")])
+    out = rank_memberships(m, np.array([0.9, 0.0]), np.array([0.0, 0.95]), "right",
+                           freq=np.array([FLOOR, 1.0]))
+    assert [(c.name, c.zone) for c in out] == [("Listed spillover", "spillover"),
+                                                ("Unlisted essential", "essential")]
+    assert out[0].frequency == 1.0 and out[1].score == round(0.9 * FLOOR, 3)
+
+
+def test_guide_weights_follow_the_list_order_and_prevalence():
+    from viewer.referral.frequency import LAST, guide_weights
+
+    g = guide_weights({"muscles": ["a", ["b", "c"], "d"],
+                       "prevalence": {"source": "x", "shares": {"d": 0.4, "a": 0.4}}})
+    assert g["a"] == 1.0 and g["b"] == g["c"] and LAST < g["b"] < 1.0
+    assert g["d"] == 1.0                       # a prevalence study can raise a muscle
+
+
+def test_area_frequency_content_is_cited_and_names_real_maps():
+    """Every area cites a source, has an extent, and names muscle map files that exist."""
+    from pathlib import Path
+
+    from viewer import config
+    from viewer.referral.frequency import load_area_frequency, unknown_muscles
+
+    data = load_area_frequency()
+    stems = {p.stem for p in (Path(config.builtin_maps_dir()) / "muscles").glob("*.yaml")}
+    assert not unknown_muscles(data, stems)
+    assert len(data["areas"]) >= 50
+    for a in data["areas"]:
+        assert a["source"] in data["sources"] and a["extent"]["points"] and a["extent"]["radius"] > 0
+    for s in data["sources"].values():
+        assert "Chapter" in s or "doi:" in s
+
+
 # -- the same rules on the real pack --------------------------------------------------------
-BACK_OF_THIGH = (-123.3, -14.8, 683.2)    # right thigh, behind, below the buttock crease
-
-
-def test_real_spot_lists_an_essential_edge_before_a_nearer_spillover_edge(model):
-    """At the back of the right thigh the hamstrings' essential zones pass ~10 mm from the
-    spot and the gemelli's spillover zone ~1 mm: essential before spillover still holds,
-    at the edge as well as for the covering zones (gluteus minimus' essential zone before
-    biceps femoris' spillover)."""
-    from viewer.referral.lookup import lookup_point
-
-    rows = lookup_point(model, np.array(BACK_OF_THIGH)).candidates
-    names = [(c.name, c.zone, c.at_edge) for c in rows]
-    edge = [c for c in rows if c.at_edge]
-    ess_edge = [c for c in edge if c.zone == "essential"]
-    spill_edge = [c for c in edge if c.zone == "spillover"]
-    # the situation the rule is for: a spillover edge nearer than an essential one
-    assert ess_edge and spill_edge and min(c.edge_mm for c in spill_edge) < min(c.edge_mm for c in ess_edge) - 3, names
-    assert names.index(("Semimembranosus", "essential", True)) < names.index(("Gemelli (superior and inferior)",
-                                                                               "spillover", True)), names
-    assert names.index(("Gluteus minimus", "essential", False)) < names.index(("Biceps femoris", "spillover",
-                                                                                False)), names
-    assert [c.zone for c in edge] == sorted(c.zone for c in edge), names   # "essential" < "spillover"
-
-
-def test_every_real_spot_lists_covering_then_edge_essential_first(model):
-    """The README's order on 400 random skin spots: zones covering the spot, essential then
-    spillover, strongest first; then the zones at the edge, essential then spillover."""
-    from viewer.referral.lookup import lookup_vertex
+def test_every_real_spot_lists_by_the_documented_score(model):
+    """The README's order on 400 random skin spots: the zones covering the spot and those whose
+    edge passes within EDGE_MM together, by score in SCORE_STEP steps; then the near ones
+    (within NEAR_MM, distance shown), by score. A row's score never exceeds its zone weight
+    x F (the strength S is at most 1), and the rows beside the spot carry their
+    distance within their tier's reach."""
+    from viewer.referral.lookup import EDGE_MM, NEAR_MM, SCORE_STEP, ZONE_WEIGHT, lookup_vertex
 
     checked = 0
     for v in np.random.default_rng(7).choice(len(model.geo.vertices), 400, replace=False):
         rows = lookup_vertex(model, int(v))
-        key = [(c.at_edge, c.zone != "essential") for c in rows]
-        assert key == sorted(key), (int(v), [(c.name, c.zone, c.at_edge) for c in rows])
+        what = (int(v), [(c.name, c.zone, c.tier, c.score) for c in rows])
+        tiers = [c.tier == "near" for c in rows]
+        assert tiers == sorted(tiers), what
         for a, b in zip(rows, rows[1:]):
-            if not a.at_edge and not b.at_edge and a.zone == b.zone:
-                assert a.score >= b.score
-            if a.at_edge and b.at_edge and a.zone == b.zone:
-                assert a.edge_mm <= b.edge_mm
+            if (a.tier == "near") == (b.tier == "near"):
+                assert round(a.score / SCORE_STEP) >= round(b.score / SCORE_STEP), what
+        for c in rows:
+            assert c.score <= ZONE_WEIGHT[c.zone] * c.frequency + 1e-3, what
+            assert (c.edge_mm is None) == (c.tier == "covers"), what
+            if c.tier != "covers":
+                assert c.edge_mm <= (EDGE_MM if c.tier == "edge" else NEAR_MM) + 0.5, what
         checked += len(rows) > 1
     assert checked > 100
-
-
-BACK_OF_NECK = (-33.1, -23.1, 1504.8)     # right side of the back of the neck, below the skull
-
-
-def test_real_spot_lists_a_weak_essential_zone_before_a_full_strength_spillover(model):
-    """At the back of the right neck the sternal sternocleidomastoid's essential zone just
-    reaches the spot (membership 0.5, at its edge) while the suboccipital muscles' spillover
-    zone covers it at full strength, and the latter's zone is the smaller: their scores tie,
-    and only essential-before-spillover lists the sternocleidomastoid first (the smaller
-    zone would win the tie otherwise). If the maps change so that this spot no longer shows
-    the tie, pick another spot where it does; never change the maps for this test."""
-    from viewer.referral.lookup import lookup_point
-
-    res = lookup_point(model, np.array(BACK_OF_NECK))
-    rows = [c for c in res.candidates if not c.at_edge]
-    names = [(c.name, c.zone) for c in rows]
-    scm = next(c for c in rows if c.name.startswith("Sternocleidomastoid (sternal"))
-    sub = next(c for c in rows if c.name == "Suboccipital muscles")
-    v = res.vertex
-    # the situation: a spillover at full strength, an essential zone at its edge, same score
-    assert model.spill[v, sub.pattern] >= 0.99 and model.ess[v, scm.pattern] < 0.55, names
-    assert (scm.zone, sub.zone) == ("essential", "spillover") and scm.score == sub.score, names
-    ess_size, spill_size = model.zone_sizes()
-    assert spill_size[sub.pattern] < ess_size[scm.pattern], names
-    assert names.index((scm.name, "essential")) < names.index((sub.name, "spillover")), names

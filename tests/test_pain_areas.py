@@ -11,6 +11,12 @@ The 90%/100% goal is marked `content`: it cannot pass before the content work of
 issue 9 lands (strict xfail by default; `pytest --content tests/test_pain_areas.py -s`
 shows today's figures). Today's figures are a floor every run enforces
 (test_pain_areas_do_not_fall_below_todays_figures).
+
+The same reference painted as a therapist paints it (issue 18): each area's
+extent (its landmark points and disc radius, as the guide's chart shows it)
+through the area lookup; measured floors enforced, the 90%/100% levels a strict
+xfail until met. Reading the file, matching names and painting an area are
+viewer.referral.pain_areas (shared with scripts/pain_area_slack.py).
 """
 
 from __future__ import annotations
@@ -20,48 +26,25 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pytest
-import yaml
 
+from viewer.errors import ViewerError
+from viewer.referral import pain_areas as pa
 from viewer.referral.loader import load_landmarks
 from viewer.referral.lookup import lookup_point
-from viewer.referral.points import MIRROR
+from viewer.referral.pain_areas import TOP, TOP_PRIMARY, app_ids, listed_muscles, matches, rank_of, zone_distance
 
 DATA = Path(__file__).parent / "data" / "pain_areas.yaml"
-TOP, TOP_PRIMARY = 10, 5
 LEVEL, LEVEL_PRIMARY = 0.90, 1.0
-STOP = {"of", "the", "and", "muscle", "muscles"}
-# words that only name a part of a muscle the guide names whole: "trapezius" is matched by
-# "Upper trapezius", "sternocleidomastoid" by "Sternocleidomastoid (sternal division)"
-QUALIFIERS = STOP | {"upper", "middle", "lower", "superior", "inferior", "anterior", "posterior", "sternal",
-                     "clavicular", "division", "divisions", "part", "parts", "head", "heads", "fibers",
-                     "dorsal", "plantar", "deep", "superficial", "group", "medius", "minimus", "major", "minor"}
-
-
-def _words(s: str) -> list[str]:
-    return re.findall(r"[a-z]+", s.lower())
-
-
-def _token_in(t: str, words: list[str]) -> bool:
-    stem = t[: max(4, len(t) - 2)]
-    return any(w.startswith(stem) for w in words)
-
-
-def matches(listed: str, app_name: str) -> bool:
-    """A guide's muscle name matches an app muscle name when every word of the listed
-    name is in the app name (plural-tolerant) and the app name adds only qualifiers."""
-    want = [t for t in _words(listed) if t not in STOP]
-    have = _words(app_name)
-    if not all(_token_in(t, have) for t in want):
-        return False
-    extra = [w for w in have if not any(w.startswith(t[: max(4, len(t) - 2)]) for t in want)]
-    return all(w in QUALIFIERS for w in extra)
 
 
 def load_areas() -> tuple[dict, list[dict]]:
-    d = yaml.safe_load(DATA.read_text())
-    return d["sources"], d["areas"]
+    return pa.load_areas(DATA)
+
+
+def area_spots():
+    """(area, side, point mm) for every pain area on each side it is tested on."""
+    return pa.area_spots(load_areas()[1])
 
 
 @dataclass
@@ -95,51 +78,26 @@ def failure_cause(model, vertex: int, ids: list[str], order_kinds: dict, n_essen
     return f"{TOO_FAR} ({zone_distance(model, vertex, ids):.0f} mm in a straight line)"
 
 
-def zone_distance(model, vertex: int, ids) -> float:
-    """Straight-line distance (mm) from a skin vertex to the nearest zone (either kind, either
-    side) of the muscles `ids`; inf when they have none."""
-    verts = model.geo.vertices
-    best = np.inf
-    for k, p in enumerate(model.patterns):
-        if p.muscle.id in ids:
-            inside = np.flatnonzero((model.ess[:, k] >= 0.5) | (model.spill[:, k] >= 0.5))
-            if len(inside):
-                best = min(best, float(np.linalg.norm(verts[inside] - verts[vertex], axis=1).min()))
-    return best
+# A therapist paints the painful area: each area's extent is its centre point plus the
+# `extent` points given in the data file (landmark + offset, the chart's spread of the
+# area), each a disc of the extent radius (pain_areas.DEFAULT_RADIUS_MM when not given).
+def painted_candidates(model, area, side, pt):
+    """The area lookup's answer for the painted extent of an area (discs along the skin)."""
+    from viewer.referral.lookup import area_result
+
+    return area_result(model, pa.paint_area(model, area, side)).candidates, int(model.geo.snap(pt)[0][0])
 
 
-def area_spots():
-    """(area, side, point mm) for every pain area on each side it is tested on."""
-    lms = load_landmarks()
-    for area in load_areas()[1]:
-        ref = area["point"]
-        base = np.asarray(lms[ref["at"]].point, float) + np.asarray(ref.get("offset", (0, 0, 0)), float)
-        for side in area.get("sides", ["right", "left"]):
-            yield area, side, base * MIRROR if side == "left" else base
-
-
-def listed_muscles(area) -> list[tuple[str, bool]]:
-    """(muscle name as the guide gives it, primary?) of an area, primaries first."""
-    return [(n, True) for n in area["primary"]] + [(n, False) for n in area["muscles"]]
-
-
-def app_ids(model):
-    """A function from a guide's muscle name to the ids of the app's muscles it names."""
-    names = {p.muscle.id: [p.muscle.name, *p.muscle.aliases] for p in model.patterns}
-    return lambda listed: [mid for mid, ns in names.items() if any(matches(listed, n) for n in ns)]
-
-
-def rank_of(order: list[str], ids) -> int | None:
-    """0-based rank of the first of `ids` in a candidate order, None when none is in it."""
-    return min((order.index(i) for i in ids if i in order), default=None)
-
-
-def evaluate(model) -> Report:
+def evaluate(model, painted: bool = False) -> Report:
     ids_of = app_ids(model)
     rep = Report()
     for area, side, pt in area_spots():
         order, kinds = [], {}          # kinds: 0 essential, 1 spillover, 2 at the edge
-        res = lookup_point(model, pt)
+        if painted:
+            cands, vertex = painted_candidates(model, area, side, pt)
+            res = type("R", (), {"candidates": cands, "vertex": vertex})
+        else:
+            res = lookup_point(model, pt)
         for c in res.candidates:
             if c.muscle_id not in order:
                 order.append(c.muscle_id)
@@ -217,6 +175,17 @@ def test_matching_rules():
     assert matches("interossei foot", "Interossei of the foot") and not matches("tibialis anterior", "Tibialis posterior")
 
 
+def test_a_bad_pain_areas_file_names_the_area_and_the_field(tmp_path):
+    bad = tmp_path / "areas.yaml"
+    bad.write_text("sources: {s: x}\nareas:\n  - {name: neck pain, primary: [a], muscles: []}\n")
+    with pytest.raises(ViewerError) as exc:
+        pa.load_areas(bad)
+    assert "neck pain" in str(exc.value) and "`point`" in str(exc.value) and "areas[0].point" in str(exc.value)
+    bad.write_text("areas: []\n")
+    with pytest.raises(ViewerError, match="sources"):
+        pa.load_areas(bad)
+
+
 # Ratchet: today's figures (612/769 listed muscles in the top 10, 253/290 primaries in the
 # top 5), less a small margin for content edits. A fall below them fails; raise them as the
 # content improves (never lower them to make a change pass). Lowered once, from 254 to 251
@@ -243,7 +212,42 @@ def test_pain_areas_do_not_fall_below_todays_figures(report):
 
 @pytest.mark.content(reason="needs the issue-9 content (110+ muscles, fixed widths/landmarks)")
 def test_published_pain_areas_rank_their_muscles(report):
+    """The single centre click of each area (reported; the painted test below is the gate)."""
     rep = report
     text = format_report(rep)
-    print("\n" + text)
+    print("\ncentre click:\n" + text)
+    assert rep.in_top >= LEVEL * rep.listed and rep.primary_in_top >= LEVEL_PRIMARY * rep.primary, text
+
+
+# Measured floors of the painted test (issue 18): the levels above are not reached yet; these
+# are the figures measured when the test was written, so any regression fails. Raise them as
+# content and ranking improve (never lower them to make a change pass). Measured 664/769 and
+# 264/290 on the ranking branch; 659/263 after merging main's review fixes of issue 18 (zones
+# corrected to their drawings, one-sided sacral zones stopping at the midline, seven new
+# muscles taking rows), which this branch's ranking did not change; 657/263 after merging
+# main's six new muscle maps (abductor pollicis brevis and longus, bulbospongiosus,
+# ischiocavernosus, omohyoid, superior oblique of the eye), which take rows in the areas
+# they refer to (the area lookup is unchanged on this branch).
+PAINTED_FLOOR_IN_TOP, PAINTED_FLOOR_PRIMARY = 657, 263
+
+
+@pytest.fixture(scope="module")
+def painted_report(model):
+    return evaluate(model, painted=True)
+
+
+def test_painted_pain_areas_do_not_fall_below_measured_floors(painted_report):
+    """Each area painted as a therapist paints it (its extent), through the area lookup."""
+    rep = painted_report
+    text = format_report(rep)
+    print("\npainted:\n" + text)
+    assert rep.listed >= FLOOR_LISTED and rep.primary >= FLOOR_PRIMARIES, text
+    assert rep.in_top >= PAINTED_FLOOR_IN_TOP and rep.primary_in_top >= PAINTED_FLOOR_PRIMARY, text
+
+
+@pytest.mark.xfail(strict=True, reason="issue 18: painted areas at 90% in the top 10 / every primary in the top 5 "
+                                       "not reached yet (see the floors above)")
+def test_painted_pain_areas_rank_their_muscles(painted_report):
+    rep = painted_report
+    text = format_report(rep)
     assert rep.in_top >= LEVEL * rep.listed and rep.primary_in_top >= LEVEL_PRIMARY * rep.primary, text

@@ -20,35 +20,63 @@ def state(model):
 
 @pytest.fixture(scope="module")
 def toy(model):
-    """The real body and patterns with hand-set memberships, so every expected ranking
-    below is worked out by hand from the lookup's documented rules (essential before
-    spillover, then strength; an area by the share it explains, spillover counting half),
-    not asked of the lookup code itself. On the right hip (vertex H) and the right
-    thigh (vertex T):
+    """The real body and patterns with hand-set memberships and a hand-set frequency prior, so
+    every expected ranking below is worked out by hand from the lookup's documented score
+    (README "The click"), not asked of the lookup code itself:
 
-        H: B essential 0.95, A essential 0.7, D essential 0.5, C spillover 1.0
+        click:  score = zone weight (essential 1, spillover 0.5) x strength x F, ranked by
+                score (within SCORE_STEP: the smaller zone, essential, the pain's side)
+        area:   score = share of the area explained (spillover counts half) x F over the area
+
+    Memberships are set on discs wider than everything a click reads (the fingertip's
+    TIP_REACH_MM and the NEAR_DISC_MM neighbourhood of the strength S) around the right hip (H)
+    and the right thigh (T), and the same values for the other side's pattern on the discs
+    around their mirror spots, so the fingertip mean, S and the mirror average all give the
+    set value:
+
+        H: B essential 0.95, A essential 0.7, D essential 0.6, C spillover 1.0
         T: A essential 1.0, B essential 1.0, C spillover 1.0
-        D is also essential on ten vertices of the head (a wide zone).
+        D is also essential on the top 400 vertices of the head (a wide zone).
 
-    C's spillover (score 0.5 x 1.0) ties D's essential 0.5 and C's zone is the smaller:
-    only the essential-before-spillover rule puts D first.
+    (A gluteus minimus, B tensor fasciae latae, C the LEFT piriformis, D quadratus lumborum.)
+    The prior has one area around H (and its mirror), radius 40 mm, listing A alone: F = 1 for
+    A within 40 mm of H, FLOOR (0.25) for every muscle elsewhere and for B, C, D everywhere.
     """
     import dataclasses
 
+    from viewer.referral.frequency import AreaPrior
+    from viewer.referral.lookup import NEAR_DISC_MM, TIP_REACH_MM
+    from viewer.referral.points import MIRROR
+    from viewer.referral.segments import ADJACENT
+
+    disc_mm = max(TIP_REACH_MM, NEAR_DISC_MM) + 1.0
     ess, spill = np.zeros_like(model.ess), np.zeros_like(model.spill)
-    V = model.geo.vertices
+    V, tree = model.geo.vertices, model.geo.tree
     h = int(model.geo.snap(np.array([-165.0, -75.0, 801.0]))[0][0])       # the README's hip spot
+    h2 = int(model.geo.snap(V[h] + np.array([0.0, 0.0, 10.0]))[0][0])     # 10 mm above it
     t = int(model.geo.snap(np.array([-120.0, -90.0, 600.0]))[0][0])       # the front of the right thigh
     a = model.pattern(model.find_muscles("gluteus minimus")[0].id, "right")
     b = model.pattern(model.find_muscles("tensor fasciae latae")[0].id, "right")
     c = model.pattern(model.find_muscles("piriformis")[0].id, "left")
     d = model.pattern(model.find_muscles("quadratus lumborum")[0].id, "right")
-    ess[h, b.index], ess[h, a.index], ess[h, d.index], spill[h, c.index] = 0.95, 0.7, 0.5, 1.0
-    ess[np.argsort(V[:, 2])[-10:], d.index] = 1.0                          # the top of the head
-    ess[t, a.index], ess[t, b.index], spill[t, c.index] = 1.0, 1.0, 1.0
+    other = {"right": "left", "left": "right"}
+
+    def put(field, v, p, value):
+        field[tree.query_ball_point(V[v], disc_mm), p.index] = value
+        field[tree.query_ball_point(V[v] * MIRROR, disc_mm), model.pattern(p.muscle.id, other[p.side]).index] = value
+
+    put(ess, h, b, 0.95), put(ess, h, a, 0.7), put(ess, h, d, 0.6), put(spill, h, c, 1.0)
+    ess[np.argsort(V[:, 2])[-400:], d.index] = 1.0                         # the top of the head
+    put(ess, t, a, 1.0), put(ess, t, b, 1.0), put(spill, t, c, 1.0)
     assert V[h, 0] < 0 and V[t, 0] < 0 and h != t
     m = dataclasses.replace(model, ess=ess, spill=spill, _sizes=None)
-    return SimpleNamespace(model=m, h=h, t=t, a=a, b=b, c=c, d=d)
+    row = np.zeros(len(model.patterns))
+    row[[a.index, model.pattern(a.muscle.id, "left").index]] = 1.0
+    m._prior = AreaPrior(points=np.vstack([V[h], V[h] * MIRROR]), owner=np.array([0, 1]),
+                         radius=np.array([40.0, 40.0]), segments=np.ones((2, ADJACENT.shape[0]), bool),
+                         weight=np.vstack([row, row]), names=["toy (right)", "toy (left)"])
+    return SimpleNamespace(model=m, h=h, h2=h2, t=t, a=a, b=b, c=c, d=d,
+                           h_disc=set(tree.query_ball_point(V[h], disc_mm)))
 
 
 def _essential_vertex(model, k=0):
@@ -89,12 +117,15 @@ def test_mark_lists_candidates_and_shows_the_top_pattern(toy):
     state.mark(model.geo.vertices[toy.h])
     assert [m.vertex for m in state.marks] == [toy.h]
     assert state.origin == "spots"
-    # by hand: essential 0.95 (B), 0.7 (A), 0.5 (D), then the spillover (C, the left side's)
+    # by hand (weight x S x F): A 1 x 0.7 x 1 = 0.7, B 1 x 0.95 x 0.25 = 0.2375,
+    # D 1 x 0.6 x 0.25 = 0.15, C (left, spillover) 0.5 x 1.0 x 0.25 = 0.125: the guide's
+    # frequency puts A above the stronger B, and the spillover C still shows; no other zone
+    # covers or nears H
     assert [(c.muscle_id, c.side, c.zone) for c in state.candidates] == [
-        (toy.b.muscle.id, "right", "essential"), (toy.a.muscle.id, "right", "essential"),
+        (toy.a.muscle.id, "right", "essential"), (toy.b.muscle.id, "right", "essential"),
         (toy.d.muscle.id, "right", "essential"), (toy.c.muscle.id, "left", "spillover")]
-    assert [c.score for c in state.candidates] == pytest.approx([0.95, 0.7, 0.5, 0.5], abs=2e-3)
-    assert state.selected is toy.b and state.shown is toy.b
+    assert [c.score for c in state.candidates] == pytest.approx([0.7, 0.2375, 0.15, 0.125], abs=2e-3)
+    assert state.selected is toy.a and state.shown is toy.a
     assert {"marks", "candidates", "selected", "dirty", "history"} <= set(seen)
     assert state.dirty and state.heading() == f"Pain at: {model.region_of(toy.h).display}"
     assert state.last_point == tuple(model.geo.vertices[toy.h])
@@ -105,9 +136,9 @@ def test_a_new_click_replaces_the_old_pattern(toy):
     state = ViewerState(model)
     state.select(model.pattern(toy.b.muscle.id, "left"))
     state.mark(vertex=toy.h)
-    assert state.selected is toy.b
-    # a spot no pattern covers (all memberships are zero away from H and T) clears the
-    # pattern instead of leaving the old one painted
+    assert state.selected is toy.a
+    # a spot no pattern covers or nears (all memberships are zero away from H, T, their
+    # mirrors and the head) clears the pattern instead of leaving the old one painted
     empty = int(model.geo.snap(np.array([0.0, -100.0, 1300.0]))[0][0])      # the chest
     assert not model.ess[empty].any() and not model.spill[empty].any()
     state.mark(vertex=empty)
@@ -120,13 +151,14 @@ def test_shift_adds_spots_and_ranks_by_them(toy):
     state.mark(vertex=toy.h)
     state.mark(vertex=toy.t, add=True)
     assert len(state.marks) == 2 and state.heading() == "Pain at 2 marked spots"
-    # by hand, the share of the two spots each explains (spillover counts half):
-    # A (0.7 + 1.0) / 2 = 0.85, B (0.95 + 1.0) / 2 = 0.975, C (0.5 + 0.5) / 2 = 0.5,
-    # D (0.5 + 0) / 2 = 0.25
+    # by hand, the share of the two spots each explains (spillover counts half) x F over them
+    # (H lies in the toy area, T 200 mm away outside it: A's F = 0.25 + 0.75 x 1/2 = 0.625):
+    # A (0.7 + 1.0) / 2 x 0.625 = 0.531, B (0.95 + 1.0) / 2 x 0.25 = 0.244,
+    # C (0.5 + 0.5) / 2 x 0.25 = 0.125, D (0.6 + 0) / 2 x 0.25 = 0.075
     assert [(c.muscle_id, c.side) for c in state.candidates] == [
-        (toy.b.muscle.id, "right"), (toy.a.muscle.id, "right"), (toy.c.muscle.id, "left"),
+        (toy.a.muscle.id, "right"), (toy.b.muscle.id, "right"), (toy.c.muscle.id, "left"),
         (toy.d.muscle.id, "right")]
-    assert [c.score for c in state.candidates] == pytest.approx([0.975, 0.85, 0.5, 0.25], abs=2e-3)
+    assert [c.score for c in state.candidates] == pytest.approx([0.531, 0.244, 0.125, 0.075], abs=2e-3)
 
 
 def test_stroke_is_one_undo_step_and_ranks_by_area(toy):
@@ -134,17 +166,21 @@ def test_stroke_is_one_undo_step_and_ranks_by_area(toy):
     state = ViewerState(model)
     state.begin_stroke()
     state.paint(toy.h)
-    state.paint(toy.h + 5)
+    state.paint(toy.h2)
     state.end_stroke()
     painted = state.drawing_vertices()
     n = len(painted)
     assert n > 5 and state.origin == "area" and toy.h in painted and toy.t not in painted
-    # by hand: only H is set inside the painted disc, so each pattern explains its
-    # value at H divided by the number of painted vertices; on a tie (D, C) the pain's side first
+    # by hand: the painted vertices inside H's disc (a share f of them; all of them here, the
+    # brush being smaller than the disc) carry the set values, every painted vertex lies
+    # within 40 mm of H (A's F = 1, the others' 0.25), so
+    # A 0.7 f, B 0.95 x 0.25 f, D 0.6 x 0.25 f, C 0.5 x 1.0 x 0.25 f
+    f = len(toy.h_disc & {int(v) for v in painted}) / n
     assert [(c.muscle_id, c.side) for c in state.candidates] == [
-        (toy.b.muscle.id, "right"), (toy.a.muscle.id, "right"), (toy.d.muscle.id, "right"),
+        (toy.a.muscle.id, "right"), (toy.b.muscle.id, "right"), (toy.d.muscle.id, "right"),
         (toy.c.muscle.id, "left")]
-    assert [c.score for c in state.candidates] == pytest.approx([0.95 / n, 0.7 / n, 0.5 / n, 0.5 / n], rel=0.02)
+    assert [c.score for c in state.candidates] == pytest.approx([0.7 * f, 0.2375 * f, 0.15 * f, 0.125 * f],
+                                                                rel=0.02, abs=1e-3)
     state.view.eraser = True
     state.begin_stroke()
     state.paint(toy.h)

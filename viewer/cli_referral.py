@@ -75,7 +75,8 @@ def print_lookup(result: dict) -> None:
         print(f"{result['region']['label']}  (snapped {result['snap_mm']} mm)")
     for i, c in enumerate(result["candidates"], 1):
         mesh = "" if c["has_mesh"] else "  [no mesh in this anatomy pack]"
-        zone = f"{c['zone']} (at the edge, {c['edge_mm']:.0f} mm)" if c.get("at_edge") else c["zone"]
+        zone = (f"{c['zone']} (near, {c['edge_mm']:.0f} mm)" if c.get("tier") == "near" else
+                f"{c['zone']} (at the edge, {c['edge_mm']:.0f} mm)" if c.get("at_edge") else c["zone"])
         print(f"{i:2d}. {c['name']} ({c['side']})  {zone:<9}  {c['score']:.2f}{mesh}")
     if not result["candidates"]:
         print("No published muscle pattern in the maps covers this spot.")

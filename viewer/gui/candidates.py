@@ -17,6 +17,12 @@ ZONE_COLOR = {"essential": QColor(*style.ESSENTIAL.astype(int)),
               "spillover": QColor(*style.SPILLOVER.astype(int))}
 
 
+def score_text(score: float) -> str:
+    """A row's score in two decimals; a zone that lies near with hardly any of it around the
+    spot shows "<0.01", not a bare 0.00 that reads as "not a candidate"."""
+    return f"{score:.2f}" if score >= 0.005 else "<0.01"
+
+
 class CandidateDelegate(QStyledItemDelegate):
     """Name on the first line; side, zone chip and score bar on the second."""
 
@@ -38,7 +44,7 @@ class CandidateDelegate(QStyledItemDelegate):
             return f"{name}\n{patient_line(c)}"
         chip = f"edge {c.edge_mm:.0f} mm" if getattr(c, "at_edge", False) else c.zone
         return " ".join(x for x in (name + ("" if c.has_mesh else "  (no mesh)"), index.data(SEGMENTS_ROLE) or "",
-                                    chip, c.side, f"{c.score:.2f}") if x)
+                                    chip, c.side, score_text(c.score)) if x)
 
     def paint(self, p: QPainter, option, index):
         c = index.data(CANDIDATE_ROLE)
@@ -75,13 +81,19 @@ class CandidateDelegate(QStyledItemDelegate):
         p.setFont(f)
         y = r.top() + line
         chip = QRect(r.left(), y + 3, int(74 * self.scale), line - 6)
+        tier = getattr(c, "tier", "covers")
+        prev = index.model().index(index.row() - 1, 0).data(CANDIDATE_ROLE) if index.row() else None
+        if tier == "near" and getattr(prev, "tier", "near") != "near":
+            # the near tier starts here: a rule across the row marks it off from the ones above
+            p.setPen(QPen(QColor("#888"), 2))
+            p.drawLine(option.rect.left(), option.rect.top() + 1, option.rect.right(), option.rect.top() + 1)
         if getattr(c, "at_edge", False):
-            # the zone passes just beside the spot: an outlined chip, listed after the covering ones
-            p.setPen(QPen(ZONE_COLOR[c.zone], 2, Qt.DashLine))
+            # the zone passes beside the spot: an outlined chip (dashed at the edge, dotted near)
+            p.setPen(QPen(ZONE_COLOR[c.zone], 2, Qt.DashLine if tier != "near" else Qt.DotLine))
             p.setBrush(Qt.NoBrush)
             p.drawRoundedRect(chip, 4, 4)
             p.setPen(QColor("#222"))
-            p.drawText(chip, Qt.AlignCenter, f"edge {c.edge_mm:.0f} mm")
+            p.drawText(chip, Qt.AlignCenter, f"{'near' if tier == 'near' else 'edge'} {c.edge_mm:.0f} mm")
         else:
             p.setPen(Qt.NoPen)
             p.setBrush(ZONE_COLOR[c.zone])
@@ -100,7 +112,7 @@ class CandidateDelegate(QStyledItemDelegate):
         p.setBrush(QColor("#4a6fa5"))
         p.drawRoundedRect(fill, 3, 3)
         p.setPen(QColor("#444"))
-        p.drawText(QRect(bar.right() + 4, y, 44, line), Qt.AlignVCenter | Qt.AlignLeft, f"{c.score:.2f}")
+        p.drawText(QRect(bar.right() + 4, y, 44, line), Qt.AlignVCenter | Qt.AlignLeft, score_text(c.score))
         p.restore()
 
 
@@ -202,7 +214,7 @@ class CandidateList(QWidget):
             segs = segments(c) if segments else ""
             it.setData(SEGMENTS_ROLE, segs)
             it.setToolTip(f"{c.name}: {patient_line(c)}" if self.patient else
-                          f"{c.name} ({c.side}): {c.label} zone, score {c.score:.2f}"
+                          f"{c.name} ({c.side}): {c.label} zone, score {score_text(c.score)}"
                           + (f"\nSpinal segments: {segs}" if segs else "")
                           + ("" if c.has_mesh else "\nNo mesh in this anatomy pack."))
             self.list.addItem(it)

@@ -29,7 +29,17 @@ def shortcuts_html(actions) -> str:
             f"<tr><th align=left>Action</th><th align=left>Key</th></tr>{rows}</table>"
             f"<h3>Mouse</h3><table cellspacing=4>{mouse}</table>"
             "<p>Esc clears the search box, then the selected muscle. In the search box, Down or "
-            "Enter go to the results.</p>")
+            "Enter go to the results.</p>"
+            "<h3>How the candidates are ranked</h3><p>Each muscle gets a score: its zone's weight "
+            "(essential 1, spillover 0.5) &times; the zone's strength around the spot (its "
+            "membership averaged over the skin around the click, weighted by distance with a "
+            "30 mm Gaussian: a drawn border lies centimetres apart on different patients) "
+            "&times; how often the pain guides (Travell &amp; Simons, and prevalence studies "
+            "where they exist) name the muscle as a source of pain in this body area. Zones covering "
+            "the fingertip-sized spot and zones whose edge passes within 15 mm (\"edge 6 mm\") are "
+            "ranked together; below a grey rule follow the zones that lie near (\"near 38 mm\", up "
+            "to 55 mm), also by score. Scores within 0.02 count as equal. The chip still says "
+            "essential or spillover.</p>")
 
 
 class HelpDialog(QDialog):

@@ -93,6 +93,9 @@ def load_model_safely(pack, progress=None, cache_dir=None):
         model = referral_model.load_model(pack, progress=say, cache_dir=cache_dir)
     except Exception as exc:        # maps/landmarks incomplete: keep the body usable
         return pack, empty_model(pack), f"Referral patterns could not be loaded: {exc}"
+    from viewer.referral.lookup import warm
+
+    warm(model)                     # here, in the thread: not by the user's first click
     warning = None
     if model.problems:
         warning = f"{len(model.problems)} problem(s) in the referral maps; first: {model.problems[0]}"

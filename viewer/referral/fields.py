@@ -184,8 +184,16 @@ def distance_beyond(value: np.ndarray, level: float = 0.5) -> np.ndarray:
     """Distance (mm, along the skin) from where a zone's field falls to `level` out to where
     it has fallen to `value`: the inverse of the fall-off outside a stroke or region, so a
     field value just outside a zone tells how far the zone's edge is."""
-    d = np.interp(-np.asarray(value, dtype=np.float64), -_OUTSIDE, _T * FALLOFF_MM)
-    return d - float(np.interp(-level, -_OUTSIDE, _T * FALLOFF_MM))
+    d = np.interp(-np.asarray(value, dtype=np.float64), -_OUTSIDE, _T_MM)
+    return d - _level_mm(level)
+
+
+_T_MM = _T * FALLOFF_MM
+
+
+@functools.lru_cache(maxsize=64)     # a pure function of one float, asked on every click
+def _level_mm(level: float) -> float:
+    return float(np.interp(-level, -_OUTSIDE, _T_MM))
 
 
 @functools.lru_cache(maxsize=64)     # a pure function of two floats, asked on every click

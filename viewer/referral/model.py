@@ -86,6 +86,11 @@ class ReferralModel:
     _kinds: np.ndarray | None = field(default=None, repr=False)
     _muscles: np.ndarray | None = field(default=None, repr=False)
     _index: object | None = field(default=None, repr=False)
+    _prior: object | None = field(default=None, repr=False)     # lookup.area_prior (frequency.py)
+    _swap: np.ndarray | None = field(default=None, repr=False)  # lookup.pattern_swap
+    _coarse_index: object | None = field(default=None, repr=False)  # lookup._coarse
+    _muscle_cols: np.ndarray | None = field(default=None, repr=False)  # lookup._muscle_columns
+    _muscle_fields: object | None = field(default=None, repr=False)  # lookup._muscle_fields
 
     def kinds(self) -> np.ndarray:
         """(P,) the source kind of each pattern ("muscle", "joint", ...)."""

@@ -8,7 +8,9 @@ Runs on ../shared/anatomy (or $REFERRAL_VIEWER_SOURCE) in a temporary pack
 directory, so the pack in meshes/ is left alone. Each figure is the median of
 several runs after a warm-up, with min and max. Timings are wall-clock on this
 machine; no GPU is assumed (software OpenGL). This is a report, not a test:
-nothing here fails on a missed budget.
+nothing here fails on a missed budget. With --check it exits 1 when its own report is
+incomplete or inconsistent (a figure missing or not a positive number, min > median,
+p50 > p99, a verdict that does not follow its figure): CI's smoke step (.ci/run).
 """
 
 from __future__ import annotations
@@ -51,6 +53,65 @@ BUDGETS = {  # figure -> (budget, unit); the issue's budgets for a 2-core laptop
 }
 
 
+# The figures every run without --gui-only reports (--check).
+FIGURES = ("build_cold_s", "build_warm_s", "pack_load_process_s", "fields_cold_s", "fields_cached_load_s",
+           "pack_and_fields_load_process_s", "lookup_point_p50_ms", "lookup_point_p99_ms", "lookup_area_2000_ms",
+           "lookup_naive_ms", "lookup_speedup_naive_over_p50", "export_1920x1080_s", "build_peak_rss_mb")
+
+
+def _value(f):
+    return f if isinstance(f, (int, float)) else f.get("value", f.get("median"))
+
+
+def check_report(report) -> list[str]:
+    """What is wrong with a report (empty when it is complete and consistent). Budgets are not
+    checked for being met: only that each verdict follows its measured figure."""
+    import math
+
+    bad, fig = [], report["figures"]
+    for key in FIGURES:
+        f = fig.get(key)
+        unit = "x" if key.endswith("_over_p50") else {"s": "s", "ms": "ms", "mb": "MB"}[key.rsplit("_", 1)[1]]
+        if not isinstance(f, dict):
+            bad.append(f"{key}: missing")
+            continue
+        v = _value(f)
+        if f.get("unit") != unit or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
+            bad.append(f"{key}: {f} is not a positive number of {unit}")
+        if "median" in f and not (f["min"] <= f["median"] <= f["max"] and f["runs"] >= 1):
+            bad.append(f"{key}: min <= median <= max does not hold: {f}")
+    if bad:
+        return bad
+    if _value(fig["lookup_point_p50_ms"]) > _value(fig["lookup_point_p99_ms"]):
+        bad.append("lookup p50 is above p99")
+    if fig["lookup_point_p99_ms"].get("points", 0) < 100:
+        bad.append("lookup p99 measured on fewer than 100 points")
+    speedup = _value(fig["lookup_naive_ms"]) / _value(fig["lookup_point_p50_ms"])
+    if abs(_value(fig["lookup_speedup_naive_over_p50"]) - speedup) > max(1.0, 0.05 * speedup):
+        bad.append(f"speedup {_value(fig['lookup_speedup_naive_over_p50'])} is not naive / p50 = {speedup:.1f}")
+    if not 50 < _value(fig["build_peak_rss_mb"]) < 64_000:
+        bad.append("build peak RSS is not in megabytes")
+    content = fig.get("content", {})
+    if not (content.get("muscles", 0) >= 100 and content.get("patterns", 0) >= content.get("muscles", 0)
+            and 40_000 <= content.get("skin_vertices", 0) <= 60_000):
+        bad.append(f"content counts are off: {content}")
+    for kind in ("bones", "muscles"):
+        got = (report.get("inside_fraction") or {}).get(kind, {})
+        if any(v is not None and not 0.0 <= v <= 1.0 for v in got.values()):
+            bad.append(f"inside fraction of {kind} outside 0..1")
+    for key, b in report.get("budgets", {}).items():
+        f = fig.get(key)
+        if f is None:
+            if b["measured"] is not None or b["met"] is not None:
+                bad.append(f"budget {key}: a verdict without a figure")
+            continue
+        budget = BUDGETS[key][0]
+        met = b["measured"] >= -budget if budget < 0 else b["measured"] <= budget
+        if b["measured"] != _value(f) or b["met"] is not met:
+            bad.append(f"budget {key}: verdict {b} does not follow the figure {_value(f)}")
+    return bad
+
+
 def stats(samples, unit):
     return {"median": round(statistics.median(samples), 4), "min": round(min(samples), 4),
             "max": round(max(samples), 4), "runs": len(samples), "unit": unit}
@@ -89,6 +150,9 @@ def main() -> int:
     ap.add_argument("--spots", type=int, default=1000, help="random skin spots for the click measures")
     ap.add_argument("--before", help="also time the window of another checkout's code (a folder "
                                      "holding its viewer/ package), reported as before_gui_*")
+    ap.add_argument("--check", action="store_true",
+                    help="exit 1 when the report is incomplete or inconsistent (never on a missed budget); "
+                         "CI runs --quick --no-gui --no-gallery --check")
     args = ap.parse_args()
     if args.quick:
         args.repeat, args.build_repeat, args.lookups = 1, 1, 200
@@ -365,7 +429,7 @@ def finish(report, args) -> int:
         if not f:
             report["budgets"][key] = {"budget": abs(budget), "unit": unit, "measured": None, "met": None}
             continue
-        val = f if isinstance(f, (int, float)) else f.get("value", f.get("median"))
+        val = _value(f)
         met = val >= -budget if budget < 0 else val <= budget
         report["budgets"][key] = {"budget": abs(budget), "unit": unit, "measured": val, "met": met,
                                   **({"minimum": True} if budget < 0 else {})}
@@ -384,6 +448,13 @@ def finish(report, args) -> int:
         was = f", before {b['before']}" if "before" in b else ""
         kind = "at least" if b.get("minimum") else "budget"
         print(f"{status} {key}: {b['measured']} {b['unit']} ({kind} {b['budget']}{was})", file=sys.stderr)
+    if getattr(args, "check", False) and not getattr(args, "gui_only", False):
+        problems = check_report(report)
+        for p in problems:
+            print(f"CHECK FAILED: {p}", file=sys.stderr)
+        if problems:
+            return 1
+        print("check: the report is complete and consistent", file=sys.stderr)
     return 0
 
 

@@ -70,6 +70,36 @@ def test_errors_name_the_argument_not_a_flag(model, call, arg):
     assert msg.startswith(arg) and "--" not in msg.split(".")[0], msg
 
 
+@pytest.mark.parametrize("call, arg", [
+    (lambda m, d: rv.export(m, "TFL", d / "x.png", size="10x10"), "size"),
+    (lambda m, d: rv.export(m, "TFL", d / "x.png", size="big"), "size"),
+    (lambda m, d: rv.export(m, "TFL", d / "x.png", view="below"), "view"),
+    (lambda m, d: rv.export(m, "TFL", d / "x.jpg"), "out"),
+    (lambda m, d: rv.export(m, "TFL", d / "old.png", force=False), "out"),
+    (lambda m, d: rv.export(m, "qqqzzz", d / "x.png"), "source"),
+    (lambda m, d: rv.export(m, "x" * 500, d / "x.png"), "source"),
+    (lambda m, d: rv.export_all(m, d / "old.png"), "out_dir"),
+    (lambda m, d: rv.export_all(m, d / "g", views=["best", "below"]), "views"),
+    (lambda m, d: rv.export_all(m, d / "g", sides=["middle"]), "sides"),
+    (lambda m, d: rv.export_all(m, d / "g", sources=["qqqzzz"]), "sources"),
+    (lambda m, d: rv.handout(m, "TFL", d / "h.txt"), "out"),
+    (lambda m, d: rv.handout(m, "TFL", d / "old.pdf", force=False), "out"),
+    (lambda m, d: rv.handout(m, "TFL", d / "h.pdf", notes="x" * 5000), "notes"),
+    (lambda m, d: rv.handout(m, "TFL", d / "h.pdf", page="A3"), "page"),
+    (lambda m, d: rv.handout(m, "qqqzzz", d / "h.pdf"), "source"),
+    (lambda m, d: rv.lookup_area(m, [HIP] * 2000, radius_mm=300), "points"),
+])
+def test_export_and_handout_errors_name_the_api_argument_and_no_flag(model, tmp_path, call, arg):
+    """Below the CLI, errors (their fixes too) name the API's arguments; only the CLI says --flag."""
+    (tmp_path / "old.png").write_bytes(b"old")
+    (tmp_path / "old.pdf").write_bytes(b"old")
+    with pytest.raises(ViewerError) as exc:
+        call(model, tmp_path)
+    assert exc.value.path == arg, str(exc.value)
+    assert "--" not in str(exc.value), str(exc.value)
+    assert (tmp_path / "old.png").read_bytes() == b"old"
+
+
 @pytest.mark.slow
 def test_render_to_array_and_file(model, tmp_path):
     img = rv.render(model, "gluteus minimus", view="right", size=(320, 240))

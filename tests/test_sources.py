@@ -145,32 +145,78 @@ def test_frequencies_rank_the_sacroiliac_joint_first_in_the_buttock_over_the_gro
     assert rank(groin, "joint_hip") < rank(groin, "joint_sacroiliac")
 
 
-def test_a_joint_added_as_data_alone_paints_picks_frames_and_exports(pack, tmp_path):
-    """A user map of another kind goes through the muscles' code: fields, lookup, scene, export."""
+@pytest.mark.parametrize("kind, text, source_id, name, at, side", [
+    ("joint", "TEST_JOINT", "joint_testus", "Testus joint", "greater_trochanter", "right"),
+    ("organ", "TEST_ORGAN", "organ_testus", "Testus organ", "umbilicus", "midline"),
+])
+def test_a_joint_or_organ_added_as_data_alone_is_listed_picked_painted_framed_and_exported(
+        pack, tmp_path, kind, text, source_id, name, at, side):
+    """Data alone, no code: a map file in a user maps folder is loaded, listed, picked by the
+    lookup, painted in the render scene in its kind's colours, framed by the scene's camera and
+    exported to a PNG by the API, through the code a muscle takes."""
+    import pyvista as pv
+    from PIL import Image
+
+    from viewer import api
     from viewer.referral.model import load_model
-    from viewer.render import export as E
     from viewer.render import style
+    from viewer.render.scene import BodyScene
 
     maps = tmp_path / "maps"
     maps.mkdir()
-    (maps / "test_joint.yaml").write_text(TEST_JOINT)
+    (maps / f"test_{kind}.yaml").write_text(globals()[text])
     model = load_model(pack, user_maps=maps, cache_dir=tmp_path / "cache")
-    assert not [p for p in model.problems if "test_joint" in str(p.file)], model.problems
-    pats = model.patterns_of("joint_testus")
-    assert [p.side for p in pats] == ["right", "left"]
-    # picks: a click at the drawn spot lists it among the other sources, not the muscles
-    res = lookup_point(model, spot("greater_trochanter", (0, 0, 0), "right"))
-    assert ("joint_testus", "right") in [(o.source_id, o.side) for o in res.other_sources]
-    assert "joint_testus" not in [c.muscle_id for c in res.candidates]
-    other = next(o for o in res.other_sources if o.source_id == "joint_testus")
+    assert not [p for p in model.problems if f"test_{kind}" in str(p.file)], model.problems
+    # listed with its kind, found by name
+    assert source_id in [r["id"] for r in api.sources(model, kind)]
+    pattern = api.find(model, name)
+    assert (pattern.muscle.id, pattern.kind, pattern.side) == (source_id, kind, side)
+    # picked: a click on its zone lists it among the other sources, never among the muscles
+    where = spot(at, (0, 0, 0), "right")
+    res = lookup_point(model, where)
+    assert (source_id, side) in [(o.source_id, o.side) for o in res.other_sources]
+    assert source_id not in [c.muscle_id for c in res.candidates]
+    other = next(o for o in res.other_sources if o.source_id == source_id)
     assert other.frequency == pytest.approx(0.5, abs=0.01) and other.score == pytest.approx(0.5, abs=0.01)
-    # paints and frames through the scene, exports through the exporter, in its own colours
-    img = E.Exporter(model).render(pats[0], view="right", size=(480, 270))
-    teal = np.array(style.hex_rgb(style.OTHER_ESSENTIAL_HEX), float)
-    near = np.linalg.norm(img[..., :3].astype(float) - teal, axis=-1) < 40
-    assert near.sum() > 200, near.sum()
-    crimson = np.array(style.hex_rgb(style.ESSENTIAL_HEX), float)
-    assert (np.linalg.norm(img[..., :3].astype(float) - crimson, axis=-1) < 40).sum() < 20
+    vertex = int(model.geo.snap(where)[0][0])
+    essential = np.array(style.hex_rgb(style.palette(kind)[0]), float)
+    assert style.palette(kind) != style.palette("muscle")
+    plotter = pv.Plotter(off_screen=True, window_size=(480, 360))
+    try:
+        # painted in the scene, in the kind's colour
+        scene = BodyScene(plotter, model, skin_opacity=1.0, show_muscles=False)
+        scene.show_pattern(pattern, render=False)
+        assert scene.skin_value[vertex] > 0.5
+        assert np.linalg.norm(scene.skin_rgb[vertex].astype(float) - essential) < 40
+        # framed: the best view turns to the zone, centred, much closer than the whole body's frame
+        ren = plotter.renderer
+        painted = model.geo.vertices[scene.skin_value > 0.5]
+        sample = painted[np.linspace(0, len(painted) - 1, min(len(painted), 200)).astype(int)]
+
+        def on_screen(points):
+            out = []
+            for xyz in points:
+                ren.SetWorldPoint(*xyz, 1.0)
+                ren.WorldToDisplay()
+                out.append(ren.GetDisplayPoint()[:2])
+            return np.array(out)
+
+        view = scene.best_view()
+        scene.set_view(view, focus="body", render=False)
+        whole = np.ptp(on_screen(sample), axis=0).max()
+        scene.set_view(view, focus="pattern", render=False)
+        (x, y), = on_screen([model.geo.vertices[vertex]])
+        assert 0.2 * 480 < x < 0.8 * 480 and 0.2 * 360 < y < 0.8 * 360, (x, y)
+        assert np.ptp(on_screen(sample), axis=0).max() > 2 * whole, whole
+    finally:
+        plotter.close()
+    # exported off-screen to a PNG by the API, its zone in the kind's colour
+    out = api.export(model, name, tmp_path / f"{kind}.png", size=(480, 270))
+    with Image.open(out) as im:
+        img = np.asarray(im.convert("RGB"), float)
+    assert (np.linalg.norm(img - essential, axis=-1) < 40).sum() > 200
+    muscle = np.array(style.hex_rgb(style.palette("muscle")[0]), float)
+    assert (np.linalg.norm(img - muscle, axis=-1) < 40).sum() < 20          # not in a muscle's colours
 
 
 def test_cli_lookup_json_and_text_carry_other_sources(model):
@@ -204,29 +250,6 @@ def test_one_resolver_typos_and_kinds_everywhere(model):
     assert kinds == {"muscle", "joint", "root", "nerve", "organ"}
 
 
-TEST_JOINT = """
-kind: joint
-id: joint_testus
-name: Testus joint
-aliases: []
-body_region: hip
-level: L4-L5
-segments: [L4, L5]
-sites:
-  - label: Testus
-    at: greater_trochanter
-    description: A test joint over the greater trochanter.
-zones:
-  essential:
-    - description: A disc over the greater trochanter.
-      frequency: 0.5
-      strokes:
-        - points: [greater_trochanter]
-          width: 60
-description: A test source, not clinical content (tests/test_sources.py).
-sources:
-  - Test fixture for tests/test_sources.py, not a clinical source; drawn as in Fig. 1 of nothing.
-"""
 
 
 def test_levels_name_their_vertebrae():
@@ -284,3 +307,37 @@ def test_a_slide_prints_the_drawing_source_without_authors_notes(model):
     heart = attribution_text(rv.find(model, "heart"))
     src = next(s for s in rv.find(model, "heart").muscle.sources if "Fig" in s or "Table" in s)
     assert src.split(".")[0] in heart
+
+
+def _source_map(kind: str, name: str, at: str, *, body_region: str, segments: str, extra: str = "",
+             width: int = 60) -> str:
+    """A minimal map of a source of `kind` (not clinical content): one essential disc at `at`
+    felt by half of the patients, and a site marker there."""
+    return f"""
+kind: {kind}
+id: {kind}_testus
+name: {name}
+aliases: []
+body_region: {body_region}
+segments: [{segments}]
+{extra}sites:
+  - label: Testus
+    at: {at}
+    description: A test {kind} at the {at.replace("_", " ")}.
+zones:
+  essential:
+    - description: A disc at the {at.replace("_", " ")}.
+      frequency: 0.5
+      strokes:
+        - points: [{at}]
+          width: {width}
+description: A test source, not clinical content (tests/test_sources.py).
+sources:
+  - Test fixture for tests/test_sources.py, not a clinical source; drawn as in Fig. 1 of nothing.
+"""
+
+
+TEST_JOINT = _source_map("joint", "Testus joint", "greater_trochanter", body_region="hip", segments="L4, L5",
+                         extra="level: L4-L5\n")
+TEST_ORGAN = _source_map("organ", "Testus organ", "umbilicus", body_region="abdomen", segments="T10",
+                         extra="sides: midline\nmesh_parts: []\n", width=70)

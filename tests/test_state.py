@@ -363,3 +363,64 @@ def test_a_session_with_bad_view_settings_changes_nothing(state, model, tmp_path
     with pytest.raises(SessionError) as exc:
         state.apply_session(Session.load(path), path=path)
     assert "skin_opacity" in str(exc.value) and state.notes == "keep me" and state.view.skin_opacity == 0.4
+
+
+# -- batch changes: one event per kind of change --------------------------------------
+def _count_all(state):
+    """Every ViewerState signal, counted, with what the state holds when it fires."""
+    counts, seen = {}, []
+    for name in state.events:
+        def on(*_, name=name):
+            counts[name] = counts.get(name, 0) + 1
+            seen.append((name, len(state.marks), state.notes, state.selected))
+        getattr(state.events, name).connect(on)
+    return counts, seen
+
+
+def test_new_session_emits_each_event_once(state, model, tmp_path):
+    _, v = _essential_vertex(model)
+    state.mark(vertex=v)
+    state.set_notes("n")
+    state.set_clean(tmp_path / "a.json")
+    counts, seen = _count_all(state)
+    state.new_session()
+    assert counts and max(counts.values()) == 1, counts
+    assert all(s[1:] == (0, "", None) for s in seen)       # listeners see the finished reset
+
+
+def test_opening_a_session_emits_each_event_once_with_the_final_state(state, model, tmp_path):
+    _, v = _essential_vertex(model)
+    state.mark(vertex=v)
+    state.set_notes("Pain since March.")
+    state.view.apply({"skin_opacity": 0.2, "bones": True})
+    path = state.to_session().save(tmp_path / "s.json")
+    fresh = ViewerState(model)
+    fresh.mark(vertex=int(np.flatnonzero(model.zone_weights(model.patterns[-1])[0] > 0.9)[0]))
+    fresh.set_notes("another patient")
+    counts, seen = _count_all(fresh)
+    view_events = []
+    fresh.view.events.connect(lambda *a: view_events.append(a))
+    fresh.apply_session(Session.load(path), path=path)
+    assert max(counts.values()) == 1, counts
+    for name in ("marks", "drawing", "candidates", "selected", "notes", "dirty", "session_path", "history"):
+        assert counts.get(name) == 1, (name, counts)
+    assert all(s[1:] == (1, "Pain since March.", state.selected) for s in seen), seen
+    assert len(view_events) == 2                            # one per changed setting
+    # a recovered autosave as well
+    counts.clear()
+    fresh.apply_session(Session.from_json(fresh.to_session(for_autosave=True).to_json()), recovered=True)
+    assert max(counts.values()) == 1, counts
+
+
+def test_clear_undo_and_redo_emit_each_event_once(toy):
+    st = ViewerState(toy.model)
+    st.mark(vertex=toy.h)
+    st.mark(vertex=toy.t, add=True)
+    counts, seen = _count_all(st)
+    for step in (st.clear, st.undo, st.redo, st.undo):
+        counts.clear()
+        step()
+        assert max(counts.values()) == 1, (step.__name__, counts)
+    assert len(st.marks) == 2 and seen
+    for name, marks, _, selected in seen:          # listeners see marks and selection that belong together
+        assert (marks == 0) == (selected is None), (name, marks, selected)

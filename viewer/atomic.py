@@ -21,7 +21,7 @@ import secrets
 import stat
 from pathlib import Path
 
-from viewer.errors import ViewerError
+from viewer.errors import ExistingOutput, ViewerError
 
 
 class WriteError(ViewerError, OSError):
@@ -206,13 +206,26 @@ def current_umask() -> int:
     return umask
 
 
-def refuse_overwrite(path, flag: str = "out", force: bool = False) -> None:
-    """The CLI's rule: an existing output is replaced only with --force (`flag` names the argument
-    in the error: the CLI passes its own flag)."""
+def refuse_overwrite(path, name: str = "out", force: bool = False) -> None:
+    """Refuse to replace an existing output unless `force` (the API's and the CLI's rule).
+
+    Parameters
+    ----------
+    path : path-like
+        The output about to be written.
+    name : str
+        The argument named in the error (the CLI renames it to its flag).
+    force : bool
+        Replace an existing file.
+
+    Raises
+    ------
+    ExistingOutput
+        `path` exists (or is a symlink) and `force` is false.
+    """
     path = Path(path)
     if (path.exists() or path.is_symlink()) and not force:
-        raise ViewerError(f"{path} already exists; nothing was written.", path=flag,
-                          fix="add --force to replace it, or give another file name.")
+        raise ExistingOutput(f"{path} already exists; nothing was written.", [path], path=name)
 
 
 def write_text(path: str | os.PathLike, text: str) -> None:

@@ -9,7 +9,8 @@ import os
 import sys
 import time
 
-from viewer import __version__, config
+from viewer import __version__, cli_referral, config
+from viewer.atomic import _FIXES
 from viewer.errors import ViewerError
 
 
@@ -18,6 +19,7 @@ def _progress(msg: str) -> None:
 
 
 def cmd_build(args) -> int:
+    # lazy: build ~1.4 s to import (-X importtime): `--help` stays ~60 ms
     from viewer.anatomy.build import build_pack
 
     source = args.source or config.default_source()
@@ -36,6 +38,7 @@ def cmd_build(args) -> int:
 
 
 def cmd_info(args) -> int:
+    # lazy: numpy and the pack ~0.27 s (-X importtime): `--help` stays ~60 ms
     from viewer.anatomy.pack import load_pack
 
     t = time.perf_counter()
@@ -150,8 +153,6 @@ def build_parser() -> argparse.ArgumentParser:
     _common(i)
     i.set_defaults(func=cmd_info)
 
-    from viewer import cli_referral
-
     cli_referral.add_commands(sub, _common)
     return p
 
@@ -191,6 +192,7 @@ def main(argv: list[str] | None = None) -> int:
         os.environ[config.ENV_MAPS] = str(args.maps)
     args.session = session
     if args.command is None:
+        # lazy: Qt and pyvista (~2 s): only the window needs them, never a command
         from viewer.gui.app import run
 
         return run(args)
@@ -239,8 +241,6 @@ def _say_error(text: str) -> None:
 
 
 def _os_error_text(exc: Exception) -> str:
-    from viewer.atomic import _FIXES
-
     if isinstance(exc, RuntimeError):   # pathlib's "Symlink loop from ..."
         return f"{exc}. Fix: give a path without looping symlinks."
     what, fix = _FIXES.get(exc.errno, (exc.strerror or str(exc), "check the path and try again."))

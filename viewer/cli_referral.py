@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import sys
 import time
-from pathlib import Path
 
-from viewer import atomic
-from viewer.constants import DEFAULT_RADIUS_MM, SIDES, VIEWS
-from viewer.errors import ViewerError
+from viewer.constants import DEFAULT_RADIUS_MM, SIDES, VIEW_CHOICES
+from viewer.errors import ExistingOutput, ViewerError
 
 log = logging.getLogger("referral-viewer")
 
 
 def _model(args, progress=True):
+    # lazy: numpy, scipy and the model ~0.6 s (-X importtime): `--help` and argument errors stay ~60 ms
     from viewer.anatomy.pack import load_pack
     from viewer.referral.model import load_model
 
@@ -36,6 +34,7 @@ LOOKUP_FLAGS = {"point": "--point", "points": "--points", "radius_mm": "--radius
 
 
 def cmd_lookup(args) -> int:
+    # lazy: the API pulls numpy, scipy and the model (~0.7 s, -X importtime): arguments are parsed first
     from viewer import api
 
     try:
@@ -49,17 +48,14 @@ def _lookup(args, api) -> int:
     top = api.as_top(args.top)
     radius = api.as_radius(args.radius)
     if args.points:
-        pts = api.read_points(args.points)
-        from viewer.referral.lookup import check_area_work
-
-        check_area_work(len(pts), radius or 25.0)   # before the slow model load
+        pts, area_radius = api.check_area(api.read_points(args.points), radius or DEFAULT_RADIUS_MM)
     elif args.point is not None:
         point = api.as_point(args.point)
     else:
         raise ViewerError("lookup needs --point X Y Z or --points FILE.", fix="see referral-viewer lookup --help")
     model = _model(args, progress=not args.json)
     if args.points:
-        result = api.lookup_area(model, pts, radius or DEFAULT_RADIUS_MM, top=top).to_json()
+        result = api.lookup_area(model, pts, area_radius, top=top).to_json()
     else:
         t = time.perf_counter()
         result = api.lookup(model, point, radius, top=top).to_json()
@@ -99,6 +95,7 @@ def print_lookup(result: dict) -> None:
 
 
 def cmd_validate(args) -> int:
+    # lazy: numpy, scipy and the maps (~0.6 s): only `validate` needs them
     from viewer.referral.validate import validate
 
     problems, summary = validate(args.paths or None, meshes=args.meshes, user_maps=args.maps)
@@ -112,31 +109,43 @@ def _csv(text):
     return [x.strip() for x in text.split(",") if x.strip()] if text else None
 
 
-def cmd_export(args) -> int:
-    from viewer import api
-    from viewer.render.export import VIEW_CHOICES, gallery, parse_size, render_pattern
+# API argument names -> the flags of export and handout (the source's flag is added per call)
+EXPORT_FLAGS = {"size": "--size", "view": "--views", "views": "--views", "out": "--out", "out_dir": "--all",
+                "sources": "--muscles", "notes": "--notes", "page": "--page", "side": "--side"}
 
-    # check every argument before the (slow) model load, naming the flag
-    try:
-        size = parse_size(args.size)
-    except ValueError as exc:
-        raise ViewerError(str(exc), path="--size", fix="use WIDTHxHEIGHT such as 1920x1080") from None
-    views = _csv(args.views) or ([args.view] if args.view else ["best"])
-    bad = [v for v in views if v not in VIEW_CHOICES]
-    if bad:
-        raise ViewerError(f"unknown view(s) {', '.join(bad)}.", path="--views",
-                          fix=f"choose from {', '.join(VIEW_CHOICES)}, comma-separated.")
-    sides = SIDES if args.side == "both" else (args.side or "right",)
+
+def _for_cli(exc: ViewerError, names: dict[str, str]) -> ViewerError:
+    """An API error naming the CLI's flags; an existing output's fix names --force."""
+    if isinstance(exc, ExistingOutput):
+        return ViewerError(exc.what, path=names.get(exc.path, exc.path),
+                           fix="add --force to replace it, or give another file name."
+                           if len(exc.paths) == 1 else "add --force to replace them, or give an empty folder.")
+    return exc.renamed(names)
+
+
+def cmd_export(args) -> int:
     query, flag = _source_arg(args)
+    try:
+        return _export(args, query)
+    except ViewerError as exc:
+        raise _for_cli(exc, {**EXPORT_FLAGS, "source": flag}) from None
+
+
+def _export(args, query) -> int:
+    from viewer import api
+
+    # check every argument before the (slow) model load
+    size = api.as_size(args.size)
+    views = api.as_views(_csv(args.views) or ([args.view] if args.view else ["best"]))
+    sides = SIDES if args.side == "both" else (args.side or SIDES[0],)
     if args.all and (query or args.out):
         raise ViewerError("--all DIR renders many muscles; it cannot be combined with --muscle or --out.",
                           fix="give either --all DIR (with --muscles/--regions to choose), or --muscle NAME --out FILE.png.")
     if args.all:
-        api.check_out_dir(args.all, "--all")
+        api.check_out_dir(args.all, "out_dir")
     elif args.out:
-        api.check_png_path(args.out, "--out")
-        atomic.refuse_overwrite(Path(args.out).expanduser(), "--out", args.force)
-    _check_muscle_arg(query)
+        api.check_new_file(api.check_png_path(args.out, "out"), "out", args.force)
+    api.as_name(query, "source")
     if not args.all and (not query or not args.out):
         raise ViewerError("export needs --muscle NAME (or --source NAME) and --out FILE.png (or --all DIR).",
                           fix="e.g. referral-viewer export --muscle 'gluteus medius' --out gmed.png")
@@ -144,33 +153,17 @@ def cmd_export(args) -> int:
     if args.all:
         def prog(i, n, path):
             print(f"[{i}/{n}] {path}", file=sys.stderr)
-        try:
-            paths = gallery(model, args.all, views=views, size=size, progress=prog, sides=sides,
-                            theme=args.theme, transparent=args.transparent, muscles=_csv(args.muscles),
-                            regions=_csv(args.regions), contact_sheets=args.contact_sheets,
-                            images=not args.sheets_only, overwrite=args.force)
-        except ViewerError as exc:
-            raise exc.renamed({"muscles": "--muscles", "out_dir": "--all"}) from None
+        paths = api.export_all(model, args.all, views=views, size=size, progress=prog, sides=sides,
+                               theme=args.theme, transparent=args.transparent, sources=_csv(args.muscles),
+                               regions=_csv(args.regions), contact_sheets=args.contact_sheets,
+                               images=not args.sheets_only, force=args.force)
         print(f"Wrote {len(paths)} images to {args.all}")
         return 0
-    pattern = model.pattern(_resolve(model, query, flag).id, sides[0])
-    out = render_pattern(model, pattern, args.out, view=views[0], size=size, theme=args.theme,
-                         transparent=args.transparent, title=not args.no_title, legend=not args.no_legend,
-                         attribution=not args.no_attribution, labels=not args.no_labels)
+    out = api.export(model, query, args.out, side=sides[0], view=views[0], size=size, theme=args.theme,
+                     transparent=args.transparent, title=not args.no_title, legend=not args.no_legend,
+                     attribution=not args.no_attribution, labels=not args.no_labels, force=args.force)
     print(f"Wrote {out} ({size[0]}x{size[1]})")
     return 0
-
-
-def _check_pdf_path(out, name: str) -> Path:
-    path = Path(out).expanduser()
-    if path.is_dir():
-        raise ViewerError(f"{str(out)!r} is a folder.", path=name, fix="give a file name such as handout.pdf.")
-    if path.suffix.lower() != ".pdf":
-        raise ViewerError(f"{str(out)!r} does not end in .pdf.", path=name,
-                          fix="handouts are written as PDF only: give a name ending in .pdf.")
-    from viewer import api
-    api.check_out_dir(path.parent if str(path.parent) else ".", name)
-    return path
 
 
 def _source_arg(args) -> tuple[str | None, str]:
@@ -181,21 +174,12 @@ def _source_arg(args) -> tuple[str | None, str]:
     return (src, "--source") if src else (args.muscle, "--muscle")
 
 
-MAX_MUSCLE_ARG = 200
-
-
-def _check_muscle_arg(text) -> None:
-    """A muscle name is short: a 100 KB --muscle is refused, not echoed back."""
-    if text is not None and len(text) > MAX_MUSCLE_ARG:
-        raise ViewerError(f"the muscle name is {len(text):,} characters long (at most {MAX_MUSCLE_ARG}).",
-                          path="--muscle", fix="give a muscle name, alias or FMA id, e.g. 'gluteus minimus'.")
-
-
 MAX_NOTES_FILE_BYTES = 1_000_000
 
 
 def read_notes_file(path) -> str:
     """The notes file through the safe reader: a FIFO or /dev/zero is refused at once."""
+    # lazy: safeio pulls yaml (~15 ms, -X importtime) into every `--help`
     from viewer import safeio
 
     raw = safeio.read_regular(path, MAX_NOTES_FILE_BYTES, "notes file")
@@ -203,13 +187,6 @@ def read_notes_file(path) -> str:
                               fix="save it as UTF-8 text, or pass the notes with --notes TEXT.")
 
 
-
-
-def _resolve(model, query: str, flag: str):
-    try:
-        return model.resolve(query, what=flag)
-    except ViewerError as exc:
-        raise exc.renamed({"muscle": flag}) from None
 
 
 def cmd_list(args) -> int:
@@ -239,24 +216,26 @@ PLURAL_TITLES = {"muscle": "Muscles", "joint": "Joints", "root": "Nerve roots (d
 
 def cmd_handout(args) -> int:
     query, flag = _source_arg(args)
+    flags = {**EXPORT_FLAGS, "source": flag, "notes": "--notes-file" if args.notes_file else "--notes"}
+    try:
+        return _handout(args, query)
+    except ViewerError as exc:
+        raise _for_cli(exc, flags) from None
+
+
+def _handout(args, query) -> int:
+    from viewer import api
+
     if not query:
         raise ViewerError("handout needs --muscle NAME or --source NAME.",
                           fix="e.g. referral-viewer handout --muscle 'gluteus minimus' --out gmin.pdf")
-    out = _check_pdf_path(args.out, "--out")
-    atomic.refuse_overwrite(out, "--out", args.force)
-    _check_muscle_arg(query)
-    notes = args.notes or ""
-    if args.notes_file:
-        notes = read_notes_file(args.notes_file)
-    from viewer.gui.handout import check_notes
-
-    check_notes(notes, "--notes-file" if args.notes_file else "--notes")
+    # check every argument before the (slow) model load
+    api.check_new_file(api.check_pdf_path(args.out, "out"), "out", args.force)
+    api.as_name(query, "source")
+    notes = read_notes_file(args.notes_file) if args.notes_file else (args.notes or "")
+    api.check_notes(notes, "notes")
     model = _model(args)
-    muscle = _resolve(model, query, flag)
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")   # Qt without a window or a display
-    from viewer.gui.handout import make_handout
-
-    out = make_handout(model, model.pattern(muscle.id, args.side), notes, out, page=args.page)
+    out = api.handout(model, query, args.out, side=args.side, notes=notes, page=args.page, force=args.force)
     print(f"Wrote {out}")
     return 0
 
@@ -270,7 +249,7 @@ def add_commands(sub, common) -> None:
     where.add_argument("--points", metavar="FILE",
                        help="JSON file with a list of [x, y, z] points in mm (a painted area)")
     lk.add_argument("--radius", type=float, metavar="MM",
-                    help="include the skin within MM of the point(s), 0 < MM <= 300 (area default 25)")
+                    help=f"include the skin within MM of the point(s), 0 < MM <= 300 (area default {DEFAULT_RADIUS_MM:.0f})")
     lk.add_argument("--top", type=int, default=20, metavar="N", help="show at most N candidates (default 20)")
     lk.add_argument("--json", action="store_true", help="print machine-readable JSON")
     common(lk)
@@ -286,7 +265,7 @@ def add_commands(sub, common) -> None:
     ex.add_argument("--source", help="any source: muscle, joint, nerve root, nerve or organ, e.g. "
                                      "'L5-S1 facet joint', 'L5', 'gallbladder' (see `referral-viewer list`)")
     ex.add_argument("--side", choices=[*SIDES, "both"], help="which side's pattern (default right)")
-    ex.add_argument("--view", choices=["best", *VIEWS],
+    ex.add_argument("--view", choices=VIEW_CHOICES,
                     help="camera direction (default best: a plate of the 1-3 views that show every essential "
                          "zone and trigger point)")
     ex.add_argument("--views", metavar="V1,V2",

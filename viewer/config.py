@@ -8,6 +8,8 @@ from pathlib import Path
 
 import platformdirs
 
+from viewer.errors import ViewerError
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 REPO_DIR = PACKAGE_DIR.parent
 ENV_MESHES = "REFERRAL_VIEWER_MESHES"
@@ -25,8 +27,6 @@ def _resolved(text, what: str) -> Path:
     try:
         return path.resolve()
     except (RuntimeError, OSError) as exc:
-        from viewer.errors import ViewerError
-
         raise ViewerError(f"the {what} cannot be followed ({exc}): it is a symlink loop or unreadable.",
                           path=path, fix=f"point the {what} at a real folder.") from None
 

@@ -19,3 +19,13 @@ class ViewerError(Exception):
         if self.path in names:
             return ViewerError(self.what, path=names[self.path], fix=self.fix)
         return self
+
+
+class ExistingOutput(ViewerError):
+    """An output file (or ``paths``, several) exists and replacing was not allowed; nothing was
+    written. The API's fix names its ``force`` argument; the CLI gives its own flag instead."""
+
+    def __init__(self, what: str, paths, *, path=None, fix: str = "pass force=True to replace it, or give "
+                                                                 "another file name."):
+        super().__init__(what, path=path, fix=fix)
+        self.paths = list(paths)

@@ -46,7 +46,7 @@ from pathlib import Path
 
 import numpy as np
 
-from viewer import __version__, atomic, config
+from viewer import __version__, atomic, config, safeio
 from viewer.constants import PATTERN_SIDES
 from viewer.errors import ViewerError
 
@@ -180,8 +180,6 @@ class Session:
     def load(cls, path: str | Path) -> "Session":
         """Read a session file: regular file, at most 50 MB, JSON nested at most as deep as the
         format needs; every failure is a SessionError naming this file (never the previous one)."""
-        from viewer import safeio
-
         path = Path(path)
         try:
             data = safeio.load_json(path, what="session file", max_bytes=MAX_SESSION_BYTES,

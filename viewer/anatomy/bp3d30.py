@@ -25,8 +25,16 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import fast_simplification
 import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+from scipy.spatial import cKDTree
 
+from viewer.anatomy import register
+from viewer.anatomy.download import pinned_bp30_rows
+from viewer.anatomy.sources import check_pinned_file
+from viewer.constants import SIDES
 from viewer.errors import ViewerError
 
 DIR = "bodyparts3d-3.0"
@@ -58,16 +66,12 @@ class Item:
 def pinned_rows() -> list[dict]:
     """Rows of the pinned list (data/bp3d30_files.csv): local path, kind, ids, name, side,
     part base, whole FMA, weld distance, sha256 and the public source (repo, commit, path)."""
-    from viewer.anatomy.download import pinned_bp30_rows
-
     return pinned_bp30_rows()
 
 
 def check_folder(root: Path, *, verify: bool = True) -> None:
     """Fail fast, before the long build steps, on a missing or damaged 3.0 file.
     root is the source folder (the one holding bodyparts3d-3.0/)."""
-    from viewer.anatomy.sources import check_pinned_file
-
     for row in pinned_rows():
         check_pinned_file(root / row["local"], f"the BodyParts3D 3.0 file for {row['name']}", row["sha256"],
                           "viewer/anatomy/data/bp3d30_files.csv", verify)
@@ -109,10 +113,6 @@ def parse(path: Path, row: dict) -> tuple[np.ndarray, np.ndarray]:
 def weld(v: np.ndarray, f: np.ndarray, tol_mm: float) -> tuple[np.ndarray, np.ndarray, int]:
     """Merge vertices closer than tol_mm (transitively), drop collapsed triangles and
     unused vertices. Returns (vertices, faces, vertices merged)."""
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-    from scipy.spatial import cKDTree
-
     n = len(v)
     merged = 0
     if tol_mm > 0:
@@ -133,8 +133,6 @@ def weld(v: np.ndarray, f: np.ndarray, tol_mm: float) -> tuple[np.ndarray, np.nd
 
 
 def decimate(v: np.ndarray, f: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    import fast_simplification
-
     target = max(MIN_FACES / max(len(f), 1), KEEP_FRACTION)
     if target >= 1.0:
         return v, f
@@ -155,7 +153,7 @@ def read_folder(root: Path, *, verify: bool = True) -> list[Item]:
         if row["kind"] == "muscle":
             v, f = decimate(v, f)
         side = row["side"]
-        if side in ("right", "left"):   # -X is the subject's right
+        if side in SIDES:   # -X is the subject's right
             geo = "right" if float(np.median(v[:, 0])) < 0 else "left"
             if geo != side:
                 raise ViewerError(f"The BodyParts3D 3.0 {row['name']} lies on the {geo} side.",
@@ -166,7 +164,5 @@ def read_folder(root: Path, *, verify: bool = True) -> list[Item]:
 
 def inside_by_part(items: list[Item], skin) -> dict[str, float]:
     """Share of each part's vertices inside the pack's skin (generalized winding number)."""
-    from viewer.anatomy import register
-
     return {it.part_id: round(register.inside_fraction(it.vertices, skin.vertices, skin.faces), 4)
             for it in items}

@@ -8,16 +8,22 @@ rest of the pipeline is the same for both.
 from __future__ import annotations
 
 import re
+import time
 import zipfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import fast_simplification
 import numpy as np
+from scipy.spatial import cKDTree
 
 from viewer.anatomy import warp as W
 from viewer.anatomy.bp3d_elements import (Element, Row, Selection, Tables, display_alias, parse_obj,
                                           read_glb, read_parts_csv)
+from viewer.anatomy.download import pinned_element_rows
 from viewer.anatomy.pack import normalize
+from viewer.anatomy.sources import check_pinned_file
+from viewer.constants import OTHER_SIDE, SIDES
 from viewer.errors import ViewerError
 
 # Z-Anatomy names that differ from the 4.0 names of the same muscle (normalized).
@@ -54,15 +60,11 @@ def pinned_elements() -> list[dict]:
     upstream path (viewer/anatomy/data/bp3d40_elements.csv). Names and concept
     ids come from the DBCLS tables, so a downloaded folder, the shared folder
     and the official archive give the same pack."""
-    from viewer.anatomy.download import pinned_element_rows
-
     return pinned_element_rows()
 
 
 def check_folder(folder: Path, *, verify: bool = True) -> None:
     """Fail fast, before the long build steps, on a missing or damaged element file."""
-    from viewer.anatomy.sources import check_pinned_file
-
     for row in pinned_elements():
         check_pinned_file(folder / row["file"], f"the BodyParts3D 4.0 element {row['element_file_id']}",
                           row["sha256"], "viewer/anatomy/data/bp3d40_elements.csv", verify)
@@ -85,7 +87,7 @@ def _side_from_geometry(it: Item) -> Item:
     """The tables swap a few sides (FJ1469, a right flexor pollicis brevis at
     x = -257 mm, is listed under "left flexor pollicis brevis"): the geometry
     decides (-X is the subject's right), and the manifest notes the fix."""
-    if it.sel.side not in ("right", "left"):
+    if it.sel.side not in SIDES:
         return it
     geo = "right" if float(np.median(it.el.vertices[:, 0])) < 0 else "left"
     if geo == it.sel.side:
@@ -129,7 +131,7 @@ def mirror_missing(items: list[Item]) -> list[Item]:
     files are): left ones for the 86 right-only muscles, and a right one for the longus
     colli, whose parts the set has for the left only."""
     have = {(it.sel.part_name, it.sel.side) for it in items if it.sel.kind == "muscle"}
-    other = {"right": "left", "left": "right"}
+    other = OTHER_SIDE
     out = []
     for it in items:
         s = it.sel
@@ -280,7 +282,7 @@ def pose_extremities(items: list[Item], skin) -> dict:
     bones = [it for it in items if it.sel.kind == "bone"]
     muscles = [it for it in items if it.sel.kind == "muscle"]
     report = {}
-    for side in ("right", "left"):
+    for side in SIDES:
         for hand, words, holders in ((True, HAND_BONES, ("radius", "ulna")),
                                      (False, FOOT_BONE_WORDS, ("tibia", "fibula"))):
             its = [it for it in bones if it.sel.side == side and any(w in it.sel.name.lower() for w in words)]
@@ -372,7 +374,7 @@ def fit_warp(items: list[Item], z_parts, skin_v: np.ndarray, *, smoothing: float
     keep = d < max(3.0 * np.median(d), 40.0) + 40.0
     ms, md, mk = ms[keep], md[keep], [k for k, ok in zip(mk, keep) if ok]
     fs, fd, fk = extremity_landmarks(items, skin_v)
-    hands = {id(v) for side in ("right", "left") for v in extremity_bones(items, side, HAND_BONES)}
+    hands = {id(v) for side in SIDES for v in extremity_bones(items, side, HAND_BONES)}
     fixed = [W.slab_points(it.el.vertices, fractions=(0.1, 0.5, 0.9)) for it in items
              if it.sel.kind == "bone" and (it.el.vertices[:, 2].mean() > FIXED_ABOVE_MM
                                            or id(it.el.vertices) in hands)]
@@ -393,8 +395,6 @@ def decimate(items: list[Item]) -> None:
     """Lighter meshes, in place (before mirroring, so mirrored pairs stay identical).
     fast-simplification (quadric error, C++) does the 500 elements in a few
     seconds where VTK's quadric decimation takes ~30 s."""
-    import fast_simplification
-
     for it in items:
         n = len(it.el.faces)
         target = max(MIN_FACES / max(n, 1), KEEP_FRACTION)
@@ -420,10 +420,6 @@ class Layer:
 
 def build_layer(items: list[Item], z_parts, skin, *, say=lambda m: None) -> Layer:
     """Decimate, mirror, warp into the pack frame and measure."""
-    import time
-
-    from scipy.spatial import cKDTree
-
     t = time.perf_counter()
     say("simplifying BodyParts3D 4.0 elements")
     items = [it for it in items if it.sel.kind in ("muscle", "bone")]
@@ -477,7 +473,7 @@ def build_layer(items: list[Item], z_parts, skin, *, say=lambda m: None) -> Laye
 
 def in_hands(pts: np.ndarray, items: list[Item]) -> np.ndarray:
     """Points beside the thighs below the top of the 4.0 hand bones (native frame)."""
-    top = max((float(np.max(v[:, 2])) for side in ("right", "left")
+    top = max((float(np.max(v[:, 2])) for side in SIDES
                for v in extremity_bones(items, side, HAND_BONES)), default=-1e9)
     return (np.abs(pts[:, 0]) > HAND_X_MM - 5) & (pts[:, 2] < top)
 

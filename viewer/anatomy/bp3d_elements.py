@@ -122,6 +122,7 @@ def gltf_to_native(g: np.ndarray) -> np.ndarray:
 
 def read_glb(path: Path, *, file_id: str, concept: str, name: str) -> Element:
     """One element of the shared glTF copy, in the native frame."""
+    # lazy: trimesh ~1 s to import (-X importtime); only a build reads the glb
     import trimesh
 
     try:

@@ -24,10 +24,13 @@ import numpy as np
 
 from viewer import ATTRIBUTION, __version__, atomic
 from viewer.anatomy import catalogue, packfs, register, sources
+from viewer.anatomy.bp3d_elements import Tables, display_alias
+from viewer.anatomy.meshutil import consistent_outward, to_polydata, triangles
 from viewer.anatomy.muscles import MusclePart, make_part, muscles_from_glb
 from viewer.anatomy.pack import current_pack
 from viewer.anatomy.skin import build_skin
 from viewer.errors import ViewerError
+from viewer.safeio import load_json
 
 BUILDER_VERSION = "17"   # bump when the output for the same inputs changes
 FORMAT = 2   # 2: bones.npz, BodyParts3D 4.0 muscles, whole-muscle catalogue (+ optional organs.npz)
@@ -65,8 +68,6 @@ def build_pack(source, root, *, sha256: str | None = None, verify: bool = True,
 def _build_locked(src, root, key, params, target_vertices, force, say, t0, verify=True) -> BuildReport:
     existing = current_pack(root)
     if existing is not None and not force:
-        from viewer.safeio import load_json
-
         try:
             manifest = load_json(existing / "manifest.json", what="pack manifest", max_bytes=20_000_000)
         except (ViewerError, OSError, ValueError):
@@ -79,6 +80,7 @@ def _build_locked(src, root, key, params, target_vertices, force, say, t0, verif
 
     say(f"building pack from {src.origin}")
     if "bp40" in src.files and "archive" not in src.files:
+        # lazy: the layers (scipy, igl, trimesh: ~1.4 s) load only when a build runs, not for an up-to-date pack
         from viewer.anatomy.bp3d40 import check_folder
 
         check_folder(src.files["bp40"], verify=verify)
@@ -149,6 +151,7 @@ def _build_locked(src, root, key, params, target_vertices, force, say, t0, verif
 
 def _read_source(src: sources.Source):
     """Skin triangles and muscle parts (canonical frame, before registration)."""
+    # lazy: trimesh ~1 s to import (-X importtime): only when a source is read
     import trimesh
 
     skin_path, muscles_path = src.files["skin"], src.files["muscles"]
@@ -211,7 +214,6 @@ MUSCLE_CHOICE = (
 def _bp40_layer(src, z_parts, skin, *, verify: bool, say):
     """Bones and the muscles Z-Anatomy lacks, from BodyParts3D 4.0, in the pack frame."""
     from viewer.anatomy import bp3d40
-    from viewer.anatomy.bp3d_elements import Tables, display_alias
 
     folder = src.files["bp40"]
     tables = Tables(folder / "tables")
@@ -381,8 +383,6 @@ def _write_display_lod(path: Path, parts: list[MusclePart]) -> None:
     """A lighter copy of all muscles for the live 3D view: software OpenGL
     draws 200k triangles at ~4 frames/s, 80k at about twice that. Picking and
     highlighting still use the full meshes."""
-    from viewer.anatomy.meshutil import consistent_outward, to_polydata, triangles
-
     vs, fs, ns, part = [], [], [], []
     off = 0
     for i, p in enumerate(parts):

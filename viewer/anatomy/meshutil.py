@@ -33,6 +33,7 @@ def consistent_outward(vertices, faces) -> tuple[np.ndarray, np.ndarray, np.ndar
 
 def component_labels(faces: np.ndarray, n_vertices: int) -> np.ndarray:
     """Connected-component label of every face (faces sharing an edge are connected)."""
+    # lazy: trimesh ~0.9 s to import (-X importtime); the window imports this module, only a build labels components
     import trimesh
 
     mesh = trimesh.Trimesh(np.zeros((n_vertices, 3)), np.asarray(faces), process=False)

@@ -43,6 +43,7 @@ def gltf_to_canonical(v: np.ndarray) -> np.ndarray:
 
 def read_glb(path) -> list[tuple[str, np.ndarray, np.ndarray]]:
     """(node name, vertices in glTF frame with node transforms applied, faces)."""
+    # lazy: trimesh ~1 s to import (-X importtime); only a build reads the glb
     import trimesh
 
     scene = trimesh.load(str(path), force="scene")

@@ -11,13 +11,13 @@ from pathlib import Path
 import numpy as np
 
 from viewer import config
+from viewer.anatomy import packfs
 from viewer.errors import ViewerError
+from viewer.safeio import load_json
 
 
 def current_pack(root: Path) -> Path | None:
     """The pack directory that root/current.json points at, if it is complete."""
-    from viewer.safeio import load_json
-
     try:   # the safe reader: a FIFO or a link to /dev/zero is refused, never read forever
         data = load_json(Path(root) / "current.json", what="pack pointer", max_bytes=100_000)
         pack = Path(root) / data["pack"]
@@ -66,9 +66,6 @@ class Pack:
     """A built pack: arrays are loaded eagerly (fast, ~10 MB), PolyData lazily."""
 
     def __init__(self, pack_dir: Path):
-        from viewer.anatomy import packfs   # hook (packfs): checked manifest and files
-        from viewer.safeio import load_json
-
         self.dir = Path(pack_dir)
         self.manifest = packfs.check_manifest(load_json(self.dir / "manifest.json", what="pack manifest",
                                                         max_bytes=20_000_000), self.dir)
@@ -205,6 +202,7 @@ class Pack:
                 np.repeat(np.arange(len(self.parts)), counts))
 
     def part_polydata(self, part: Part):
+        # lazy: meshutil pulls pyvista (~0.5-1.9 s, -X importtime): `lookup` and `info` never draw
         from viewer.anatomy.meshutil import to_polydata
 
         v, f, n = self.part_arrays(part)
@@ -240,6 +238,4 @@ def load_pack(meshes: str | Path | None = None) -> Pack:
     except ViewerError:
         raise
     except (OSError, ValueError, KeyError, TypeError, IndexError, EOFError, zipfile.BadZipFile) as exc:
-        from viewer.anatomy import packfs
-
         raise packfs.damaged(pack, f"{type(exc).__name__}: {exc}") from None

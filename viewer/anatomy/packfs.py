@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import logging
 import os
@@ -22,7 +23,10 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+import numpy as np
+
 from viewer.errors import ViewerError
+from viewer.safeio import load_json, open_regular
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +41,6 @@ REQUIRED_FILES = ("skin.npz", "muscles.npz")   # the others are optional in olde
 @contextlib.contextmanager
 def build_lock(root: Path, say=None):
     """Hold the pack folder's build lock (blocking; tells the user when it has to wait)."""
-    import fcntl
-
     root = Path(root)
     try:
         root.mkdir(parents=True, exist_ok=True)
@@ -77,8 +79,6 @@ def is_ours(path: Path, pattern: re.Pattern) -> bool:
         return True
     if pattern is PACK_RE:   # packs built before the marker existed: their manifest names the key
         try:
-            from viewer.safeio import load_json
-
             key = load_json(path / "manifest.json", what="pack manifest", max_bytes=20_000_000).get("key", "")
             return isinstance(key, str) and key[:12] == path.name[5:17]
         except (ViewerError, OSError, ValueError, AttributeError):
@@ -107,8 +107,6 @@ def remove_old_packs(root: Path, keep: Path) -> None:
 
 
 def sha256_file(path: Path) -> str:
-    from viewer.safeio import open_regular
-
     h = hashlib.sha256()
     with open_regular(path, "pack file") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
@@ -142,7 +140,6 @@ def problems(pack_dir: Path, manifest: dict) -> list[str]:
             out.append(f"{name} is missing")
         elif p.stat().st_size != entry.get("bytes") or sha256_file(p) != entry.get("sha256"):
             out.append(f"{name} is damaged (its checksum differs from the manifest)")
-    import numpy as np
 
     for name in PACK_FILES:
         if name in files:

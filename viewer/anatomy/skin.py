@@ -17,6 +17,8 @@ import igl
 import numpy as np
 import pyvista as pv
 import pyacvd
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 from viewer.anatomy.meshutil import component_labels, to_polydata, triangles
 
@@ -175,9 +177,6 @@ def _thicken_hands(grid: pv.ImageData, allv: np.ndarray, allf: np.ndarray, gwn: 
 
 
 def _count_boundary_loops(faces: np.ndarray) -> int:
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
     e = np.sort(np.vstack([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]]), axis=1)
     uniq, counts = np.unique(e, axis=0, return_counts=True)
     boundary = uniq[counts == 1]

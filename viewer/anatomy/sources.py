@@ -10,8 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
+from viewer.anatomy import download as dl
+from viewer.anatomy.download import (bp30_list_text, check_cache_dir, elements_list_text, pinned_element_rows,
+                                     retrieve)
 from viewer.config import cache_dir
 from viewer.errors import ViewerError
+from viewer.safeio import open_regular
 
 OFFICIAL_URL = "https://dbarchive.biosciencedbc.jp/data/bodyparts3d/LATEST/isa_BP3D_4.0_obj_99.zip"
 # SHA-256 of isa_BP3D_4.0_obj_99.zip as recorded by an independent anatomy
@@ -53,8 +57,6 @@ def check_pinned_file(path: Path, what: str, sha256: str, source_hint: str, veri
 
 
 def sha256_of(path: Path, chunk: int = 1 << 20) -> str:
-    from viewer.safeio import open_regular
-
     h = hashlib.sha256()
     with open_regular(path, "anatomy source file") as fh:   # a FIFO or /dev/zero: an error, not a hang
         while block := fh.read(chunk):
@@ -73,8 +75,6 @@ def resolve(source: str | os.PathLike | None, *, sha256: str | None = None,
     therefore builds the same pack frame, and the maps' landmarks fit any of them.
     """
     if source is None or str(source).strip() in ("", "download"):
-        from viewer.anatomy import download as dl
-
         return _folder(dl.fetch_all(progress=progress), verify=verify)
     text = str(source)
     if text == "official":
@@ -98,8 +98,6 @@ def _with_archive(archive: Path, origin: str, *, verify: bool, progress: bool,
                   expected_sha256: str | None = None) -> Source:
     """The pinned skin, Z-Anatomy muscles and DBCLS tables (downloaded into the cache
     unless already there), with the 4.0 elements to be read from the archive."""
-    from viewer.anatomy import download as dl
-
     digest = _check_archive(archive, expected_sha256=expected_sha256)   # before any download
     folder = _folder(dl.fetch_all(progress=progress, elements=False), verify=verify)
     folder.kind = "official"
@@ -129,8 +127,6 @@ def _folder(path: Path, *, verify: bool) -> Source:
     if (bp40 / "tables" / "isa_element_parts.txt").is_file():
         # The pinned element list holds every element's sha256 (checked when
         # read), so it and the tables stand for the whole folder in the pack key.
-        from viewer.anatomy.download import elements_list_text
-
         h = hashlib.sha256(elements_list_text().encode())
         for f in sorted((bp40 / "tables").glob("*.txt")):
             h.update(f.name.encode() + sha256_of(f).encode())
@@ -139,8 +135,6 @@ def _folder(path: Path, *, verify: bool) -> Source:
     if bp30.is_dir():
         # every file's sha256 is in the pinned list (checked when read): the list
         # stands for the folder in the pack key
-        from viewer.anatomy.download import bp30_list_text
-
         files["bp30"], sums["bp30"] = bp30, hashlib.sha256(bp30_list_text().encode()).hexdigest()
     return Source("folder", files, sums, str(path))
 
@@ -158,8 +152,6 @@ def _check_archive(path: Path, *, expected_sha256: str | None) -> str:
                           fix=f"give the official {ARCHIVE_NAME} or a folder like ../shared/anatomy.")
     # Every pinned element must be there: checked now, before the long build
     # steps, so a wrong or truncated archive fails at once and names a file.
-    from viewer.anatomy.download import pinned_element_rows
-
     try:
         with zipfile.ZipFile(path) as zf:
             have = {Path(n).stem for n in zf.namelist() if n.lower().endswith(".obj")}
@@ -181,9 +173,8 @@ def download(url: str, *, expected_sha256: str | None, progress: bool = True,
              dest_dir: Path | None = None, timeout: float = 60.0) -> Path:
     """Download to the cache with pooch (temporary name first, checksum checked,
     a cached copy with the right checksum reused) and return the file."""
+    # lazy: pooch ~0.13 s, tqdm ~0.04 s (-X importtime): only a download needs them
     import pooch
-
-    from viewer.anatomy.download import check_cache_dir, retrieve
 
     dest_dir = Path(dest_dir or cache_dir())
     check_cache_dir(dest_dir)

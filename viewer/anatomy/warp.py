@@ -22,8 +22,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import igl
 import numpy as np
 from scipy.interpolate import RBFInterpolator
+from scipy.ndimage import map_coordinates
+from scipy.optimize import minimize
+from scipy.spatial import cKDTree
 
 # Fractions along a muscle's main axis where corresponding points are taken.
 SLABS = (0.1, 0.3, 0.5, 0.7, 0.9)
@@ -58,8 +62,6 @@ class Warp:
         trilinearly: the spline costs (points x landmarks), the grid a fixed
         ~200k evaluations for the whole body. The field is smooth at the
         landmarks' spacing, so the error is well under a millimetre."""
-        from scipy.ndimage import map_coordinates
-
         pts = np.asarray(pts, dtype=np.float64)
         lo = pts.min(axis=0) - 2 * spacing_mm
         hi = pts.max(axis=0) + 2 * spacing_mm
@@ -147,8 +149,6 @@ def extremities(pts: np.ndarray) -> np.ndarray:
 
 def inside_by_band(points: np.ndarray, skin_v, skin_f) -> dict[str, float]:
     """Share of points inside the skin (generalized winding number > 0.5) per height band."""
-    import igl
-
     pts = np.asarray(points, np.float64)
     w = igl.fast_winding_number(np.asarray(skin_v, np.float64), np.asarray(skin_f, np.int64), pts)
     out = {}
@@ -169,9 +169,6 @@ def refine_on_skin(warp: Warp, samples: np.ndarray, skin_v, skin_f, skin_n, *, m
 
     samples: points of the 4.0 meshes (native frame), already thinned.
     """
-    import igl
-    from scipy.spatial import cKDTree
-
     sv, sf = np.asarray(skin_v, np.float64), np.asarray(skin_f, np.int64)
     tree = cKDTree(sv)
     for _ in range(iterations):
@@ -204,9 +201,6 @@ def refine_on_skin(warp: Warp, samples: np.ndarray, skin_v, skin_f, skin_n, *, m
 def sdf_sampler(skin_v, skin_f, lo, hi, spacing_mm: float = 2.0):
     """Signed distance to the skin (negative inside, by winding number), sampled on a
     regular grid over the box lo..hi, returned as a trilinear lookup function."""
-    import igl
-    from scipy.ndimage import map_coordinates
-
     sv, sf = np.asarray(skin_v, np.float64), np.asarray(skin_f, np.int64)
     lo, hi = np.asarray(lo, float), np.asarray(hi, float)
     axes = [np.arange(a, b + spacing_mm, spacing_mm) for a, b in zip(lo, hi)]
@@ -251,8 +245,6 @@ class Ray:
 
 def joint_centre(a: np.ndarray, b: np.ndarray, band_mm: float = 3.0) -> np.ndarray:
     """Centre of the joint between two bones: the mean of the facing vertices of both."""
-    from scipy.spatial import cKDTree
-
     da, _ = cKDTree(b).query(a)
     db, _ = cKDTree(a).query(b)
     return np.vstack([a[da <= da.min() + band_mm], b[db <= db.min() + band_mm]]).mean(axis=0)
@@ -314,8 +306,6 @@ def fit_articulated(bones: list[np.ndarray], rays: list[Ray], sdf, *, root_centr
     shift_stiffness * shift^2 (mm) for the root, so joints bend only as much as the skin
     asks for and the wrist or ankle stays on its forearm or leg.
     """
-    from scipy.optimize import minimize
-
     pts = [b[:: max(1, len(b) // sample)] for b in bones]   # a few dozen points per bone
     root_c = np.asarray(root_centre, float)
 
@@ -377,8 +367,6 @@ def follow_field(src: np.ndarray, dst: np.ndarray, anchors: np.ndarray, pts: np.
     """Move pts (muscles and tendons of a posed extremity) with its bones: a thin-plate
     spline on the bones' displacements (src -> dst), held at zero on anchors (the forearm or
     leg bones), applied in full within full_mm of the posed bones and faded out by zero_mm."""
-    from scipy.spatial import cKDTree
-
     pts = np.asarray(pts, float)
     d, _ = cKDTree(src).query(pts)
     wgt = np.clip((zero_mm - d) / (zero_mm - full_mm), 0.0, 1.0)

@@ -9,8 +9,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSlider, QToolBar, QToolButton, QWidget
 
-VIEW_KEYS = {"anterior": "1", "posterior": "2", "right": "3", "left": "4", "superior": "5", "inferior": "6",
-             "medial": "7"}
+from viewer.constants import DEFAULT_RADIUS_MM, VIEWS
+
+VIEW_KEYS = {name: str(key) for key, name in enumerate(VIEWS, 1)}   # anterior 1 ... medial 7
 
 
 def _act(win, text, slot=None, key=None, *, tip=None, checkable=False, toggled=None, short=None) -> QAction:
@@ -118,8 +119,8 @@ def build(win) -> SimpleNamespace:
         b.setToolButtonStyle(Qt.ToolButtonTextOnly)
         rl.addWidget(b)
     rl.addWidget(QLabel("Brush"))
-    A.brush = QSlider(Qt.Horizontal, minimum=5, maximum=80, value=25, toolTip="Brush radius")
-    A.brush_label = QLabel("25 mm")
+    A.brush = QSlider(Qt.Horizontal, minimum=5, maximum=80, value=round(DEFAULT_RADIUS_MM), toolTip="Brush radius")
+    A.brush_label = QLabel(f"{DEFAULT_RADIUS_MM:.0f} mm")
     A.brush_label.setMinimumWidth(42)
     A.brush.setMinimumWidth(60)
     rl.addWidget(A.brush, 1)

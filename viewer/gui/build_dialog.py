@@ -9,6 +9,7 @@ from viewer.gui.workers import Task
 
 
 def _build(source, root, progress=None):
+    # lazy: build ~1 s after the window (-X importtime): only the first run builds
     from viewer.anatomy.build import build_pack
 
     return build_pack(source, root, progress=progress)

@@ -12,12 +12,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QAbstractItemView, QApplication, QCheckBox, QComboBox, QDialog, QDialogButtonBox, QGridLayout,
-                               QFileDialog, QFormLayout, QHBoxLayout, QLineEdit, QListWidget, QListWidgetItem,
-                               QProgressDialog, QPushButton, QRadioButton, QSpinBox, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QApplication, QCheckBox, QComboBox, QDialog,
+                               QDialogButtonBox, QFileDialog, QFormLayout, QGridLayout, QHBoxLayout,
+                               QLineEdit, QListWidget, QListWidgetItem, QMessageBox, QProgressDialog,
+                               QPushButton, QRadioButton, QSpinBox, QWidget)
 
-from viewer.render.export import MAX_SIZE
-from viewer.render.style import THEMES, VIEWS
+from viewer.constants import MAX_SIZE, SIDES, VIEWS
+from viewer.render.export import ExistingFiles, gallery, select_patterns
+from viewer.render.style import THEMES
 
 PRESETS = [("1920 x 1080 (Full HD, 16:9)", (1920, 1080)), ("1280 x 720 (HD, 16:9)", (1280, 720)),
            ("2560 x 1440 (QHD, 16:9)", (2560, 1440)), ("3840 x 2160 (4K, 16:9)", (3840, 2160)),
@@ -125,7 +127,7 @@ class ExportAllDialog(QDialog, _SizeThemeMixin):
             vrow.addWidget(box, i // 4, i % 4)
         form.addRow("Views", _wrap(vrow))
         self.side = QComboBox(objectName="export_sides")
-        for label, sides in (("Right", ("right",)), ("Left", ("left",)), ("Both", ("right", "left"))):
+        for label, sides in [*((s.capitalize(), (s,)) for s in SIDES), ("Both", SIDES)]:
             self.side.addItem(label, sides)
         form.addRow("Sides", self.side)
         self.pick_all = QRadioButton("All muscles", checked=True)
@@ -184,8 +186,6 @@ class ExportAllDialog(QDialog, _SizeThemeMixin):
 
     def count(self) -> int:
         """Rough number of files (before 'best' views are resolved)."""
-        from viewer.render.export import select_patterns
-
         o = self.options()
         if (o["regions"] is not None and not o["regions"]) or (o["muscles"] is not None and not o["muscles"]):
             return 0
@@ -201,8 +201,6 @@ def export_all(parent, model, *, out_dir: str | None = None, dialog: ExportAllDi
     """Ask for the options (unless ``options`` and ``out_dir`` are given, or an
     already filled ``dialog``), then render with a cancellable progress dialog.
     Returns the written paths ([] when cancelled before starting)."""
-    from viewer.render.export import ExistingFiles, gallery
-
     asked = options is None or out_dir is None     # the user chose the folder: ask before replacing
     if not asked:
         opts, folder = options, Path(out_dir)
@@ -215,8 +213,6 @@ def export_all(parent, model, *, out_dir: str | None = None, dialog: ExportAllDi
         try:
             gallery(model, folder, overwrite=False, cancelled=lambda: True, **opts)   # names only
         except ExistingFiles as exc:
-            from PySide6.QtWidgets import QMessageBox
-
             answer = QMessageBox.question(
                 parent, "Export all patterns", f"{len(exc.paths)} of the images already exist in {folder} "
                 f"(e.g. {exc.paths[0].name}).\n\nReplace them?", QMessageBox.Yes | QMessageBox.No,

@@ -16,6 +16,7 @@ class ExportController(QObject):
 
     def export_image(self, out, **options) -> Path:
         """Same render as the CLI export, off-screen, at any size up to 3840x2160."""
+        # lazy: render.export ~1 s, gui.handout ~0.3 s after the window (-X importtime): not at start
         from viewer.render.export import render_pattern
 
         return render_pattern(self.state.model, self.state.selected, out, **options)

@@ -12,30 +12,25 @@ library is needed. Entry points:
 from __future__ import annotations
 
 import html
+import math
 import os
+from io import BytesIO
 from pathlib import Path
 
-from PySide6.QtCore import QBuffer, QIODevice, QMarginsF, QRectF, QUrl
+from PIL import Image
+from PySide6.QtCore import QBuffer, QIODevice, QMarginsF, QRectF, QUrl, Qt
 from PySide6.QtGui import (QFont, QGuiApplication, QImage, QPageLayout, QPageSize, QPainter, QPdfWriter,
                            QTextDocument)
+from PySide6.QtWidgets import (QApplication, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout,
+                               QLineEdit, QMessageBox, QPlainTextEdit, QPushButton, QWidget)
 
 from viewer import ATTRIBUTION, DISCLAIMER, atomic
 from viewer.errors import ViewerError
 from viewer.render import style
+from viewer.render.export import Exporter
+from viewer.render.layout import check_notes
 
 MAX_PATTERNS = 3
-MAX_NOTES_CHARS = 3_000      # notes past this no longer fit one readable page (looked at: 5,000
-MAX_NOTES_LINES = 80         # characters left the picture a thumbnail and the text tiny)
-
-
-def check_notes(notes: str, where: str = "notes") -> str:
-    """Notes that fit a one-page handout; a ViewerError naming `where` otherwise."""
-    if len(notes) > MAX_NOTES_CHARS or notes.count("\n") >= MAX_NOTES_LINES:
-        raise ViewerError(f"the notes are {len(notes):,} characters on {notes.count(chr(10)) + 1:,} lines; a "
-                          f"one-page handout holds at most {MAX_NOTES_CHARS:,} characters and "
-                          f"{MAX_NOTES_LINES} lines.", path=where,
-                          fix="shorten the notes (a handout is one page); keep the full notes in the session.")
-    return notes
 LOGICAL_WIDTH = 720          # layout width in points-like units; scaled onto the page
 PAGE_SIZES = {"A4": QPageSize.A4, "Letter": QPageSize.Letter}
 
@@ -47,8 +42,6 @@ PT_MM = 25.4 / 72
 def label_pixels(mm_per_px: float, min_pt: float = LABEL_MIN_PT) -> int:
     """Font size in picture pixels of labels printed at ``min_pt`` or more (a
     tenth of a point to spare for rounding)."""
-    import math
-
     return max(8, math.ceil((min_pt + 0.1) * PT_MM / mm_per_px))
 
 
@@ -56,8 +49,6 @@ def ensure_app():
     """The running Qt application, or a new offscreen one (the CLI has no
     window and may have no display). A QApplication, not a QGuiApplication:
     a later window or dialog in the same process needs the widgets one."""
-    from PySide6.QtWidgets import QApplication
-
     app = QGuiApplication.instance()
     if app is None:
         if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
@@ -70,9 +61,7 @@ def resolve_patterns(model, patterns_or_muscle, side: str = "right") -> list:
     """A muscle name/alias/FMA id, a Pattern, or a list of Patterns (e.g. the
     top candidates for the marked spots) -> at most MAX_PATTERNS patterns, one per muscle."""
     if isinstance(patterns_or_muscle, str):
-        from viewer.render.export import find_muscle
-
-        return [model.pattern(find_muscle(model, patterns_or_muscle).id, side)]
+        return [model.pattern(model.resolve(patterns_or_muscle).id, side)]
     pats = [patterns_or_muscle] if hasattr(patterns_or_muscle, "muscle") else list(patterns_or_muscle)
     out, seen = [], set()
     for p in pats:
@@ -86,10 +75,6 @@ def resolve_patterns(model, patterns_or_muscle, side: str = "right") -> list:
 
 
 def _png_image(array) -> QImage:
-    from io import BytesIO
-
-    from PIL import Image
-
     buf = BytesIO()
     Image.fromarray(array).convert("RGB").save(buf, format="PNG")
     img = QImage()
@@ -195,8 +180,6 @@ def make_handout(model, patterns_or_muscle, notes: str, out_path, *, side: str =
     Path of the written PDF. Raises ViewerError for an unknown muscle and
     OSError when the file cannot be written (nothing half-written is left).
     """
-    from viewer.render.export import Exporter
-
     ensure_app()
     out_path = Path(out_path)
     check_notes(notes or "")
@@ -280,8 +263,6 @@ def make_handout(model, patterns_or_muscle, notes: str, out_path, *, side: str =
 def confirm_overwrite(parent, path: Path, title: str) -> bool:
     """Ask before replacing an existing file (True: go ahead). A file typed into a
     path field is not confirmed by the file dialog, so the window asks here."""
-    from PySide6.QtWidgets import QMessageBox
-
     path = Path(path)
     if not (path.exists() or path.is_symlink()):
         return True
@@ -293,9 +274,6 @@ def confirm_overwrite(parent, path: Path, title: str) -> bool:
 def handout_dialog(parent, model, patterns_or_muscle, notes: str = "") -> Path | None:
     """File > Patient handout…: ask where to save (and let the therapist edit
     the notes), write the PDF, return its path (None when cancelled)."""
-    from PySide6.QtWidgets import (QApplication, QDialog, QDialogButtonBox, QFileDialog, QFormLayout,
-                                   QHBoxLayout, QLineEdit, QMessageBox, QPlainTextEdit, QPushButton, QWidget)
-
     try:
         patterns = resolve_patterns(model, patterns_or_muscle)
     except ViewerError as exc:
@@ -337,7 +315,6 @@ def handout_dialog(parent, model, patterns_or_muscle, notes: str = "") -> Path |
     out = out if out.suffix.lower() == ".pdf" else out.with_suffix(".pdf")
     if not confirm_overwrite(parent, out, "Patient handout"):
         return None
-    from PySide6.QtCore import Qt
 
     QApplication.setOverrideCursor(Qt.WaitCursor)
     try:

@@ -14,7 +14,7 @@ the ones this was written for, the base class's behaviour is kept.
 from __future__ import annotations
 
 from pyvistaqt import QtInteractor
-from PySide6.QtCore import QRect
+from PySide6.QtCore import QRect, QTimer
 
 
 class Interactor(QtInteractor):
@@ -49,8 +49,6 @@ class Interactor(QtInteractor):
     def suppress_vtk_render(self) -> None:
         """Keep VTK's interactor from rendering until the current event is handled (a click's
         release: VTK's interactor style ends its rotation state with a full frame)."""
-        from PySide6.QtCore import QTimer
-
         iren = self.iren.interactor
         iren.EnableRenderOff()
         QTimer.singleShot(0, iren.EnableRenderOn)

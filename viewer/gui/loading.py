@@ -69,6 +69,7 @@ class NoPack(Exception):
 
 def load_pack_checked(meshes=None, progress=None):
     """The built pack; NoPack when there is none (the window then offers to build one)."""
+    # lazy: imported in the loading thread (numpy, scipy, the model ~0.7 s): the window appears first
     from viewer import config
     from viewer.anatomy import load_pack
     from viewer.anatomy.pack import current_pack
@@ -108,6 +109,7 @@ def load_pack_and_model(meshes=None, progress=None):
 
 def empty_model(pack):
     """A model with no patterns (one 'Skin' region), for when the maps cannot be loaded."""
+    # lazy: the empty model is a fallback: its imports are paid only when the maps fail
     import numpy as np
 
     from viewer.referral.geometry import SkinGeometry

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QLabel, QMessageBox
 
 from viewer.session import AutosaveSlot, Session, SessionError
 
@@ -29,8 +29,6 @@ class SessionController(QObject):
 
     def _warn_autosave_off(self, why: str) -> None:
         """A lasting, visible note in the status bar: nothing is autosaved in this window."""
-        from PySide6.QtWidgets import QLabel
-
         text = f"Autosave is off: {why}. Save your work with File > Save."
         label = QLabel(f"⚠ Autosave is off: {why}. Use File > Save.")
         label.setObjectName("autosave_warning")

@@ -49,6 +49,7 @@ class View3D(QObject):
     def attach(self, model, *, skin_opacity: float, patterns: bool = True) -> None:
         """Make the scene on `model`'s body. ``patterns=False``: the model is a stand-in without
         patterns (the body shows while they load); clicks wait for :meth:`set_model`."""
+        # lazy: scene pulls pyvista (~1.9 s): app.preload imports it in a thread while the window appears
         from viewer.render.scene import BodyScene
 
         self.patterns_ready = patterns

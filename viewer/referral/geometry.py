@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cached_property
 
 import numpy as np
+import potpourri3d as pp3d
 from scipy.spatial import cKDTree
 
 
@@ -25,8 +26,6 @@ class SkinGeometry:
     @cached_property
     def solver(self):
         """The heat-method geodesic solver of the skin (built on first use)."""
-        import potpourri3d as pp3d
-
         return pp3d.MeshHeatMethodDistanceSolver(self.vertices, self.faces, use_robust=True)
 
     @cached_property

@@ -10,7 +10,8 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from viewer import config, safeio
+from viewer import atomic, config, safeio
+from viewer.anatomy.pack import normalize
 from viewer.errors import ViewerError
 from viewer.referral.schema import MuscleMap, cross_check
 
@@ -142,8 +143,6 @@ class ParseCache:
         """Write the data of the files read this time (older entries dropped), when it changed."""
         if not self.changed and set(self.used) == set(self.data):
             return
-        from viewer import atomic
-
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             atomic.write_text(self.path, json.dumps({"version": self.VERSION, "maps": self.used}))
@@ -303,8 +302,6 @@ def load_maps(user_dir: str | Path | None = None, builtin_dir: Path | None = Non
 def name_key(value: str) -> str:
     """The key the name search (viewer.referral.search.resolve) matches a name by, and the
     user-map clash check compares names by: case, spaces, underscores and a word "muscle" ignored."""
-    from viewer.anatomy.pack import normalize
-
     return normalize(value.strip().lower())
 
 

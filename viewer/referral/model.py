@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import time
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,14 +14,17 @@ import numpy as np
 from viewer import atomic, config
 from viewer.constants import SIDES
 from viewer.anatomy.pack import Pack, normalize
+from viewer.errors import ViewerError
 from viewer.referral import fields as F
 from viewer.referral.geometry import SkinGeometry
 from viewer.referral.loader import (MapSet, ParseCache, Problem, file_digest, load_landmarks, load_maps,
                                     load_regions)
 from viewer.referral.points import UnknownLandmark, for_side, surface_point
 from viewer.referral.regions import Region, parcellate, region_table
+from viewer.referral.search import SourceIndex, resolve
 from viewer.referral.segments import SEGMENTS, label_segments
 from viewer.referral.schema import MuscleMap
+from viewer.referral.validate import check_map
 
 
 @dataclass
@@ -118,19 +122,16 @@ class ReferralModel:
     def search_index(self):
         """The typo-tolerant index of every source's names and text (built once)."""
         if self._index is None:
-            from viewer.referral.search import SourceIndex
             self._index = SourceIndex(self.maps.maps)
         return self._index
 
     def resolve(self, query: str, *, what: str = "muscle", kinds=None) -> MuscleMap:
         """The one map a name, alias, id or typo names (viewer.referral.search.resolve); a
         ViewerError naming `what` when nothing or several match."""
-        from viewer.referral.search import resolve
         return resolve(self.search_index(), query, what=what, kinds=kinds)
 
     def find_muscles(self, query: str) -> list[MuscleMap]:
         """[the map `query` names] or [] (see `resolve`, which says why)."""
-        from viewer.errors import ViewerError
         try:
             return [self.resolve(query)]
         except ViewerError:
@@ -212,8 +213,6 @@ def _part_ids(pack: Pack, m: MuscleMap, side: str) -> list[str]:
 
 def _checked(maps: MapSet, pack: Pack, geo: SkinGeometry, landmarks, region_defs, problems) -> MapSet:
     """The maps that pass exactly `validate`'s checks; the others are reported and skipped."""
-    from viewer.referral.validate import check_map
-
     part_bases = {normalize(p.base) for p in pack.parts}
     keep = MapSet(problems=maps.problems, digest=maps.digest, n_builtin=maps.n_builtin)
     for m in maps.maps:
@@ -255,8 +254,6 @@ class FieldColumns:
     """
 
     def __init__(self, path: Path | None, n_vertices: int):
-        import zipfile
-
         self.n = n_vertices
         self.new: dict[str, np.ndarray] = {}
         self._z = None
@@ -275,8 +272,6 @@ class FieldColumns:
         return iter(sorted(self._names | set(self.new)))
 
     def __getitem__(self, key: str) -> np.ndarray:
-        import zipfile
-
         if key in self.new:
             return self.new[key]
         if key not in self._names:

@@ -20,8 +20,10 @@ from pathlib import Path
 import numpy as np
 
 from viewer import safeio
+from viewer.constants import SIDES
 from viewer.errors import ViewerError
 from viewer.referral.loader import load_landmarks
+from viewer.referral.lookup import area_from_points
 from viewer.referral.points import MIRROR
 
 TOP, TOP_PRIMARY = 10, 5      # the reference's ranks: listed muscles in the top 10, primaries in the top 5
@@ -133,7 +135,7 @@ def area_spots(areas: list[dict], landmarks=None) -> Iterator[tuple[dict, str, n
     lms = load_landmarks() if landmarks is None else landmarks
     for area in areas:
         base = _landmark_point(area["point"], lms, area)
-        for side in area.get("sides", ["right", "left"]):
+        for side in area.get("sides", SIDES):
             yield area, side, base * MIRROR if side == "left" else base
 
 
@@ -203,8 +205,6 @@ def paint_area(model, area: dict, side: str, landmarks=None) -> np.ndarray:
     ndarray
         Skin vertex ids of the painted area.
     """
-    from viewer.referral.lookup import area_from_points
-
     pts, radius = area_extent_points(area, side, landmarks)
     verts, _ = area_from_points(model, pts, radius_mm=radius)
     return verts

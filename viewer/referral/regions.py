@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from viewer.constants import PATTERN_SIDES
 from viewer.referral.geometry import SkinGeometry
 from viewer.referral.loader import Landmark, RegionDef
 from viewer.referral.points import MIRROR
@@ -27,7 +28,7 @@ class Region:
 def region_table(defs: dict[str, RegionDef]) -> list[Region]:
     """Every (region, side) pair in a fixed order: right, left, then midline."""
     out = []
-    for side in ("right", "left", "midline"):
+    for side in PATTERN_SIDES:
         for d in defs.values():
             want = "midline" if d.side == "midline" else None
             if (want == "midline" and side == "midline") or (want is None and side != "midline"):

@@ -16,13 +16,15 @@ from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from viewer.constants import PATTERN_SIDES
+
 # Body segments a zone may name (right-side names; mirrored with the pattern), see segments.py.
 ZONE_SEGMENTS = ("head", "neck", "trunk", "upper_arm", "forearm", "hand", "thigh", "leg", "foot")
 # Source kinds, in the order a clinician weighs them (muscles first).
 KINDS = ("muscle", "joint", "root", "nerve", "organ")
 KIND_LABELS = {"muscle": "muscle", "joint": "joint", "root": "nerve root", "nerve": "nerve", "organ": "organ"}
 # Which sides a source has: both (right drawn, left mirrored), one side only, or one midline pattern.
-SOURCE_SIDES = ("both", "right", "left", "midline")
+SOURCE_SIDES = ("both", *PATTERN_SIDES)
 BODY_REGIONS = ("head", "neck", "shoulder", "upper_back", "chest", "abdomen", "low_back", "pelvis",
                 "hip", "thigh", "leg", "foot", "arm", "forearm", "hand")
 

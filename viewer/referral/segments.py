@@ -26,11 +26,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from viewer.constants import SIDES
 from viewer.referral.geometry import SkinGeometry
 from viewer.referral.loader import Landmark
 
 SIDED = ("upper_arm", "forearm", "hand", "thigh", "leg", "foot")
-SEGMENTS = ("head", "neck", "trunk") + tuple(f"{s}_{side}" for side in ("right", "left") for s in SIDED)
+SEGMENTS = ("head", "neck", "trunk") + tuple(f"{s}_{side}" for side in SIDES for s in SIDED)
 SEGMENT_INDEX = {name: i for i, name in enumerate(SEGMENTS)}
 # SIDE_SWAP[k]: the same segment on the other side of the body (head, neck, trunk stay)
 SIDE_SWAP = np.array([SEGMENT_INDEX[n.replace("_right", "_L").replace("_left", "_right").replace("_L", "_left")]
@@ -41,7 +42,7 @@ MIRROR = np.array([-1.0, 1.0, 1.0])
 def _adjacency() -> np.ndarray:
     """ADJACENT[a, b]: segments a and b meet at a joint (or are the same segment)."""
     pairs = [("head", "neck"), ("neck", "trunk")]
-    for side in ("right", "left"):
+    for side in SIDES:
         chain = ["trunk", f"upper_arm_{side}", f"forearm_{side}", f"hand_{side}"]
         chain2 = ["trunk", f"thigh_{side}", f"leg_{side}", f"foot_{side}"]
         pairs += list(zip(chain, chain[1:])) + list(zip(chain2, chain2[1:]))
@@ -56,7 +57,7 @@ ADJACENT = _adjacency()
 # shoulder and the hip are left out: there the hanging arm's skin is fused with the chest
 # wall and the thighs meet at the perineum, so "near" across them is not "on the drawing".
 ALONG_LIMB = ADJACENT.copy()
-for _side in ("right", "left"):
+for _side in SIDES:
     for _limb in ("upper_arm", "thigh"):
         ALONG_LIMB[SEGMENT_INDEX["trunk"], SEGMENT_INDEX[f"{_limb}_{_side}"]] = False
         ALONG_LIMB[SEGMENT_INDEX[f"{_limb}_{_side}"], SEGMENT_INDEX["trunk"]] = False
@@ -112,7 +113,7 @@ def label_segments(geo: SkinGeometry, landmarks: dict[str, Landmark]) -> np.ndar
     groups: list[tuple[str, str | None, np.ndarray]] = []   # (limb, side, core vertices)
 
     for limb, chain in chains.items():
-        for side in ("right", "left"):
+        for side in SIDES:
             m = MIRROR if side == "left" else np.ones(3)
             core = np.zeros(geo.n, dtype=bool)
             for _name, a, b, radius in chain:

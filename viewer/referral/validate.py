@@ -6,7 +6,10 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
+from scipy.spatial import cKDTree
 
+from viewer.anatomy.pack import load_pack, normalize
+from viewer.errors import ViewerError
 from viewer.referral.loader import Problem, load_landmarks, load_maps, load_regions
 from viewer.referral.points import UnknownLandmark, resolve
 from viewer.referral.schema import KINDS, MAX_STROKE_MM, Anchored, MuscleMap
@@ -89,8 +92,6 @@ def check_map(m: MuscleMap, path: Path, landmarks, regions, skin_tree=None, part
     -------
     list of Problem
     """
-    from viewer.anatomy.pack import normalize
-
     problems: list[Problem] = []
 
     def add(loc, msg):
@@ -174,8 +175,6 @@ def validate(paths=None, *, meshes=None, user_maps=None) -> tuple[list[Problem],
     summary : str
         One line: counts and OK or the number of problems.
     """
-    from viewer.errors import ViewerError
-
     files = [Path(p) for p in paths] if paths else None
     maps = load_maps(user_maps, files=files)
     problems = list(maps.problems)
@@ -183,10 +182,6 @@ def validate(paths=None, *, meshes=None, user_maps=None) -> tuple[list[Problem],
 
     skin_tree, part_bases, note = None, None, None
     try:
-        from scipy.spatial import cKDTree
-
-        from viewer.anatomy.pack import load_pack, normalize
-
         pack = load_pack(meshes)
         skin_tree = cKDTree(pack.skin_vertices)
         part_bases = {normalize(p.base) for p in pack.parts}

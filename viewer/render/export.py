@@ -12,21 +12,29 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from io import BytesIO
+from itertools import combinations
 from pathlib import Path
 
 import numpy as np
 import pyvista as pv
+import scipy.sparse as sp
+from PIL import Image, ImageDraw
+from scipy import ndimage
+from scipy.sparse.csgraph import connected_components
+from vtkmodules.vtkCommonCore import vtkLogger, vtkPoints
+from vtkmodules.vtkCommonDataModel import vtkPlane
+from vtkmodules.vtkFiltersGeneral import vtkOBBTree
 
 from viewer import ATTRIBUTION, atomic
-from viewer.errors import ViewerError
+from viewer.constants import DEFAULT_SIZE
+from viewer.errors import ExistingOutput
 from viewer.referral.levels import level_key
+from viewer.referral.schema import FIGURE_OR_TABLE
 from viewer.render import layout as L
 from viewer.render import style
 from viewer.render.scene import BodyScene
 
-MAX_SIZE = (3840, 2160)
-DEFAULT_SIZE = (1920, 1080)          # 16:9, a full-HD slide
-VIEW_CHOICES = ("best", *style.VIEWS)
 DISCLAIMER_SHORT = "Educational illustration of a published pattern, not a diagnosis."
 
 MIN_FRAME_MM = 520.0     # never frame less than this much body: enough to see where it is
@@ -50,32 +58,25 @@ MIN_PART_PX = 12           # essential zone parts smaller than this in every vie
 def _quiet_vtk() -> None:
     """Off-screen on a machine without a display VTK falls back to EGL/OSMesa,
     after a 'bad X server connection' warning that means nothing to a user."""
-    from vtkmodules.vtkCommonCore import vtkLogger
-
     vtkLogger.SetStderrVerbosity(vtkLogger.VERBOSITY_ERROR)
-
-
-def parse_size(text: str) -> tuple[int, int]:
-    m = re.fullmatch(r"\s*(\d+)\s*[xX]\s*(\d+)\s*", text or "")
-    if not m:
-        raise ValueError(f"size {text!r} is not WIDTHxHEIGHT, e.g. 1920x1080")
-    w, h = int(m.group(1)), int(m.group(2))
-    if not (16 <= w <= MAX_SIZE[0] and 16 <= h <= MAX_SIZE[1]):
-        raise ValueError(f"size {w}x{h} is outside 16x16 .. {MAX_SIZE[0]}x{MAX_SIZE[1]}")
-    return w, h
 
 
 SHEET_TITLES = {"joint": "Joints", "root": "Nerve roots (dermatomes)", "nerve": "Peripheral nerves",
                 "organ": "Organs"}
 
 
-def find_muscle(model, query: str, what: str = "muscle"):
-    """The one source (muscle, joint, root, nerve or organ) a name, alias, id or typo names;
-    a ViewerError naming `what` otherwise (one resolver: viewer.referral.search.resolve)."""
-    return model.resolve(query, what=what)
-
-
 def slug(text: str) -> str:
+    """A file-name-safe form of a name: lower case, runs of other characters as one "_".
+
+    Parameters
+    ----------
+    text : str
+
+    Returns
+    -------
+    str
+        Only a-z, 0-9 and "_", no leading or trailing "_" (empty for a name of symbols only).
+    """
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
 
 
@@ -88,8 +89,6 @@ AUTHOR_NOTE = re.compile(r"\s*[(\[][^()\[\]]*\b(inferred|not seen|unconfirmed|no
 def pattern_source(pattern) -> str:
     """The citation a slide prints for a pattern: the first source naming a figure or table
     (the drawing's own source), else the first; authors' notes removed."""
-    from viewer.referral.schema import FIGURE_OR_TABLE
-
     sources = pattern.muscle.sources
     src = next((s for s in sources if FIGURE_OR_TABLE.search(s)), sources[0]) if sources else ""
     return AUTHOR_NOTE.sub("", src).strip()
@@ -112,6 +111,18 @@ ZONE_WORDS = {"muscle": ("essential pain zone", "spillover zone"),
 
 
 def legend_items(pattern=None) -> list[tuple[str, str, str]]:
+    """The legend's rows for a pattern of any kind (the muscle's wording when None).
+
+    Parameters
+    ----------
+    pattern : Pattern, optional
+
+    Returns
+    -------
+    list of (str, str, str)
+        (shape 'swatch' or 'dot', colour hex, words) for the essential zone, the spillover zone
+        when the pattern has one, and the marker when it has trigger points (or its source's mark).
+    """
     kind = pattern.kind if pattern is not None else "muscle"
     ess_hex, spill_hex = style.palette(kind)
     ess_words, spill_words = ZONE_WORDS[kind]
@@ -173,6 +184,18 @@ class Frame:
     size: tuple[int, int]
 
     def to_pixels(self, pts: np.ndarray) -> np.ndarray:
+        """Image pixels of canonical points under this frame's orthographic camera.
+
+        Parameters
+        ----------
+        pts : numpy.ndarray, shape (N, 3) or (3,)
+            Canonical mm.
+
+        Returns
+        -------
+        numpy.ndarray, shape (N, 2)
+            x to the right and y down, in pixels of an image of ``size``.
+        """
         rel = np.atleast_2d(pts) - self.centre
         ppmm = self.size[1] / self.height_mm
         x = self.size[0] / 2 + (rel @ self.right) * ppmm
@@ -246,8 +269,6 @@ def _view_skin(skin_vertices, view, side):
 
 def _clip_plane(view, side):
     """The clipping plane of a view (VTK keeps the side its normal points to), or None."""
-    from vtkmodules.vtkCommonDataModel import vtkPlane
-
     half = style.kept_half(view, side)
     if half is None and view != "inferior":
         return None
@@ -331,6 +352,7 @@ class Exporter:
         self.close()
 
     def close(self) -> None:
+        """Close the off-screen plotter (also on leaving a ``with`` block)."""
         self.plotter.close()
 
     def _set_size(self, size) -> None:
@@ -342,8 +364,6 @@ class Exporter:
     # -- geometry -------------------------------------------------------------
     def _locator(self):
         if self._obb is None:
-            from vtkmodules.vtkFiltersGeneral import vtkOBBTree
-
             self._obb = vtkOBBTree()
             self._obb.SetDataSet(self.scene.skin)
             self._obb.BuildLocator()
@@ -353,8 +373,6 @@ class Exporter:
         """True for skin points not hidden by the body when looking along ``direction``:
         a ray from just above the point toward the camera must not hit the skin (with
         ``half``, the medial view's cut: only skin before the midline counts)."""
-        from vtkmodules.vtkCommonCore import vtkPoints
-
         pts = np.atleast_2d(points)
         if not len(pts):
             return np.zeros(0, bool)
@@ -372,6 +390,12 @@ class Exporter:
         return out
 
     def show(self, pattern) -> None:
+        """Put a pattern on the off-screen body (once; the muscle mesh stays hidden under the skin).
+
+        Parameters
+        ----------
+        pattern : Pattern
+        """
         if pattern is not self._pattern:
             self.scene.show_pattern(pattern, render=False)
             if self.scene.highlight_actor is not None:
@@ -381,6 +405,18 @@ class Exporter:
             self._pattern = pattern
 
     def focus_points(self, pattern) -> np.ndarray:
+        """The points a frame must show: the painted skin of `pattern` and its trigger points.
+
+        Parameters
+        ----------
+        pattern : Pattern or None
+            Shown first; None keeps the pattern already shown.
+
+        Returns
+        -------
+        numpy.ndarray, shape (N, 3)
+            Canonical mm.
+        """
         if pattern is not None:
             self.show(pattern)          # the zones are the scene's: this pattern's, not the last one's
         pts = [self.model.pack.skin_vertices[self.scene.skin_value > 0.2]]
@@ -519,8 +555,6 @@ class Exporter:
             placed = [p for p in placed if p["box"] is not None]
         out = L.compose(canvas, plan, deco, th, transparent=transparent, labels=placed, marks=marks)
         if captions:
-            from PIL import Image, ImageDraw
-
             im = Image.fromarray(out, "RGBA")
             draw = ImageDraw.Draw(im)
             for cx, cy, text in captions:
@@ -531,8 +565,6 @@ class Exporter:
     # -- plates -----------------------------------------------------------------
     def _adjacency(self):
         if getattr(self, "_adj", None) is None:
-            import scipy.sparse as sp
-
             f = np.asarray(self.model.pack.skin_faces)
             e = np.vstack([f[:, [0, 1]], f[:, [1, 2]], f[:, [2, 0]]])
             n = len(self.model.pack.skin_vertices)
@@ -542,8 +574,6 @@ class Exporter:
 
     def zone_parts(self, mask: np.ndarray) -> np.ndarray:
         """(V,) connected part of the skin region ``mask`` each vertex is in (-1 outside)."""
-        from scipy.sparse.csgraph import connected_components
-
         idx = np.nonzero(mask)[0]
         out = np.full(len(mask), -1, np.int64)
         if not len(idx):
@@ -671,8 +701,6 @@ class Exporter:
         zone part (at COVER_FRACTION of the visible area of its best view) and every
         trigger point that some view shows; among sets of that size the one showing
         most; in PANEL_ORDER."""
-        from itertools import combinations
-
         cov = self.coverage(pattern)
         views, A = cov["views"], cov["ess_px"]
         best = A.max(axis=0) if A.size else np.zeros(0)
@@ -844,7 +872,6 @@ class Exporter:
                       if t.visible and 3 <= t.xy[0] < pic_w - 3 and 3 <= t.xy[1] < pic_h - 3]
             captions.append((bx0 + c * cw + cw // 2, by0 + y + pic_h + pad, texts[i]))
         out = L.compose(canvas, plan, deco, th, transparent=transparent, marks=marks)
-        from PIL import Image, ImageDraw
 
         im = Image.fromarray(out, "RGBA")
         draw = ImageDraw.Draw(im)
@@ -906,8 +933,6 @@ def _drop_edge_slivers(img: np.ndarray, fraction: float = 0.04) -> np.ndarray:
     """Remove bits of body at a picture's edge that are cut off from the rest (the tip of
     a hand, a sliver of the other arm): connected opaque blobs touching the border that
     are small next to the largest one."""
-    from scipy import ndimage
-
     solid = img[..., 3] > 0
     lab, n = ndimage.label(solid)
     if n <= 1:
@@ -939,10 +964,18 @@ def _opaque_body(img: np.ndarray) -> np.ndarray:
 
 
 def write_png(img, out: str | Path) -> Path:
-    from io import BytesIO
+    """Write an image as PNG, atomically.
 
-    from PIL import Image
+    Parameters
+    ----------
+    img : array_like, shape (H, W, 3) or (H, W, 4), uint8
+    out : str or Path
 
+    Returns
+    -------
+    Path
+        `out`.
+    """
     buf = BytesIO()
     Image.fromarray(np.asarray(img)).save(buf, format="PNG")
     atomic.write_bytes(out, buf.getvalue())
@@ -1046,13 +1079,12 @@ def _gallery_jobs(ex, jobs, paths, size, theme, transparent, progress, cancelled
     return written
 
 
-class ExistingFiles(ViewerError):
+class ExistingFiles(ExistingOutput):
     """gallery(overwrite=False) found files it would replace (``paths``); nothing was written."""
 
     def __init__(self, what: str, paths):
-        super().__init__(what, path="out_dir", fix="allow replacing them (the command line's --force), or give "
-                                                   "an empty folder.")
-        self.paths = list(paths)
+        super().__init__(what, paths, path="out_dir", fix="allow replacing them (overwrite=True), or give an "
+                                                          "empty folder.")
 
 
 def gallery_names(jobs, out_dir: Path) -> list[Path]:

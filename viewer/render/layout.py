@@ -18,7 +18,41 @@ from functools import lru_cache
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from viewer.errors import ViewerError
 from viewer.render.style import Theme
+
+# A patient handout is one readable page: its notes are limited.
+MAX_NOTES_CHARS = 3_000      # notes past this no longer fit one readable page (looked at: 5,000
+MAX_NOTES_LINES = 80         # characters left the picture a thumbnail and the text tiny)
+
+
+def check_notes(notes: str, where: str = "notes") -> str:
+    """Notes that fit a one-page patient handout.
+
+    Parameters
+    ----------
+    notes : str
+        The therapist's notes.
+    where : str
+        The argument named in the error.
+
+    Returns
+    -------
+    str
+        `notes`, unchanged.
+
+    Raises
+    ------
+    ViewerError
+        More than `MAX_NOTES_CHARS` characters or `MAX_NOTES_LINES` lines.
+    """
+    if len(notes) > MAX_NOTES_CHARS or notes.count("\n") >= MAX_NOTES_LINES:
+        raise ViewerError(f"the notes are {len(notes):,} characters on {notes.count(chr(10)) + 1:,} lines; a "
+                          f"one-page handout holds at most {MAX_NOTES_CHARS:,} characters and "
+                          f"{MAX_NOTES_LINES} lines.", path=where,
+                          fix="shorten the notes (a handout is one page); keep the full notes in the session.")
+    return notes
+
 
 FONT_FILES = {False: ("DejaVuSans.ttf", "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
               True: ("DejaVuSans-Bold.ttf", "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")}
@@ -46,11 +80,13 @@ def font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont:
 
 
 def text_size(text: str, f) -> tuple[int, int]:
+    """Width and height in pixels of `text` drawn in the Pillow font `f` (its ink box)."""
     x0, y0, x1, y1 = f.getbbox(text)
     return int(x1 - x0), int(y1 - y0)
 
 
 def line_height(f) -> int:
+    """Distance in pixels between the baselines of two lines of the Pillow font `f`."""
     ascent, descent = f.getmetrics()
     return int((ascent + descent) * 1.15)
 
@@ -71,6 +107,7 @@ def wrap(text: str, f, width: float) -> list[str]:
 
 
 def halo_width(size_px: float) -> int:
+    """Width in pixels of the outline that keeps text of `size_px` readable on any background."""
     return max(1, int(round(size_px * 0.11)))
 
 
@@ -97,6 +134,7 @@ class Layout:
 
     @property
     def body_size(self) -> tuple[int, int]:
+        """Width and height in pixels of the box the rendered body goes in."""
         x0, y0, x1, y1 = self.body
         return x1 - x0, y1 - y0
 

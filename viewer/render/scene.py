@@ -14,11 +14,18 @@ from pathlib import Path
 
 import numpy as np
 import pyvista as pv
+import scipy.sparse as sp
+from vtkmodules.vtkCommonCore import vtkIdList, vtkPoints
+from vtkmodules.vtkCommonDataModel import vtkPlane, vtkStaticCellLocator
+from vtkmodules.vtkFiltersCore import vtkQuadricClustering
+from vtkmodules.vtkRenderingCore import vtkCoordinate, vtkTextActor
 
 from viewer import atomic
 from viewer.anatomy.meshutil import to_polydata
+from viewer.constants import OTHER_SIDE
 from viewer.referral.fields import combined
 from viewer.referral.levels import level_vertebrae
+from viewer.referral.segments import SEGMENT_INDEX
 from viewer.render import style
 
 LABEL_OWN_SKIN_MM = 12.0       # skin this near a trigger point does not hide its label
@@ -75,8 +82,6 @@ _NORMALS_CACHE: dict = {}
 def display_normals(vertices: np.ndarray, faces: np.ndarray, iterations: int = SKIN_NORMAL_SMOOTHING) -> np.ndarray:
     """Outward, consistently oriented point normals of a closed-ish triangle mesh,
     smoothed by ``iterations`` rounds of averaging with the 1-ring (float32, unit)."""
-    import scipy.sparse as sp
-
     key = (id(vertices), len(vertices), len(faces), iterations)
     hit = _NORMALS_CACHE.get(key)
     if hit is not None and hit[0] is vertices:
@@ -223,6 +228,7 @@ class BodyScene:
 
     @property
     def has_bones(self) -> bool:
+        """Whether the pack has a skeleton to show."""
         return self._has_bones
 
     def set_bones_visible(self, visible: bool, *, render: bool = True) -> None:
@@ -256,6 +262,7 @@ class BodyScene:
                               reset_camera=False)
 
     def bones_visible(self) -> bool:
+        """Whether the skeleton is drawn now."""
         return bool(self.bone_actor is not None and self.bone_actor.GetVisibility())
 
     def bone_at_cell(self, cell_id: int):
@@ -276,6 +283,7 @@ class BodyScene:
         return self.bone_at_cell(cell)
 
     def part_at_cell(self, cell_id: int):
+        """The pack part (a muscle mesh) of a picked cell of the muscles actor."""
         return self.pack.parts[int(self.muscles.cell_data["part"][cell_id])]
 
     def _parts_mesh(self, pattern) -> pv.PolyData | None:
@@ -317,13 +325,22 @@ class BodyScene:
             self.plotter.render()
 
     def _other(self, pattern):
-        side = "left" if pattern.side == "right" else "right"
+        side = OTHER_SIDE.get(pattern.side, pattern.side)
         try:
             return self.model.pattern(pattern.muscle.id, side)
         except KeyError:
             return None
 
     def set_drawing(self, mask: np.ndarray, *, render: bool = True) -> None:
+        """Paint the pain drawing on the skin.
+
+        Parameters
+        ----------
+        mask : numpy.ndarray, shape (V,)
+            Per skin vertex: painted (1) or not (0).
+        render : bool
+            Draw a frame now.
+        """
         self.drawing = np.asarray(mask, dtype=np.float32)
         self._recolor()
         if render:
@@ -355,10 +372,12 @@ class BodyScene:
 
     @property
     def skin_rgb(self) -> np.ndarray:
+        """The skin's colour per vertex, (V, 3) uint8 (zones, drawing and skin tone)."""
         return np.asarray(self.skin.point_data["rgba"])[:, :3]
 
     @property
     def skin_alpha(self) -> np.ndarray:
+        """The skin's opacity per vertex, (V,) uint8 (painted zones stay visible)."""
         return np.asarray(self.skin.point_data["rgba"])[:, 3]
 
     @property
@@ -398,8 +417,6 @@ class BodyScene:
         self.update_label_visibility()
 
     def _text_label(self, text: str, anchor):
-        from vtkmodules.vtkRenderingCore import vtkCoordinate, vtkTextActor
-
         actor = vtkTextActor()
         actor.SetInput(text)
         tp = actor.GetTextProperty()
@@ -434,8 +451,6 @@ class BodyScene:
     def trigger_point_visible(self, points) -> np.ndarray:
         """Which points (just above the skin) the camera sees: inside the view and with no skin
         between the camera and the point (the half cut away in the medial view does not hide)."""
-        from vtkmodules.vtkCommonCore import vtkIdList, vtkPoints
-
         locator = self.skin_locator()
         cam, ren = self.plotter.camera, self.plotter.renderer
         pos, foc = np.array(cam.position), np.array(cam.focal_point)
@@ -460,8 +475,6 @@ class BodyScene:
     def skin_locator(self):
         """A cell locator on the skin (made once, ~35 ms): ray tests against the skin."""
         if self._skin_locator is None:
-            from vtkmodules.vtkCommonDataModel import vtkStaticCellLocator
-
             self._skin_locator = vtkStaticCellLocator()
             self._skin_locator.SetDataSet(self.skin)
             self._skin_locator.UseExistingSearchStructureOn()    # a recolour does not move the skin
@@ -525,13 +538,23 @@ class BodyScene:
 
     @property
     def skin_opacity(self) -> float:
+        """The skin's opacity outside the painted zones, 0..1."""
         return self._skin_opacity
 
     @property
     def muscles_visible(self) -> bool:
+        """Whether the context muscles are shown (while the camera is still)."""
         return self._muscles_visible
 
     def set_muscles_visible(self, visible: bool, *, render: bool = True) -> None:
+        """Show or hide the context muscles under the skin (and their coarse copy).
+
+        Parameters
+        ----------
+        visible : bool
+        render : bool
+            Draw a frame now.
+        """
         self._muscles_visible = bool(visible)
         self.muscle_actor.SetVisibility(self._muscles_visible and not self.interacting)
         if self._lod is not None:
@@ -540,12 +563,28 @@ class BodyScene:
             self.plotter.render()
 
     def set_trigger_points_visible(self, visible: bool, *, render: bool = True) -> None:
+        """Show or hide the shown pattern's trigger-point markers and labels.
+
+        Parameters
+        ----------
+        visible : bool
+        render : bool
+            Draw a frame now.
+        """
         self._show_tps = bool(visible)
         self._update_trigger_points()
         if render:
             self.plotter.render()
 
     def set_other_side_visible(self, visible: bool, *, render: bool = True) -> None:
+        """Also paint the same source's pattern on the other side of the body.
+
+        Parameters
+        ----------
+        visible : bool
+        render : bool
+            Draw a frame now.
+        """
         self._show_other_side = bool(visible)
         self.show_pattern(self.pattern, render=render)
 
@@ -554,8 +593,6 @@ class BodyScene:
         """Coarse skin and muscles (quadric clustering, ~0.2 s once) for frames drawn while the
         camera moves; each coarse skin vertex takes the colour of its nearest full-mesh vertex."""
         if self._lod is None:
-            from vtkmodules.vtkFiltersCore import vtkQuadricClustering
-
             def coarse(mesh):
                 f = vtkQuadricClustering()
                 f.SetInputData(mesh)
@@ -629,8 +666,6 @@ class BodyScene:
     def set_half(self, sign: float | None) -> None:
         """Cut away the half of the body with x of the other sign (None: show it all), so
         the medial view sees the inner side of a limb past the other one."""
-        from vtkmodules.vtkCommonDataModel import vtkPlane
-
         self.half = sign
         lod = self._lod or ()
         for actor in (self.skin_actor, self.muscle_actor, self.bone_actor, self.highlight_actor,
@@ -648,8 +683,6 @@ class BodyScene:
     def _view_bounds(self, name: str, side: str):
         """What a standard view frames: the feet from below (6), the pattern's limb from its
         inner side (7; the lower limb without a pattern on an arm), else the body (or its half)."""
-        from viewer.referral.segments import SEGMENT_INDEX
-
         bounds = None
         if name == "inferior":
             bounds = self._segments_bounds(["foot_right", "foot_left"])
@@ -670,8 +703,6 @@ class BodyScene:
 
     def _segments_bounds(self, names, pad: float = 40.0):
         """Bounds of the skin of these body segments (in the kept half), or None."""
-        from viewer.referral.segments import SEGMENT_INDEX
-
         seg = getattr(self.model, "segment_labels", None)
         if seg is None:
             return None

@@ -19,10 +19,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from viewer.constants import OTHER_SIDE
 from viewer.referral.geometry import falloff
 
 
 def hex_rgb(color: str) -> tuple[int, int, int]:
+    """A "#rrggbb" colour as (r, g, b), 0..255 each."""
     c = color.lstrip("#")
     return tuple(int(c[i:i + 2], 16) for i in (0, 2, 4))
 
@@ -66,6 +68,13 @@ THEMES = {
 
 
 def theme(name: str | Theme) -> Theme:
+    """The slide theme of a name ('light', 'dark'), or a Theme as given.
+
+    Raises
+    ------
+    ValueError
+        An unknown theme name.
+    """
     if isinstance(name, Theme):
         return name
     try:
@@ -120,7 +129,7 @@ def best_view_candidates(side: str, centre_z_mm: float) -> list[str]:
     """The views that may be the best view of a pattern on `side` centred at this height: not
     from above, not the other side's lateral view (it looks at the other limbs), the soles
     for a foot pattern and the medial view below the knee only."""
-    other = {"right": "left", "left": "right"}.get(side)
+    other = OTHER_SIDE.get(side)
     out = []
     for name in VIEWS:
         if name in ("superior", other):

@@ -15,6 +15,9 @@ Events (psygnal signals, connect with ``state.events.<name>.connect(fn)``):
 - ``shown``: the pattern to paint changed (hovered candidate, else the selection)
 - ``notes``, ``dirty``, ``session_path``, ``history`` (undo/redo availability)
 
+A batch change (a new session, an opened one) emits each of these at most once, after the
+whole change, so a listener never sees a half-reset state.
+
 What the user sees besides the pain (layers, skin opacity, patient and paint mode, brush,
 eraser, camera preset) is ``state.view``, a `ViewSettings` with an event per field
 (``state.view.events.skin_opacity`` ...), saved in sessions with the rest.
@@ -22,12 +25,14 @@ eraser, camera preset) is ``state.view``, a `ViewSettings` with an event per fie
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from psygnal import Signal, SignalGroup
 
+from viewer.constants import OTHER_SIDE, SIDES
 from viewer.referral import lookup
 from viewer.session import Mark, Session, SessionError, resolve, session_from_state
 from viewer.state.view import ViewSettings
@@ -45,6 +50,10 @@ class StateEvents(SignalGroup):
     dirty = Signal(bool)
     session_path = Signal(object)
     history = Signal()
+
+
+# the signals in the order they are declared: the order a batch emits them in
+_SIGNALS = tuple(k for k, v in vars(StateEvents).items() if isinstance(v, Signal))
 
 
 @dataclass(frozen=True)
@@ -85,6 +94,7 @@ class ViewerState:
         self._undo: list[_Snapshot] = []
         self._redo: list[_Snapshot] = []
         self._stroke: _Snapshot | None = None
+        self._batching = 0               # depth of nested batch() blocks
         if model is not None:
             self.set_model(model)
 
@@ -175,13 +185,14 @@ class ViewerState:
         """Clear marks and drawing (one undo step)."""
         if not self.marks and not self._drawing.any():
             return
-        self._push()
-        self.marks = []
-        self._drawing[:] = False
-        self.events.marks.emit()
-        self.events.drawing.emit()
-        self._rank(None)
-        self._touch()
+        with self.batch():
+            self._push()
+            self.marks = []
+            self._drawing[:] = False
+            self.events.marks.emit()
+            self.events.drawing.emit()
+            self._rank(None)
+            self._touch()
 
     # -- candidates -----------------------------------------------------------------
     def _rank(self, origin: str | None, *, select_top: bool = True) -> None:
@@ -237,8 +248,8 @@ class ViewerState:
 
     def select_muscle(self, muscle_id: str, side: str | None = None) -> bool:
         """Select a muscle's pattern on a side (default: the current side, else right, else the other)."""
-        side = side or (self.selected.side if self.selected else "right")
-        for s in (side, "left" if side == "right" else "right"):
+        side = side or (self.selected.side if self.selected else SIDES[0])
+        for s in (side, OTHER_SIDE.get(side, SIDES[0])):
             try:
                 self.select(self.model.pattern(muscle_id, s))
                 return True
@@ -250,7 +261,7 @@ class ViewerState:
         """The selected muscle on the other side; False when it has no pattern there."""
         if self.selected is None:
             return False
-        other = "left" if self.selected.side == "right" else "right"
+        other = OTHER_SIDE.get(self.selected.side)
         try:
             self.select(self.model.pattern(self.selected.muscle.id, other))
         except KeyError:
@@ -333,12 +344,37 @@ class ViewerState:
         """Restore the latest snapshot of `source`, keeping today's in `target`."""
         if not source:
             return False
-        target.append(self._snapshot())
-        self._restore(source.pop())
-        self.events.history.emit()
+        with self.batch():
+            target.append(self._snapshot())
+            self._restore(source.pop())
+            self.events.history.emit()
         return True
 
     # -- session --------------------------------------------------------------------
+    @contextmanager
+    def batch(self):
+        """Change several things with each event emitted at most once, at the end.
+
+        Inside the block every signal of ``events`` is paused; when it ends each signal that
+        fired emits once, with its last arguments, in the order the signals are declared, so
+        listeners see the finished state. Nested blocks emit when the outermost ends.
+
+        Yields
+        ------
+        None
+        """
+        self._batching += 1
+        if self._batching == 1:
+            for name in _SIGNALS:
+                getattr(self.events, name).pause()
+        try:
+            yield
+        finally:
+            self._batching -= 1
+            if not self._batching:
+                for name in _SIGNALS:
+                    getattr(self.events, name).resume(reducer=_last)
+
     def _touch(self) -> None:
         self.dirty = True
         self.events.dirty.emit(True)          # on every change, not only the first: autosave listens
@@ -360,27 +396,51 @@ class ViewerState:
         return session_from_state(self, for_autosave=for_autosave)
 
     def new_session(self) -> None:
-        """Forget everything: no marks, drawing, selection, notes or file; history cleared."""
-        self.marks, self.candidates, self.origin, self.hovered = [], [], None, None
-        self.other_sources, self.dermatomes, self.red_flags = [], [], []
-        self._drawing[:] = False
-        self.notes, self.last_point = "", None
-        self._undo.clear()
-        self._redo.clear()
-        for e in (self.events.marks, self.events.drawing, self.events.candidates, self.events.history):
-            e.emit()
-        self.events.notes.emit("")
-        self._set_selected(None)
-        self.session_path = None
-        self.events.session_path.emit(None)
-        self.dirty = False
-        self.events.dirty.emit(False)
+        """Forget everything: no marks, drawing, selection, notes or file; history cleared.
+
+        Each event is emitted once, after the reset.
+        """
+        with self.batch():
+            self.marks, self.candidates, self.origin, self.hovered = [], [], None, None
+            self.other_sources, self.dermatomes, self.red_flags = [], [], []
+            self._drawing[:] = False
+            self.notes, self.last_point = "", None
+            self._undo.clear()
+            self._redo.clear()
+            for e in (self.events.marks, self.events.drawing, self.events.candidates, self.events.history):
+                e.emit()
+            self.events.notes.emit("")
+            self._set_selected(None)
+            self.session_path = None
+            self.events.session_path.emit(None)
+            self.dirty = False
+            self.events.dirty.emit(False)
 
     def apply_session(self, s: Session, *, path=None, recovered: bool = False) -> list[str]:
         """Restore a session. Everything is checked before anything changes (SessionError).
 
         The candidates are ranked as saved (spots or area). A recovered autosave keeps the
-        name of the file it was editing and stays dirty. Returns warnings for the user.
+        name of the file it was editing and stays dirty. Each event is emitted once, after
+        the whole session is in place.
+
+        Parameters
+        ----------
+        s : Session
+            The session to open.
+        path : path-like, optional
+            The file it was read from (named in errors; the file being edited afterwards).
+        recovered : bool
+            Whether `s` is an autosave recovered after a crash.
+
+        Returns
+        -------
+        list of str
+            Warnings for the user (patterns or muscles the maps no longer have).
+
+        Raises
+        ------
+        SessionError
+            When the session does not fit the loaded pack or maps; nothing has changed.
         """
         r = resolve(s, self.model, path=path)
         if s.view is not None:     # checked before anything changes, like the rest of the session
@@ -389,26 +449,32 @@ class ViewerState:
             except (ValueError, TypeError) as exc:
                 raise SessionError(f"its \"view\" settings are invalid ({_first_error(exc)}).", path=path,
                                    fix="open a file saved by referral-viewer, or remove the \"view\" field.") from None
-        self.new_session()
-        if s.view is not None:
-            self.view.apply(s.view)
-        self.marks = list(r.marks)
-        self._drawing[np.asarray(r.drawing, dtype=np.int64)] = True
-        self.notes = s.notes
-        self.events.marks.emit()
-        self.events.drawing.emit()
-        self.events.notes.emit(s.notes)
-        self._rank(r.ranked_by, select_top=False)
-        self._set_selected(r.pattern)
-        if self.marks:
-            self.last_point = self.marks[-1].point
-        if recovered:
-            self.session_path = Path(s.session_path) if s.session_path else None
-            self.events.session_path.emit(self.session_path)
-            self._touch()
-        else:
-            self.set_clean(path)
+        with self.batch():     # one event of each kind, once the session is in place
+            self.new_session()
+            if s.view is not None:
+                self.view.apply(s.view)
+            self.marks = list(r.marks)
+            self._drawing[np.asarray(r.drawing, dtype=np.int64)] = True
+            self.notes = s.notes
+            self.events.marks.emit()
+            self.events.drawing.emit()
+            self.events.notes.emit(s.notes)
+            self._rank(r.ranked_by, select_top=False)
+            self._set_selected(r.pattern)
+            if self.marks:
+                self.last_point = self.marks[-1].point
+            if recovered:
+                self.session_path = Path(s.session_path) if s.session_path else None
+                self.events.session_path.emit(self.session_path)
+                self._touch()
+            else:
+                self.set_clean(path)
         return r.warnings
+
+
+def _last(a: tuple, b: tuple) -> tuple:
+    """Reducer for paused signals: keep the last emission's arguments."""
+    return b
 
 
 def _first_error(exc) -> str:

@@ -90,6 +90,24 @@ class AreaPrior:
 
 
 def load_area_frequency(path=None) -> dict:
+    """The cited per-area frequency lists (``referral_maps/area_frequency.yaml``).
+
+    Parameters
+    ----------
+    path : path, optional
+        Another file of the same form (tests); default the built-in one.
+
+    Returns
+    -------
+    dict
+        The file's data: ``sources`` (citation by key) and ``areas`` (each with its extent,
+        source and muscles most frequent first).
+
+    Raises
+    ------
+    ViewerError
+        The file is unreadable or lacks ``sources`` or ``areas`` (names the file).
+    """
     path = path or config.builtin_maps_dir() / "area_frequency.yaml"
     data, _ = safeio.load_yaml(path, what="area frequency file")
     if not isinstance(data, dict) or not isinstance(data.get("areas"), list) or not isinstance(

@@ -74,13 +74,14 @@ class MuscleIndex:
         best = process.extractOne(q, words, scorer=fuzz.ratio, score_cutoff=MIN_SIMILARITY)
         return float(best[1]) * 0.9 if best else 0.0
 
-    def search(self, query: str) -> list[Hit]:
-        """Muscles matching every word of the query, best first."""
+    def search(self, query: str, fields=None) -> list[Hit]:
+        """Muscles matching every word of the query, best first; ``fields``: only these of
+        "name", "region", "area", "text" (default all: the window's search box)."""
         q = query.strip().lower()
         words = [w for w in WORD.findall(q) if w not in STOP] or WORD.findall(q)
         if not words:
             return []
-        hits = []
+        hits, only = [], fields
         for mid, fields in self.fields.items():
             if q == self._names[mid] or q in self._aliases[mid]:
                 hits.append(Hit(mid, 1e6, "name"))
@@ -89,6 +90,8 @@ class MuscleIndex:
             for w in words:
                 best, field = 0.0, None
                 for name, ws in fields.items():
+                    if only is not None and name not in only:
+                        continue
                     s = self._word_score(w, ws) * WEIGHT[name]
                     if s > best:
                         best, field = s, name
@@ -147,7 +150,9 @@ def resolve(index: MuscleIndex, query: str, *, what: str = "muscle", kinds=None)
     if len(exact) == 1:
         return exact[0]
     if not exact:
-        hits = [h for h in index.search(query) if h.muscle_id in {m.id for m in maps}]
+        # names, aliases, ids and levels only: a word of a description ("no such muscle" found
+        # "such" in a map's text) must never pick the muscle an export or a handout shows
+        hits = [h for h in index.search(query, fields=("name",)) if h.muscle_id in {m.id for m in maps}]
         if hits and (len(hits) == 1 or hits[0].score > hits[1].score * 1.05):
             return index.maps[hits[0].muscle_id]
         exact = [index.maps[h.muscle_id] for h in hits]

@@ -233,7 +233,7 @@ def test_archive_download_with_wrong_checksum_keeps_nothing(hosts, official_zip,
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     with pytest.raises(ViewerError) as err:
         sources.download(_serve_archive(hosts, official_zip), expected_sha256="0" * 64, progress=False)
-    assert "Checksum mismatch" in str(err.value) and "--sha256" in str(err.value)
+    assert "Checksum mismatch" in str(err.value) and "checksum (sha256)" in str(err.value)
     assert not list((tmp_path / "xdg").rglob("*.zip"))     # no half-written or bad download kept
     with pytest.raises(ViewerError) as err:
         sources.download(f"{hosts[1]}/missing.zip", expected_sha256=None, progress=False)

@@ -122,3 +122,25 @@ def public_functions_without_docstrings() -> list[str]:
 def test_every_public_function_of_api_state_referral_render_has_a_docstring():
     missing = public_functions_without_docstrings()
     assert not missing, f"{len(missing)} public functions without a docstring: " + ", ".join(missing)
+
+
+def test_no_command_line_flag_in_errors_raised_below_the_cli():
+    """Errors raised by the library name API arguments ("point", "sha256"), never the CLI's
+    flags: only viewer/cli*.py turns them into flags (ViewerError.renamed). Every string in
+    the arguments of an ...Error(...) call outside the CLI is checked."""
+    import re
+
+    flag = re.compile(r"(^|[\s(`'\"])--[a-z]")
+    found = []
+    for path in PKG.rglob("*.py"):
+        if path.name.startswith("cli"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not (isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", ""))
+                    .endswith(("Error", "Output"))):
+                continue
+            for arg in [*node.args, *(k.value for k in node.keywords)]:
+                for s in ast.walk(arg):
+                    if isinstance(s, ast.Constant) and isinstance(s.value, str) and flag.search(s.value):
+                        found.append(f"{path.relative_to(PKG.parent)}:{s.lineno}: {s.value.strip()[:60]}")
+    assert found == []

@@ -115,7 +115,7 @@ def read_archive(archive: Path, tables: Tables, file_ids: list[str]) -> list[Ite
                 items.append(_side_from_geometry(_item(tables, parse_obj(text, f"{archive}!{info.filename}"))))
     except zipfile.BadZipFile as exc:
         raise ViewerError(f"The archive is damaged ({exc}).", path=archive,
-                          fix="download it again or use --source official.") from None
+                          fix="download it again, or build from the official download.") from None
     return items
 
 

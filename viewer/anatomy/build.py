@@ -370,7 +370,7 @@ def _write(root: Path, key: str, skin, parts: list[MusclePart], manifest: dict,
         what = "The disk is full" if exc.errno == errno.ENOSPC else f"Writing the pack failed ({exc})"
         raise ViewerError(f"{what}; the new pack was discarded and the previous pack is untouched.",
                           path=root, fix="free some disk space (about 30 MB are needed) or choose "
-                                         "another location with --meshes DIR, then build again.") from None
+                                         "another meshes folder, then build again.") from None
     packfs.remove_old_packs(root, keep=final)   # hook (packfs): only marked folders of ours
     return final
 

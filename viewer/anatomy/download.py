@@ -110,7 +110,7 @@ def check_cache_dir(folder: Path) -> None:
         raise ViewerError(f"the download cache folder cannot be written "
                           f"({getattr(exc, 'strerror', None) or exc}).", path=folder,
                           fix="make it writable or free disk space, set XDG_CACHE_HOME to a writable "
-                              "folder, or pass --source DIR with a local copy of the anatomy.") from None
+                              "folder, or give as the source a folder with a local copy of the anatomy.") from None
 
 
 def fetch_all(dest: Path | None = None, *, progress: bool = True, elements: bool = True) -> Path:

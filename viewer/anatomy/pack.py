@@ -227,12 +227,12 @@ def load_pack(meshes: str | Path | None = None) -> Pack:
     if pack is None and pointer.exists():
         # the pointer is there but unreadable, or names a pack that is gone: say so
         raise ViewerError("The mesh pack's pointer is damaged or names a pack that is not there.",
-                          path=pointer, fix="run `referral-viewer build` again (with the same --source): it "
+                          path=pointer, fix="build the pack again from the same anatomy source: it "
                                             "builds a fresh pack and rewrites current.json.")
     if pack is None:
         raise ViewerError("No mesh pack is built yet.", path=root,
-                          fix="run `referral-viewer build --source ../shared/anatomy` (or "
-                              "--source official to download BodyParts3D), or pass --meshes DIR.")
+                          fix="build it from an anatomy source (a folder like ../shared/anatomy, or the official "
+                              "download of BodyParts3D), or choose the meshes folder that holds one.")
     try:
         return Pack(pack)
     except ViewerError:

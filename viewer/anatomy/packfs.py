@@ -47,7 +47,7 @@ def build_lock(root: Path, say=None):
         fd = os.open(root / LOCK, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
     except OSError as exc:
         raise ViewerError(f"cannot write to the pack folder ({exc.strerror or exc}).", path=root,
-                          fix="make it writable, or build elsewhere with --meshes DIR.") from None
+                          fix="make it writable, or build the pack in another meshes folder.") from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -162,7 +162,7 @@ def damaged(pack_dir: Path, what: str) -> ViewerError:
     """The one paragraph every part of the app shows for a damaged pack."""
     return ViewerError(f"The mesh pack is damaged: {what}.", path=pack_dir,
                        fix="rebuild it with `referral-viewer build` (it notices the damage and rebuilds; "
-                           "add --source ../shared/anatomy or --source official if no source is set).")
+                           "give it the anatomy source, e.g. ../shared/anatomy or the official download, if none is set).")
 
 
 def check_manifest(m, pack_dir: Path) -> dict:

@@ -48,11 +48,11 @@ def check_pinned_file(path: Path, what: str, sha256: str, source_hint: str, veri
     message ("the BodyParts3D 4.0 element FJ1431"), `source_hint` where its source is listed."""
     if not path.is_file():
         raise ViewerError(f"{what[:1].upper() + what[1:]} is missing.", path=path,
-                          fix=f"restore it (its source is in {source_hint}) or run `referral-viewer build` "
-                              "with no --source to download it.")
+                          fix=f"restore it (its source is in {source_hint}) or build with no source given "
+                              "to download it.")
     if verify and sha256_of(path) != sha256:
         raise ViewerError(f"Checksum mismatch for {what}: the file is damaged or a different version.",
-                          path=path, fix="restore it from its source, or pass --allow-unverified if you "
+                          path=path, fix="restore it from its source, or allow unverified sources if you "
                                          "changed it on purpose.")
 
 
@@ -88,7 +88,7 @@ def resolve(source: str | os.PathLike | None, *, sha256: str | None = None,
     path = Path(text).expanduser()
     if not path.exists():
         raise ViewerError("The anatomy source does not exist.", path=path,
-                          fix="check the path, e.g. --source ../shared/anatomy, or use --source official.")
+                          fix="check the path (e.g. ../shared/anatomy), or use the official download.")
     if path.is_dir():
         return _folder(path, verify=verify)
     return _with_archive(path, text, verify=verify, progress=progress, expected_sha256=sha256)
@@ -113,14 +113,14 @@ def _folder(path: Path, *, verify: bool) -> Source:
         f = path / name
         if not f.is_file():
             raise ViewerError(f"The source folder has no {name}.", path=path,
-                              fix=f"point --source at a folder holding {' and '.join(FOLDER_FILES)} "
+                              fix=f"give as the source a folder holding {' and '.join(FOLDER_FILES)} "
                                   "(like ../shared/anatomy) or at the official archive.")
         digest = sha256_of(f)
         if verify and digest != expected:
             raise ViewerError(
                 f"Checksum mismatch: sha256 is {digest}, expected {expected}. "
                 "The file is damaged or a different version.", path=f,
-                fix="restore the original file, or pass --allow-unverified if you changed it on purpose.")
+                fix="restore the original file, or allow unverified sources if you changed it on purpose.")
         role = "skin" if name.endswith(".obj") else "muscles"
         files[role], sums[role] = f, digest
     bp40 = path / BP40_DIR
@@ -146,7 +146,7 @@ def _check_archive(path: Path, *, expected_sha256: str | None) -> str:
     if expected_sha256 and digest != expected_sha256.lower():
         raise ViewerError(f"Checksum mismatch: sha256 is {digest}, expected {expected_sha256}.",
                           path=path, fix="download the archive again; if DBCLS released a new "
-                                         "version, pass its checksum with --sha256.")
+                                         "version, give its checksum (sha256).")
     if not zipfile.is_zipfile(path):
         raise ViewerError("This is not a zip archive.", path=path,
                           fix=f"give the official {ARCHIVE_NAME} or a folder like ../shared/anatomy.")
@@ -157,14 +157,14 @@ def _check_archive(path: Path, *, expected_sha256: str | None) -> str:
             have = {Path(n).stem for n in zf.namelist() if n.lower().endswith(".obj")}
     except (zipfile.BadZipFile, OSError) as exc:
         raise ViewerError(f"The archive is damaged ({exc}).", path=path,
-                          fix="download it again or use --source official.") from None
+                          fix="download it again, or build from the official download.") from None
     wanted = [r["element_file_id"] for r in pinned_element_rows()]
     missing = [w for w in wanted if w not in have]
     if missing:
         more = f" (and {len(missing) - 1} more of the {len(wanted)} pinned elements)" if len(missing) > 1 else ""
         raise ViewerError(f"The archive has no element file {missing[0]}.obj{more}; it is not "
                           f"BodyParts3D 4.0's {ARCHIVE_NAME}, or it is truncated.", path=path,
-                          fix="download the official archive again (or use --source official), or "
+                          fix="download the official archive again (or build from the official download), or "
                               "pass a folder like ../shared/anatomy.")
     return digest
 
@@ -188,10 +188,10 @@ def download(url: str, *, expected_sha256: str | None, progress: bool = True,
         return retrieve(url, expected_sha256, dest_dir / name,
                         downloader=pooch.HTTPDownloader(progressbar=bar, timeout=timeout),
                         mismatch="The download is damaged or the file changed.",
-                        fix_mismatch="try again; if DBCLS released a new version, pass its checksum "
-                                     "with --sha256.",
-                        fix_failed="check the network, or download the archive by hand and pass "
-                                   "--source /path/to/" + ARCHIVE_NAME)
+                        fix_mismatch="try again; if DBCLS released a new version, give its checksum "
+                                     "(sha256).",
+                        fix_failed="check the network, or download the archive by hand and give "
+                                   "as the source its path, /path/to/" + ARCHIVE_NAME)
     finally:
         if bar is not False:
             bar.close()

@@ -773,7 +773,7 @@ def check_area_work(n_points: int, radius_mm: float, name: str = "points") -> No
         raise ViewerError(f"{n_points:,} points with a {radius_mm:g} mm radius paint too much to compute "
                           f"(at most {most:,} points at {radius_mm:g} mm; points x radius^2 at most "
                           f"{MAX_AREA_WORK_MM2:,.0f} mm^2).", path=name,
-                          fix="give fewer points (a painted area needs a few hundred) or a smaller --radius.")
+                          fix="give fewer points (a painted area needs a few hundred) or a smaller radius (radius_mm).")
 
 
 def area_from_points(model: ReferralModel, points, radius_mm: float = DEFAULT_RADIUS_MM) -> tuple[np.ndarray, float]:

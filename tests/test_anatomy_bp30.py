@@ -17,7 +17,11 @@ from viewer.errors import ViewerError
 # no source here"; the first dorsal interosseous of the hand is in neither 3.0 nor the pinned 4.0).
 STILL_ABSENT = {"FMA13119": "sternalis", "FMA19087": "levator ani", "FMA49010": "lateral pterygoid",
                 "FMA46694": "occipitofrontalis", "FMA46790": "orbicularis oculi",
-                "FMA37418": "first dorsal interosseous (hand)"}
+                "FMA37418": "first dorsal interosseous (hand)",
+                # the pelvic floor's superficial muscles: no element in any source
+                "FMA19729": "bulbospongiosus", "FMA19730": "ischiocavernosus",
+                # DBCLS's full 4.0 archive has FJ1322/FJ1373; the pinned elements do not
+                "FMA49039": "superior oblique (eye)"}
 # The maps' muscles that only BodyParts3D 3.0 has (no mesh before builder 17).
 FROM_30 = {"FMA15569": "quadratus lumborum", "FMA13357": "latissimus dorsi", "FMA9628": "rectus abdominis",
            "FMA13891": "internal oblique", "FMA15570": "transversus abdominis", "FMA22827": "multifidus",

@@ -227,7 +227,7 @@ def load_pack(meshes: str | Path | None = None) -> Pack:
     if pack is None and pointer.exists():
         # the pointer is there but unreadable, or names a pack that is gone: say so
         raise ViewerError("The mesh pack's pointer is damaged or names a pack that is not there.",
-                          path=pointer, fix="build the pack again from the same anatomy source: it "
+                          path=pointer, fix="run `referral-viewer build` again from the same anatomy source: it "
                                             "builds a fresh pack and rewrites current.json.")
     if pack is None:
         raise ViewerError("No mesh pack is built yet.", path=root,

@@ -19,7 +19,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import shutil
 import statistics
 import subprocess
@@ -163,7 +162,7 @@ def main() -> int:
     from viewer.anatomy.pack import load_pack
     from viewer.referral import fields as F
     from viewer.referral.loader import load_landmarks
-    from viewer.referral.lookup import lookup_area, lookup_point
+    from viewer.referral.lookup import lookup_area
     from viewer.referral.model import load_model
 
     if args.ranking_only:
@@ -232,14 +231,7 @@ def main() -> int:
         rng = np.random.default_rng(0)
         verts = rng.integers(0, model.geo.n, size=args.lookups)
         pts = model.geo.vertices[verts] + model.geo.normals[verts] * 2.0   # just off the skin
-        for p in pts[:50]:
-            lookup_point(model, p)
-        lat = []
-        for p in pts:
-            t = time.perf_counter()
-            lookup_point(model, p)
-            lat.append((time.perf_counter() - t) * 1000)
-        lat = np.asarray(lat)
+        lat = lookup_latencies(model, pts, time.perf_counter)
         fig["lookup_point_p50_ms"] = {"value": round(float(np.percentile(lat, 50)), 4), "unit": "ms"}
         fig["lookup_point_p99_ms"] = {"value": round(float(np.percentile(lat, 99)), 4), "unit": "ms",
                                       "points": int(len(lat))}
@@ -322,6 +314,23 @@ def _top(model, vertex, n=5, swap=False):
     return out[:n] if n else out
 
 
+def lookup_latencies(model, points, clock):
+    """ms of lookup_point at each point by `clock` (wall: perf_counter, CPU: process_time),
+    after 50 warm-up lookups."""
+    import numpy as np
+
+    from viewer.referral.lookup import lookup_point
+
+    for p in points[:50]:
+        lookup_point(model, p)
+    lat = []
+    for p in points:
+        t = clock()
+        lookup_point(model, p)
+        lat.append((clock() - t) * 1000)
+    return np.asarray(lat)
+
+
 def move_targets(model, vertices, rng, lo=12.0, hi=18.0):
     """For each vertex, a random skin vertex lo..hi mm away (straight line) on the same sheet of
     skin (normals within 60 degrees) and the same or a neighbouring body segment; -1 if none."""
@@ -370,19 +379,9 @@ def click_figures(model, n_spots: int, lookups: int = 3000, seed: int = 18) -> d
            "click_candidates_median": {"value": float(np.median(sizes)), "unit": "rows",
                                        "p10": float(np.percentile(sizes, 10))}}
     if lookups:
-        from viewer.referral.lookup import lookup_point
-
         vs = rng.integers(0, model.geo.n, size=lookups)
         pts = model.geo.vertices[vs] + model.geo.normals[vs] * 2.0
-        for p in pts[:50]:
-            lookup_point(model, p)
-        lat = []
-        for p in pts:
-            t0 = time.process_time()
-            lookup_point(model, p)
-            lat.append((time.process_time() - t0) * 1000)
-        # process_time ticks coarsely on some systems: also time the whole batch
-        lat = np.asarray(lat)
+        lat = lookup_latencies(model, pts, time.process_time)
         out["lookup_point_cpu_p99_ms"] = {"value": round(float(np.percentile(lat, 99)), 4), "unit": "ms",
                                           "p50": round(float(np.percentile(lat, 50)), 4), "points": lookups}
     return out

@@ -15,21 +15,17 @@ class EarlyLoad:
 
     Two stages, so the window can draw the body before the patterns are ready: ``pack`` is
     set (or ``error``) first; ``result`` (pack, model, warning) once the patterns are loaded.
-    The patterns wait for :meth:`start_model` unless ``model_at_once``: Python threads share
-    one interpreter lock, so reading 400 patterns while the window is still importing and
+    The patterns wait for :meth:`start_model`: Python threads share one interpreter lock, so reading 400 patterns while the window is still importing and
     drawing its first frame would delay that frame by about as long as the reading takes.
     """
 
-    def __init__(self, meshes=None, *, model_at_once: bool = False, cache_dir=None):
+    def __init__(self, meshes=None, *, cache_dir=None):
         self.meshes, self.cache_dir = meshes, cache_dir
         self.pack = None
         self.result = None
         self.error = None
         self.progress = ""                       # the last progress message, for the window
-        self._pack_ready = threading.Event()
         self._go = threading.Event()
-        if model_at_once:
-            self._go.set()
         self._thread = threading.Thread(target=self._run, name="early-load", daemon=True)
         self._thread.start()
 
@@ -42,17 +38,11 @@ class EarlyLoad:
         except BaseException as exc:     # handed to the window, which says why
             self.error = exc
             return
-        finally:
-            self._pack_ready.set()
         self._go.wait()
         try:
             self.result = load_model_safely(self.pack, progress=self._say, cache_dir=self.cache_dir)
         except BaseException as exc:
             self.error = exc
-
-    def pack_done(self) -> bool:
-        """Whether the pack stage is over (``pack`` or ``error`` is set)."""
-        return self._pack_ready.is_set()
 
     def start_model(self) -> None:
         """Let the thread go on to the referral patterns (the body is on screen)."""
@@ -100,11 +90,6 @@ def load_model_safely(pack, progress=None, cache_dir=None):
     if model.problems:
         warning = f"{len(model.problems)} problem(s) in the referral maps; first: {model.problems[0]}"
     return pack, model, warning
-
-
-def load_pack_and_model(meshes=None, progress=None):
-    """(pack, model, warning) in one call: :func:`load_pack_checked` then :func:`load_model_safely`."""
-    return load_model_safely(load_pack_checked(meshes, progress), progress)
 
 
 def empty_model(pack):

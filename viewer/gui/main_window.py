@@ -218,12 +218,11 @@ class MainWindow(QMainWindow):
                 self.statusBar().showMessage(early.progress + "…")
         QTimer.singleShot(15, partial(self._wait_early, early))
 
-    def _show_body(self, pack) -> None:
-        """The body on screen before the patterns are loaded: the scene is made on a model
-        without patterns; the view holds clicks until the patterns come (_on_loaded)."""
+    def _show_body(self, pack, model=None) -> None:
+        """The body on screen: the scene is made on `model`, or before the patterns are loaded
+        on a model without patterns; the view holds clicks until the patterns come (_on_loaded)."""
         self.stack.setCurrentWidget(self.plotter)
-        self.view.attach(empty_model(pack), skin_opacity=self.actions.opacity.value() / 100.0,
-                         patterns=False)
+        self.view.attach(model or empty_model(pack), skin_opacity=self.actions.opacity.value() / 100.0)
         self.actions.chk_bones.setEnabled(self.view.scene.has_bones)
         for a in (self.actions.reset, *self.actions.views.values()):    # the camera works at once
             a.setEnabled(True)
@@ -257,11 +256,8 @@ class MainWindow(QMainWindow):
     def _on_loaded(self, result) -> None:
         _, model, warning = result
         self.state.set_model(model)
-        self.stack.setCurrentWidget(self.plotter)
-        first = self.view.scene is None
-        if first:
-            self.view.attach(model, skin_opacity=self.actions.opacity.value() / 100.0)
-            self.actions.chk_bones.setEnabled(self.view.scene.has_bones)
+        if self.view.scene is None:         # a model given to the window: no body shown yet
+            self._show_body(model.pack, model)
         self.browser.set_model(model)
         self.details.model = model
         self.candidates.set_candidates([], None)
@@ -270,9 +266,6 @@ class MainWindow(QMainWindow):
             self.warning.setToolTip("\n".join(str(p) for p in model.problems[:30]))
             self.warning.show()
         self._set_enabled(True)
-        if first:
-            self.plotter.render_window.AddObserver("EndEvent", self._first_frame)
-            self.plotter.render()
         self._update_mode_label()
         self.plotter.setFocus(Qt.OtherFocusReason)      # the view keys work at once, not the search box
         self.view.set_model(model)                     # after the state: a held click is looked up now

@@ -46,13 +46,12 @@ class View3D(QObject):
         self._settle = QTimer(self, singleShot=True, interval=SETTLE_MS, timeout=self._full_detail)
 
     # -- set-up -------------------------------------------------------------------
-    def attach(self, model, *, skin_opacity: float, patterns: bool = True) -> None:
-        """Make the scene on `model`'s body. ``patterns=False``: the model is a stand-in without
-        patterns (the body shows while they load); clicks wait for :meth:`set_model`."""
-        # lazy: scene pulls pyvista (~1.9 s): app.preload imports it in a thread while the window appears
+    def attach(self, model, *, skin_opacity: float) -> None:
+        """Make the scene on `model`'s body (a stand-in without patterns while they load):
+        clicks wait for :meth:`set_model`."""
+        # lazy: scene pulls pyvista (~1.9 s), which app.preload imports before PySide6 (import order)
         from viewer.render.scene import BodyScene
 
-        self.patterns_ready = patterns
         self.scene = BodyScene(self.plotter, model, skin_opacity=skin_opacity)
         # Depth peeling in Qt's framebuffer object drops the translucent skin (Mesa).
         self.plotter.disable_depth_peeling()

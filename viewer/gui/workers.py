@@ -1,4 +1,4 @@
-"""Run slow work (pack build, model load) off the GUI thread.
+"""Run slow work (the pack build) off the GUI thread; the start uses viewer.gui.loading.
 
 Only plain Python/numpy work goes to a worker: VTK rendering stays on the GUI
 thread (OpenGL contexts are not thread-safe).
@@ -59,7 +59,3 @@ class Task(QObject):
 
     def wait(self, ms: int = 60_000) -> bool:
         return self.thread.wait(ms)
-
-
-# Qt-free (viewer.gui.loading), so the app can start reading them before PySide6 is imported
-from viewer.gui.loading import NoPack, empty_model, load_pack_and_model  # noqa: E402,F401

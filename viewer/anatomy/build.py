@@ -337,29 +337,13 @@ def _write(root: Path, key: str, skin, parts: list[MusclePart], manifest: dict,
         tmp = None
         tmp = packfs.new_workdir(root)   # hook (packfs): marked working folder
         np.savez(tmp / "skin.npz", vertices=skin.vertices, faces=skin.faces, normals=skin.normals)
-        counts_v = np.array([len(p.vertices) for p in parts])
-        counts_f = np.array([len(p.faces) for p in parts])
-        np.savez(tmp / "muscles.npz",
-                 vertices=np.vstack([p.vertices for p in parts]).astype(np.float32),
-                 faces=np.vstack([p.faces for p in parts]).astype(np.int32),
-                 normals=np.vstack([p.normals for p in parts]).astype(np.float32),
-                 vertex_counts=counts_v, face_counts=counts_f)
+        _save_meshes(tmp / "muscles.npz", parts)
         _write_display_lod(tmp / "muscles_display.npz", parts)
         if bones:
-            np.savez(tmp / "bones.npz",
-                     vertices=np.vstack([b.vertices for b in bones]).astype(np.float32),
-                     faces=np.vstack([b.faces for b in bones]).astype(np.int32),
-                     normals=np.vstack([b.normals for b in bones]).astype(np.float32),
-                     vertex_counts=np.array([len(b.vertices) for b in bones]),
-                     face_counts=np.array([len(b.faces) for b in bones]))
+            _save_meshes(tmp / "bones.npz", bones)
             _write_display_lod(tmp / "bones_display.npz", bones)
         if organs:   # kind "organ": loaded by Pack after the muscles (Pack.organs)
-            np.savez(tmp / "organs.npz",
-                     vertices=np.vstack([o.vertices for o in organs]).astype(np.float32),
-                     faces=np.vstack([o.faces for o in organs]).astype(np.int32),
-                     normals=np.vstack([o.normals for o in organs]).astype(np.float32),
-                     vertex_counts=np.array([len(o.vertices) for o in organs]),
-                     face_counts=np.array([len(o.faces) for o in organs]))
+            _save_meshes(tmp / "organs.npz", organs)
         manifest["files"] = packfs.checksums(tmp)   # hook (packfs): verified on load and by build
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
         tmp.rename(final)
@@ -377,6 +361,17 @@ def _write(root: Path, key: str, skin, parts: list[MusclePart], manifest: dict,
 
 DISPLAY_REDUCTION = 0.68  # the live view draws Z-Anatomy muscles with 32% of their triangles
 # (was 40%: the 4.0 muscles' share keeps the total near the 81k triangles of format 1)
+
+
+def _save_meshes(path: Path, meshes) -> None:
+    """Meshes (muscle parts, bones or organs) stacked into one .npz: vertices, faces and normals
+    one after the other, and each mesh's vertex and face counts to cut them apart (Pack)."""
+    np.savez(path,
+             vertices=np.vstack([m.vertices for m in meshes]).astype(np.float32),
+             faces=np.vstack([m.faces for m in meshes]).astype(np.int32),
+             normals=np.vstack([m.normals for m in meshes]).astype(np.float32),
+             vertex_counts=np.array([len(m.vertices) for m in meshes]),
+             face_counts=np.array([len(m.faces) for m in meshes]))
 
 
 def _write_display_lod(path: Path, parts: list[MusclePart]) -> None:

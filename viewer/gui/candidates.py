@@ -52,17 +52,7 @@ class CandidateDelegate(QStyledItemDelegate):
             return super().paint(p, option, index)
         if self.patient:
             return self._paint_patient(p, option, index, c)
-        p.save()
-        r = option.rect.adjusted(6, 3, -6, -3)
-        if option.state & QStyle.State_Selected:
-            p.fillRect(option.rect, QColor("#dbe8f6"))
-        elif option.state & QStyle.State_MouseOver:
-            p.fillRect(option.rect, QColor("#eef3f9"))
-        f = QFont(option.font)
-        f.setPointSizeF(f.pointSizeF() * self.scale)
-        f.setBold(True)
-        p.setFont(f)
-        p.setPen(QColor("#222"))
+        r, f = self._begin_row(p, option, 6)
         line = r.height() // 2
         name = f"{index.row() + 1}. {c.name}" + ("" if c.has_mesh else "  (no mesh)")
         segs = index.data(SEGMENTS_ROLE) or ""
@@ -115,21 +105,25 @@ class CandidateDelegate(QStyledItemDelegate):
         p.drawText(QRect(bar.right() + 4, y, 44, line), Qt.AlignVCenter | Qt.AlignLeft, score_text(c.score))
         p.restore()
 
-
-    def _paint_patient(self, p: QPainter, option, index, c) -> None:
-        """Name on the first line, then in plain words the side and how often pain is felt there."""
+    def _begin_row(self, p: QPainter, option, margin: int):
+        """Save the painter, fill a selected or hovered row's background and set the bold name
+        font (scaled for patient mode); returns the row's inner rect and that font."""
         p.save()
-        r = option.rect.adjusted(8, 3, -8, -3)
         if option.state & QStyle.State_Selected:
             p.fillRect(option.rect, QColor("#dbe8f6"))
         elif option.state & QStyle.State_MouseOver:
             p.fillRect(option.rect, QColor("#eef3f9"))
-        line = r.height() // 2
         f = QFont(option.font)
         f.setPointSizeF(f.pointSizeF() * self.scale)
         f.setBold(True)
         p.setFont(f)
         p.setPen(QColor("#222"))
+        return option.rect.adjusted(margin, 3, -margin, -3), f
+
+    def _paint_patient(self, p: QPainter, option, index, c) -> None:
+        """Name on the first line, then in plain words the side and how often pain is felt there."""
+        r, f = self._begin_row(p, option, 8)
+        line = r.height() // 2
         p.drawText(QRect(r.left(), r.top(), r.width(), line), Qt.AlignVCenter | Qt.AlignLeft,
                    p.fontMetrics().elidedText(f"{index.row() + 1}. {c.name}", Qt.ElideRight, r.width()))
         f.setBold(False)

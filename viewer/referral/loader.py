@@ -51,11 +51,7 @@ class MapSet:
         the file's one parse; None once the node trees are dropped (`forget_nodes`). A map read
         from the parse cache is parsed here, the first time one of its lines is asked for."""
         if map_id in self.nodes and self.nodes[map_id] is None:
-            try:
-                raw = safeio.read_regular(self.files[map_id], MAX_MAP_BYTES, "map file")
-                self.nodes[map_id] = _compose(safeio.decode_text(raw, self.files[map_id], what="map file"))[0]
-            except (ViewerError, yaml.YAMLError, RecursionError, MemoryError):
-                return None
+            self.nodes[map_id] = read_map(self.files[map_id])[3]     # None if it cannot be read now
         node = self.nodes.get(map_id)
         return node_line(node, loc) if node is not None else None
 

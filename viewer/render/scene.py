@@ -82,8 +82,7 @@ _NORMALS_CACHE: dict = {}
 def display_normals(vertices: np.ndarray, faces: np.ndarray, iterations: int = SKIN_NORMAL_SMOOTHING) -> np.ndarray:
     """Outward, consistently oriented point normals of a closed-ish triangle mesh,
     smoothed by ``iterations`` rounds of averaging with the 1-ring (float32, unit)."""
-    key = (id(vertices), len(vertices), len(faces), iterations)
-    hit = _NORMALS_CACHE.get(key)
+    hit = _NORMALS_CACHE.get(_normals_key(vertices, faces, iterations))
     if hit is not None and hit[0] is vertices:
         return hit[1]
     poly = to_polydata(vertices, faces)
@@ -97,10 +96,18 @@ def display_normals(vertices: np.ndarray, faces: np.ndarray, iterations: int = S
     for _ in range(iterations):
         n = n + adj @ n
         n /= np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-12)
-    out = n.astype(np.float32)
-    _NORMALS_CACHE.clear()                       # one pack per process: keep the last only
-    _NORMALS_CACHE[key] = (vertices, out)
-    return out
+    return _remember_normals(vertices, faces, iterations, n.astype(np.float32))
+
+
+def _normals_key(vertices, faces, iterations: int) -> tuple:
+    return id(vertices), len(vertices), len(faces), iterations
+
+
+def _remember_normals(vertices, faces, iterations: int, normals: np.ndarray) -> np.ndarray:
+    """Keep the normals of this mesh in memory (one pack per process: the last only)."""
+    _NORMALS_CACHE.clear()
+    _NORMALS_CACHE[_normals_key(vertices, faces, iterations)] = (vertices, normals)
+    return normals
 
 
 NORMALS_VERSION = 1     # bump when display_normals computes other normals (names the disk cache)
@@ -129,9 +136,7 @@ def skin_display_normals(pack) -> np.ndarray:
     try:
         n = np.load(path, allow_pickle=False)
         if n.shape == (len(vertices), 3) and n.dtype == np.float32 and np.isfinite(n).all():
-            _NORMALS_CACHE.clear()
-            _NORMALS_CACHE[(id(vertices), len(vertices), len(faces), SKIN_NORMAL_SMOOTHING)] = (vertices, n)
-            return n
+            return _remember_normals(vertices, faces, SKIN_NORMAL_SMOOTHING, n)
     except (OSError, ValueError, EOFError):
         pass
     n = display_normals(vertices, faces)

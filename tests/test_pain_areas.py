@@ -26,6 +26,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from viewer.errors import ViewerError
@@ -155,6 +156,9 @@ def test_reference_is_well_formed():
     for a in areas:
         assert a["source"] in sources and a["point"]["at"] in lms, a["name"]
         assert a["primary"], a["name"]
+        ext = a.get("extent") or {}
+        assert ext.get("radius", 0) > 0, f"{a['name']}: no extent (the chart's area a therapist paints)"
+        assert all(q["at"] in lms for q in ext.get("points", [])), a["name"]
     for key, s in sources.items():
         assert re.search(r"Vol\. [12]", s) and re.search(r"(1st|2nd) ed\.", s), key
         assert re.search(r"Chapter \d+", s) and re.search(r"Figure \d+\.\d+", s), key
@@ -227,8 +231,10 @@ def test_published_pain_areas_rank_their_muscles(report):
 # muscles taking rows), which this branch's ranking did not change; 657/263 after merging
 # main's six new muscle maps (abductor pollicis brevis and longus, bulbospongiosus,
 # ischiocavernosus, omohyoid, superior oblique of the eye), which take rows in the areas
-# they refer to (the area lookup is unchanged on this branch).
-PAINTED_FLOOR_IN_TOP, PAINTED_FLOOR_PRIMARY = 657, 263
+# they refer to (the area lookup is unchanged on this branch). Each area then got its extent
+# as the chart draws it (until then only the 30 mm disc around its centre was painted):
+# 657/263 -> 689/265 (painted as one stroke through its points), the lookup unchanged.
+PAINTED_FLOOR_IN_TOP, PAINTED_FLOOR_PRIMARY = 689, 265
 
 
 @pytest.fixture(scope="module")
@@ -251,3 +257,15 @@ def test_painted_pain_areas_rank_their_muscles(painted_report):
     rep = painted_report
     text = format_report(rep)
     assert rep.in_top >= LEVEL * rep.listed and rep.primary_in_top >= LEVEL_PRIMARY * rep.primary, text
+
+
+def test_an_area_is_painted_as_one_stroke_through_its_points():
+    """A limb area given by two points 100 mm apart is painted as a band, not two discs."""
+    lms = {"a": type("L", (), {"point": (0.0, 0.0, 0.0)})(), "b": type("L", (), {"point": (0.0, 0.0, 100.0)})()}
+    area = {"name": "test area", "point": {"at": "a"}, "extent": {"points": [{"at": "b"}], "radius": 20}}
+    pts, radius = pa.area_extent_points(area, "right", lms)
+    assert radius == 20 and len(pts) >= 6
+    assert pts[0].tolist() == [0, 0, 0] and pts[-1].tolist() == [0, 0, 100]
+    assert np.all(np.linalg.norm(np.diff(pts, axis=0), axis=1) <= 20 + 1e-9)
+    left, _ = pa.area_extent_points(area, "left", lms)
+    assert np.allclose(left, pts * [-1, 1, 1])

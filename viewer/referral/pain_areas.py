@@ -185,14 +185,27 @@ def area_extent_points(area: dict, side: str, landmarks=None) -> tuple[np.ndarra
     Returns
     -------
     tuple of (ndarray, float)
-        (N, 3) points in mm (the centre point, then the ``extent.points``) and the radius of
-        the disc painted around each (``extent.radius``, else DEFAULT_RADIUS_MM).
+        (N, 3) points in mm (the centre point, then the ``extent.points``, painted as one
+        stroke in that order: points added between them at most a radius apart) and the
+        radius of the disc painted around each (``extent.radius``, else DEFAULT_RADIUS_MM).
     """
     lms = load_landmarks() if landmarks is None else landmarks
     ext = area.get("extent") or {}
     refs = [area["point"], *ext.get("points", [])]
-    pts = np.array([_landmark_point(r, lms, area) for r in refs])
-    return (pts * MIRROR if side == "left" else pts), float(ext.get("radius", DEFAULT_RADIUS_MM))
+    radius = float(ext.get("radius", DEFAULT_RADIUS_MM))
+    pts = _stroke(np.array([_landmark_point(r, lms, area) for r in refs]), radius)
+    return (pts * MIRROR if side == "left" else pts), radius
+
+
+def _stroke(points: np.ndarray, step: float) -> np.ndarray:
+    """The points in order with more between each pair, at most `step` mm apart, so that discs
+    of that radius around them paint one continuous band, as a hand painting from one point to
+    the next does (discs around the given points alone leave gaps along a limb)."""
+    out = [points[:1]]
+    for a, b in zip(points[:-1], points[1:]):
+        n = max(1, int(np.ceil(np.linalg.norm(b - a) / step)))
+        out.append(a + (b - a) * (np.arange(1, n + 1) / n)[:, None])
+    return np.vstack(out)
 
 
 def paint_area(model, area: dict, side: str, landmarks=None) -> np.ndarray:

@@ -95,6 +95,34 @@ def test_left_chest_click_shows_the_cardiac_warning_and_lists_the_heart(fresh, m
     assert w.candidates.list.count() > 0
 
 
+def test_red_flags_leave_the_candidate_rows_readable_at_1280x720(fresh, model):
+    """Two red flags (lungs, heart) over the left chest take ~200 px above the candidates: at
+    1280x720 the list still shows at least four whole rows (the details below give way), and
+    the room goes back to the details once the flags are gone."""
+    w = fresh
+    w.resize(1280, 720)
+    QTest.qWait(200)
+    try:
+        before = w.tabs.height()
+        click_body(w, skin_point(model, "pectoral", (0, 0, -30), side="left"))
+        QTest.qWait(150)
+        assert w.red_flags.isVisible() and len(w.red_flags.flags) >= 2
+        lst = w.candidates.list
+        assert lst.count() >= 4
+        assert lst.viewport().height() >= 4 * lst.sizeHintForRow(0), (lst.viewport().height(),
+                                                                       lst.sizeHintForRow(0))
+        # the banner is still whole above them, and "Also consider" still shows rows
+        assert w.red_flags.height() >= w.red_flags.heightForWidth(w.red_flags.width()) - 1
+        assert w.others.list.viewport().height() >= w.others.list.sizeHintForRow(0)
+        click_body(w, skin_point(model, "anterior_thigh_mid"))          # no red flag here
+        QTest.qWait(150)
+        assert not w.red_flags.isVisible()
+        assert abs(w.tabs.height() - before) <= 2, (w.tabs.height(), before)
+    finally:
+        w.resize(*SIZE)
+        QTest.qWait(100)
+
+
 def test_fortin_area_click_lists_the_sacroiliac_joint(fresh, model):
     w = fresh
     w.actions.views["posterior"].trigger()
@@ -162,3 +190,12 @@ def test_layer_widgets_and_view_settings_follow_each_other(fresh, model, tmp_pat
     assert w.actions.opacity.value() == 20 and not w.actions.chk_muscles.isChecked()
     assert w.actions.brush.value() == 60 and "60 mm" in w.actions.brush_label.text()
     assert abs(w.scene.skin_opacity - 0.2) < 1e-6 and not w.scene.muscles_visible
+
+
+def test_make_room_takes_from_the_details_first_and_keeps_the_floors():
+    from viewer.gui.widgets import make_room
+
+    got = make_room([400, 140, 100], 50, [0, 120, 60])
+    assert got == [450, 130, 60] and sum(got) == 640          # 40 from the details, 10 from the next
+    assert make_room([400, 140, 100], 500, [0, 120, 60]) == [460, 120, 60]    # floors hold
+    assert make_room([400, 140, 100], 0, [0, 120, 60]) == [400, 140, 100]

@@ -23,7 +23,7 @@ from viewer.gui.help import HelpDialog, about_html
 from viewer.gui.other_sources import OtherSourcesPanel, RedFlagBanner, agrees
 from viewer.gui.sessions import SessionController
 from viewer.gui.view3d import View3D
-from viewer.gui.widgets import FirstRunPage, PointStatus, legend
+from viewer.gui.widgets import FirstRunPage, PointStatus, legend, make_room
 from viewer.gui.loading import EarlyLoad, NoPack, empty_model
 from viewer.state import ViewerState
 
@@ -110,6 +110,8 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.addTab(self.details, "Details")
         self.tabs.addTab(self.notes, "Notes")
+        for w in (self.details, self.notes):      # may shrink to a few lines when red flags need room
+            w.setMinimumHeight(36)
         right = QSplitter(Qt.Vertical)
         right.addWidget(self.candidates)
         right.addWidget(self.others)
@@ -119,6 +121,8 @@ class MainWindow(QMainWindow):
         right.setStretchFactor(1, 2)
         right.setStretchFactor(2, 2)
         right.setSizes([500, 200, 200])
+        self.right_split = right
+        self._room = None          # (sizes before, sizes after) while the red flags took room
         self.right_dock = self._dock("details", right, Qt.RightDockWidgetArea, 360)
         self.resizeDocks([self.left_dock, self.right_dock], [260, 390], Qt.Horizontal)
         self.hover_label = QLabel("")
@@ -286,6 +290,32 @@ class MainWindow(QMainWindow):
         self.red_flags.set_flags(s.red_flags)
         self.candidates.set_candidates(s.candidates, s.heading(), self._segments)
         self.others.set_sources(s.other_sources, s.dermatomes, s.heading())
+        self._keep_candidate_rows()
+
+    MIN_CANDIDATE_ROWS = 4
+
+    def _keep_candidate_rows(self) -> None:
+        """Keep MIN_CANDIDATE_ROWS candidate rows in sight while the red-flag banner takes the top
+        of their panel (two flags take ~200 px: at 1280x720 two rows were left): the details
+        below give way first, then "Also consider" down to one row. The room goes back when the
+        flags go, unless the splitter was moved since."""
+        split = self.right_split
+        if not self.red_flags.isVisible():
+            if self._room is not None and all(abs(a - b) <= 2 for a, b in zip(split.sizes(), self._room[1])):
+                split.setSizes(self._room[0])
+            self._room = None
+            return
+        self.candidates.layout().activate()          # the banner just appeared: lay the panel out now
+        lst, ol = self.candidates.list, self.others.list
+        rows = min(self.MIN_CANDIDATE_ROWS, lst.count())
+        need = rows * lst.sizeHintForRow(0) - lst.viewport().height() if rows else 0
+        if need <= 0:
+            return
+        one_row = ol.sizeHintForRow(0) if ol.count() else 0
+        floors = [0, self.others.height() - ol.viewport().height() + one_row, self.tabs.minimumSizeHint().height()]
+        before = split.sizes()
+        split.setSizes(make_room(before, need, floors))
+        self._room = (before if self._room is None else self._room[0], split.sizes())
 
     def _browser_chose(self, muscle_id: str) -> None:
         if self.state.select_muscle(muscle_id):
@@ -449,6 +479,7 @@ class MainWindow(QMainWindow):
     def set_patient_mode(self, on: bool) -> None:
         self.state.view.patient_mode = bool(on)
         modes.set_patient_mode(self, on)
+        self._keep_candidate_rows()         # patient rows are taller
 
     def _update_mode_label(self) -> None:
         modes.update_mode_label(self)

@@ -214,3 +214,15 @@ def show_row(lst, rows, pattern_index) -> None:
         lst.clearSelection()
     lst.blockSignals(False)
     lst.viewport().update()
+
+
+def make_room(sizes: list[int], need: int, floors: list[int], to: int = 0, order=(2, 1)) -> list[int]:
+    """Splitter pane sizes with up to `need` px moved into pane `to`, taken from the panes in
+    `order` (first the first), none below its floor; the total is unchanged."""
+    out = list(sizes)
+    for k in order:
+        give = max(0, min(need, out[k] - floors[k]))
+        out[k] -= give
+        out[to] += give
+        need -= give
+    return out

@@ -1169,6 +1169,51 @@ def test_trigger_point_labels_only_for_visible_points_and_never_empty(window, qa
         assert seen[False] > 0          # some of these points are behind the body in these views
 
 
+def test_a_label_stacked_away_from_its_point_is_tied_to_it_by_a_line(window, qapp):
+    """Pectoralis major's trigger points lie close together in the front view at 1280x720:
+    their labels are stacked upwards, away from the points (over the neck and face), so each
+    moved label gets a leader line from its point, drawn on the screen; a label left on its
+    point gets none."""
+    _reset(window)
+    _choose(window, "Pectoralis major")
+    _key(window, Qt.Key_1, target=window.plotter)
+    _settle(qapp, 100)
+    scene = window.scene
+    labels, leaders = scene.tp_labels, scene.tp_leaders
+    assert len(leaders) == len(labels) >= 4
+    img = window.plotter.screenshot(return_img=True).astype(int)
+    # the same frame without the lines: where they are drawn, the two differ
+    shown_before = [a.GetVisibility() for a in scene._tp_leaders]
+    for a in scene._tp_leaders:
+        a.SetVisibility(False)
+    window.plotter.render()
+    bare = window.plotter.screenshot(return_img=True).astype(int)
+    for a, v in zip(scene._tp_leaders, shown_before):
+        a.SetVisibility(v)
+    window.plotter.render()
+    drawn = np.abs(img[..., :3] - bare[..., :3]).max(axis=-1) > 30
+    dpr = window.plotter.devicePixelRatioF()
+    stacked = 0
+    for (text, shown, anchor), (line_shown, (_, end_dy)), actor in zip(labels, leaders, scene._tp_labels):
+        dy = actor.GetPositionCoordinate().GetValue()[1]
+        assert line_shown == (shown and dy != 0), text
+        if not line_shown:
+            continue
+        stacked += 1
+        assert end_dy == dy if dy > 0 else dy < end_dy < 0      # the label's bottom, or top when below
+        # along the segment from the point to the label's edge, the line is on the screen
+        start = _screen_pos(window, np.asarray(scene._tp_anchor[[t for t, _, _ in labels].index(text)]))
+        top = _screen_pos(window, np.asarray(anchor))
+        hits = 0
+        for f in np.linspace(0.25, 0.75, 9):
+            x = start.x() + f * (top.x() - start.x())
+            y = start.y() + f * (top.y() - end_dy / dpr - start.y())
+            px, py = int(round(x * dpr)), int(round(y * dpr))
+            hits += bool(drawn[py - 1:py + 2, px - 1:px + 2].any())
+        assert hits >= 5, f"the leader of {text!r} is not on the screen ({hits}/9 samples)"
+    assert stacked >= 2
+
+
 def test_soles_view_frames_the_feet_and_the_inner_view_the_limb(window, qapp):
     _reset(window)
     model = window.model

@@ -18,6 +18,7 @@ import scipy.sparse as sp
 from vtkmodules.vtkCommonCore import vtkIdList, vtkPoints
 from vtkmodules.vtkCommonDataModel import vtkPlane, vtkStaticCellLocator
 from vtkmodules.vtkFiltersCore import vtkQuadricClustering
+from vtkmodules.vtkRenderingAnnotation import vtkLeaderActor2D
 from vtkmodules.vtkRenderingCore import vtkCoordinate, vtkTextActor
 
 from viewer import atomic
@@ -170,6 +171,7 @@ class BodyScene:
         self.label_font_size = 15          # trigger-point labels, px
         self.show_tp_labels = True         # patient mode shows the points without their labels
         self._tp_labels, self._tp_anchor, self._skin_locator, self._tp_actor = [], None, None, None
+        self._tp_leaders = []              # a line from a point to its label when the label was moved off it
         plotter.set_background(style.BACKGROUND)
 
         self.skin = self.pack.skin.copy()     # own copy: its colours change per pattern
@@ -393,9 +395,9 @@ class BodyScene:
     def _update_trigger_points(self, render: bool = True) -> None:
         if self._tp_actor is not None:
             self._tp_actor.SetVisibility(False)
-        for actor in self._tp_labels:
+        for actor in self._tp_labels + self._tp_leaders:
             self.plotter.remove_actor(actor, render=False)
-        self._tp_labels, self._tp_anchor = [], None
+        self._tp_labels, self._tp_leaders, self._tp_anchor = [], [], None
         p = self.pattern
         if p is None or not self._show_tps or not p.trigger_points:
             return
@@ -418,6 +420,7 @@ class BodyScene:
         # and kept labels of points behind the body.
         self._tp_anchor = lifted
         for k, (label, _) in enumerate(p.trigger_points):
+            self._tp_leaders.append(self._leader(lifted[k], lifted[k] + 14.0 * normals[k]))
             self._tp_labels.append(self._text_label(label, lifted[k] + 14.0 * normals[k]))
         self.update_label_visibility()
 
@@ -446,6 +449,32 @@ class BodyScene:
         coord.SetValue(0.0, 0.0)
         self.plotter.add_actor(actor, reset_camera=False, pickable=False, render=False)
         return actor
+
+    def _leader(self, point, anchor):
+        """A thin line from a trigger point to its label, shown only while the label is stacked
+        away from the point (update_label_visibility); like the label, its far end is a pixel
+        offset from a world anchor, so it follows the camera."""
+        line = vtkLeaderActor2D()
+        line.SetArrowPlacementToNone()
+        line.GetPositionCoordinate().SetCoordinateSystemToWorld()
+        line.GetPositionCoordinate().SetValue(*(float(x) for x in point))
+        ref = vtkCoordinate()
+        ref.SetCoordinateSystemToWorld()
+        ref.SetValue(*(float(x) for x in anchor))
+        end = line.GetPosition2Coordinate()
+        end.SetCoordinateSystemToDisplay()
+        end.SetReferenceCoordinate(ref)
+        end.SetValue(0.0, 0.0)
+        line.GetProperty().SetColor(0.3, 0.3, 0.3)
+        line.GetProperty().SetLineWidth(1.5)
+        line.SetVisibility(False)
+        self.plotter.add_actor(line, reset_camera=False, pickable=False, render=False)
+        return line
+
+    @property
+    def tp_leaders(self) -> list:
+        """(visible, pixel offset of the label end) of each trigger point's leader line."""
+        return [(bool(a.GetVisibility()), tuple(a.GetPosition2Coordinate().GetValue())[:2]) for a in self._tp_leaders]
 
     @property
     def tp_labels(self) -> list:
@@ -493,11 +522,14 @@ class BodyScene:
         vis = self.trigger_point_visible(self._tp_anchor)
         changed = False
         ren, placed = self.plotter.renderer, []
-        for actor, v in zip(self._tp_labels, vis):
+        leaders = self._tp_leaders if len(self._tp_leaders) == len(self._tp_labels) else [None] * len(vis)
+        for actor, line, v in zip(self._tp_labels, leaders, vis):
             if bool(actor.GetVisibility()) != bool(v):
                 actor.SetVisibility(bool(v))
                 changed = True
             if not v:
+                if line is not None:
+                    line.SetVisibility(False)
                 continue
             # stack a label above any visible one it would overlap
             ren.SetWorldPoint(*actor.GetPositionCoordinate().GetReferenceCoordinate().GetValue(), 1.0)
@@ -515,6 +547,9 @@ class BodyScene:
             if actor.GetPositionCoordinate().GetValue()[1] != dy:
                 actor.GetPositionCoordinate().SetValue(0.0, dy)
                 changed = True
+            if line is not None:       # a label moved off its point is tied to it by a line
+                line.GetPosition2Coordinate().SetValue(0.0, dy if dy >= 0 else dy + h)
+                line.SetVisibility(dy != 0)
         return changed
 
     def set_marks(self, points, *, render: bool = True) -> None:

@@ -151,6 +151,17 @@ def skin_display_normals(pack) -> np.ndarray:
     return n
 
 
+
+def _pixels_from(coord, anchor) -> None:
+    """Make a 2D actor's coordinate a pixel offset (0, 0 for now) from a world point, so the
+    actor follows that point as the camera moves."""
+    ref = vtkCoordinate()
+    ref.SetCoordinateSystemToWorld()
+    ref.SetValue(*(float(x) for x in anchor))
+    coord.SetCoordinateSystemToDisplay()
+    coord.SetReferenceCoordinate(ref)
+    coord.SetValue(0.0, 0.0)
+
 class BodyScene:
     def __init__(self, plotter: pv.Plotter, model, *, skin_opacity: float = 0.55,
                  show_muscles: bool = True, show_bones: bool = False):
@@ -440,13 +451,7 @@ class BodyScene:
         tp.SetBold(True)
         # a pixel offset (display) from the world anchor: overlapping labels are stacked
         # (update_label_visibility) and stay stacked while the camera moves
-        ref = vtkCoordinate()
-        ref.SetCoordinateSystemToWorld()
-        ref.SetValue(*(float(x) for x in anchor))
-        coord = actor.GetPositionCoordinate()
-        coord.SetCoordinateSystemToDisplay()
-        coord.SetReferenceCoordinate(ref)
-        coord.SetValue(0.0, 0.0)
+        _pixels_from(actor.GetPositionCoordinate(), anchor)
         self.plotter.add_actor(actor, reset_camera=False, pickable=False, render=False)
         return actor
 
@@ -458,13 +463,7 @@ class BodyScene:
         line.SetArrowPlacementToNone()
         line.GetPositionCoordinate().SetCoordinateSystemToWorld()
         line.GetPositionCoordinate().SetValue(*(float(x) for x in point))
-        ref = vtkCoordinate()
-        ref.SetCoordinateSystemToWorld()
-        ref.SetValue(*(float(x) for x in anchor))
-        end = line.GetPosition2Coordinate()
-        end.SetCoordinateSystemToDisplay()
-        end.SetReferenceCoordinate(ref)
-        end.SetValue(0.0, 0.0)
+        _pixels_from(line.GetPosition2Coordinate(), anchor)
         line.GetProperty().SetColor(0.3, 0.3, 0.3)
         line.GetProperty().SetLineWidth(1.5)
         line.SetVisibility(False)

@@ -151,7 +151,6 @@ def skin_display_normals(pack) -> np.ndarray:
     return n
 
 
-
 def _pixels_from(coord, anchor) -> None:
     """Make a 2D actor's coordinate a pixel offset (0, 0 for now) from a world point, so the
     actor follows that point as the camera moves."""
@@ -161,6 +160,7 @@ def _pixels_from(coord, anchor) -> None:
     coord.SetCoordinateSystemToDisplay()
     coord.SetReferenceCoordinate(ref)
     coord.SetValue(0.0, 0.0)
+
 
 class BodyScene:
     def __init__(self, plotter: pv.Plotter, model, *, skin_opacity: float = 0.55,

@@ -430,9 +430,9 @@ class BodyScene:
         # vtkLabelPlacementMapper behind vtkSelectVisiblePoints) drew some labels as empty boxes
         # and kept labels of points behind the body.
         self._tp_anchor = lifted
-        for k, (label, _) in enumerate(p.trigger_points):
-            self._tp_leaders.append(self._leader(lifted[k], lifted[k] + 14.0 * normals[k]))
-            self._tp_labels.append(self._text_label(label, lifted[k] + 14.0 * normals[k]))
+        for (label, _), point, anchor in zip(p.trigger_points, lifted, lifted + 14.0 * normals):
+            self._tp_leaders.append(self._leader(point, anchor))
+            self._tp_labels.append(self._text_label(label, anchor))
         self.update_label_visibility()
 
     def _text_label(self, text: str, anchor):
@@ -521,14 +521,12 @@ class BodyScene:
         vis = self.trigger_point_visible(self._tp_anchor)
         changed = False
         ren, placed = self.plotter.renderer, []
-        leaders = self._tp_leaders if len(self._tp_leaders) == len(self._tp_labels) else [None] * len(vis)
-        for actor, line, v in zip(self._tp_labels, leaders, vis):
+        for actor, line, v in zip(self._tp_labels, self._tp_leaders, vis):     # made and dropped together
             if bool(actor.GetVisibility()) != bool(v):
                 actor.SetVisibility(bool(v))
                 changed = True
             if not v:
-                if line is not None:
-                    line.SetVisibility(False)
+                line.SetVisibility(False)
                 continue
             # stack a label above any visible one it would overlap
             ren.SetWorldPoint(*actor.GetPositionCoordinate().GetReferenceCoordinate().GetValue(), 1.0)
@@ -546,9 +544,9 @@ class BodyScene:
             if actor.GetPositionCoordinate().GetValue()[1] != dy:
                 actor.GetPositionCoordinate().SetValue(0.0, dy)
                 changed = True
-            if line is not None:       # a label moved off its point is tied to it by a line
-                line.GetPosition2Coordinate().SetValue(0.0, dy if dy >= 0 else dy + h)
-                line.SetVisibility(dy != 0)
+            # a label moved off its point is tied to it by a line (to its bottom, or top when below)
+            line.GetPosition2Coordinate().SetValue(0.0, dy if dy >= 0 else dy + h)
+            line.SetVisibility(dy != 0)
         return changed
 
     def set_marks(self, points, *, render: bool = True) -> None:

@@ -33,6 +33,24 @@ DATA = REPO / "tests" / "data" / "pain_areas.yaml"   # the reference's data file
 BANDS_MM = (15, 20, 30, 50, 75, 100)
 
 
+def app_listed(area, ids_of) -> list[tuple[list[str], bool]]:
+    """(app muscle ids, primary?) of each muscle the area's guide lists that the app has."""
+    return [(ids, is_primary) for name, is_primary in reference.listed_muscles(area) if (ids := ids_of(name))]
+
+
+def tally(counts: dict, rank, is_primary: bool) -> None:
+    """Count one listed muscle at `rank` (None: not in the answer) into `counts`."""
+    counts["listed"] += 1
+    counts["top"] += rank is not None and rank < reference.TOP
+    counts["top5"] += rank is not None and rank < reference.TOP_PRIMARY
+    counts["primary"] += is_primary
+    counts["primary_top5"] += is_primary and rank is not None and rank < reference.TOP_PRIMARY
+
+
+def _counts() -> dict:
+    return dict.fromkeys(("listed", "top", "top5", "primary", "primary_top5"), 0)
+
+
 def cases(model):
     """Per area and side: the muscles covering the spot, in lookup order; every other muscle's
     straight-line distance from the spot to its nearest zone; the listed muscles (ids, primary?)."""
@@ -40,11 +58,7 @@ def cases(model):
     for area, _side, pt in reference.area_spots(reference.load_areas(DATA)[1]):
         res = lookup_point(model, pt)
         covering = list(dict.fromkeys(c.muscle_id for c in res.candidates if not c.at_edge))
-        listed = []
-        for name, is_primary in reference.listed_muscles(area):
-            ids = ids_of(name)
-            if ids:
-                listed.append((ids, is_primary))
+        listed = app_listed(area, ids_of)
         others = {m: reference.zone_distance(model, res.vertex, [m])
                   for m in {p.muscle.id for p in model.patterns} - set(covering)}
         yield covering, others, listed
@@ -54,10 +68,9 @@ def ceilings(model) -> tuple[dict, dict]:
     """The best figures any order could reach with the zones as drawn: (centre click, painted),
     each {"listed", "top", "top5", "primary", "primary_top5"} counts (see the module's text)."""
     ids_of = reference.app_ids(model)
-    centre = dict.fromkeys(("listed", "top", "top5", "primary", "primary_top5"), 0)
-    painted = dict(centre)
+    centre, painted = _counts(), _counts()
     for area, side, pt in reference.area_spots(reference.load_areas(DATA)[1]):
-        listed = [(ids, p) for name, p in reference.listed_muscles(area) if (ids := ids_of(name))]
+        listed = app_listed(area, ids_of)
         tiers = {}                       # muscle id -> 0 covering or edge, 1 near (its best tier)
         for c in lookup_point(model, pt).candidates:
             tiers[c.muscle_id] = min(tiers.get(c.muscle_id, 1), int(c.tier == "near"))
@@ -76,12 +89,7 @@ def ceilings(model) -> tuple[dict, dict]:
         best = {j: r for r, j in enumerate(sorted(reach, key=lambda j: not listed[j][1]))}
         for out, rank in ((centre, ranks), (painted, best)):
             for j, (_ids, is_primary) in enumerate(listed):
-                r = rank.get(j)
-                out["listed"] += 1
-                out["top"] += r is not None and r < reference.TOP
-                out["top5"] += r is not None and r < reference.TOP_PRIMARY
-                out["primary"] += is_primary
-                out["primary_top5"] += is_primary and r is not None and r < reference.TOP_PRIMARY
+                tally(out, rank.get(j), is_primary)
     return centre, painted
 
 
@@ -89,18 +97,14 @@ def main() -> None:
     model = load_model(load_pack())
     data = list(cases(model))
     for band in BANDS_MM:
-        listed_n = in_top = primary = primary_in_top = 0
+        c = _counts()
         for covering, others, listed in data:
             order = covering + [m for m, d in sorted(others.items(), key=lambda x: (x[1], x[0])) if d <= band]
             for ids, is_primary in listed:
-                rank = reference.rank_of(order, ids)
-                listed_n += 1
-                in_top += rank is not None and rank < reference.TOP
-                if is_primary:
-                    primary += 1
-                    primary_in_top += rank is not None and rank < reference.TOP_PRIMARY
-        print(f"zones within {band:3d} mm listed: top {reference.TOP} {in_top}/{listed_n} ({in_top / listed_n:.0%}), "
-              f"primary top {reference.TOP_PRIMARY} {primary_in_top}/{primary} ({primary_in_top / primary:.0%})")
+                tally(c, reference.rank_of(order, ids), is_primary)
+        print(f"zones within {band:3d} mm listed: top {reference.TOP} {c['top']}/{c['listed']} "
+              f"({c['top'] / c['listed']:.0%}), primary top {reference.TOP_PRIMARY} {c['primary_top5']}/"
+              f"{c['primary']} ({c['primary_top5'] / c['primary']:.0%})")
     for what, c in zip(("centre click, tiers kept", "painted extent"), ceilings(model)):
         print(f"ceiling, {what}: top {reference.TOP} {c['top']}/{c['listed']} ({c['top'] / c['listed']:.1%}), "
               f"top {reference.TOP_PRIMARY} {c['top5']}/{c['listed']} ({c['top5'] / c['listed']:.1%}), "

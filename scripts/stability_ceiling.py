@@ -20,7 +20,6 @@ details.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import sys
 from pathlib import Path
 
@@ -29,15 +28,9 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+import bench  # noqa: E402  (scripts/bench.py beside this script: its spots, moves and top 5)
 from viewer.api import load  # noqa: E402
 from viewer.referral.lookup import disc, frequency_weights  # noqa: E402
-
-
-def _bench():
-    spec = importlib.util.spec_from_file_location("bench", REPO / "scripts" / "bench.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def disc_top5(model, vertex: int, radius: float, use_f: bool) -> set:
@@ -57,7 +50,6 @@ def main() -> None:
     ap.add_argument("--spots", type=int, default=1000)
     ap.add_argument("--radii", type=float, nargs="+", default=[10.0, 40.0, 100.0, 150.0])
     args = ap.parse_args()
-    bench = _bench()
     model = load()
     rng = np.random.default_rng(18)                      # bench.click_figures' spots and moves
     verts = rng.integers(0, model.geo.n, size=args.spots)
